@@ -1,0 +1,23 @@
+"""langevin_sim: stochastic Langevin simulation of Tan & Li's cascaded phonon–magnon system.
+
+Data flows one way: parameters → model (:class:`LinearSystem`) → analytic Gaussian solutions
+(:mod:`langevin_sim.gaussian`) and trajectory ensembles (:mod:`langevin_sim.ensemble`) →
+measures (:mod:`langevin_sim.measures`) → analyses, CLI, plots.
+"""
+
+from .conventions import VACUUM_VARIANCE, is_physical, symplectic_form, thermal_occupation
+from .errors import StepTooLargeError, UnstableSystemError
+from .gaussian import (em_stationary, linear_recursion, ou_transition, psd_factor,
+                       steady_state, transient)
+from .linear_system import LinearSystem
+from .measures import Measures, measures
+from .models.cascade import CascadeParameters, build_system
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "VACUUM_VARIANCE", "is_physical", "symplectic_form", "thermal_occupation",
+    "StepTooLargeError", "UnstableSystemError", "em_stationary", "linear_recursion",
+    "ou_transition", "psd_factor", "steady_state", "transient", "LinearSystem", "Measures",
+    "measures", "CascadeParameters", "build_system", "__version__",
+]

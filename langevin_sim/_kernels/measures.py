@@ -1,0 +1,123 @@
+"""Optimisations behind the Duan and Reid measures of a two-mode covariance.
+
+The 4×4 matrix ``s`` is in *xpxp* order ``(x_A, p_A, x_B, p_B)``. Party A is the one
+measured to infer party B ("b" and "m" in the paper, with A = b).
+"""
+
+import math
+
+import numba as nb
+import numpy as np
+
+_GRID_M = 24   # coarse grid over θ_B before the pattern search
+_GRID_A = 48   # coarse grid over θ_A (covers [0, 2π) for Duan)
+_ANGLE_TOL = 1e-9
+_GAIN_MIN = 1e-12
+_GAIN_MAX = 1e12
+
+
+@nb.njit(cache=True, inline="always")
+def _quad_moments(s, ta, tb):
+    """Variances and covariances of the rotated quadratures of A (angle ta) and B (tb)."""
+    ca, sa = math.cos(ta), math.sin(ta)
+    cb, sb = math.cos(tb), math.sin(tb)
+    # x^θ = c x + s p, p^θ = -s x + c p
+    vxa = ca * ca * s[0, 0] + 2 * ca * sa * s[0, 1] + sa * sa * s[1, 1]
+    vpa = sa * sa * s[0, 0] - 2 * ca * sa * s[0, 1] + ca * ca * s[1, 1]
+    vxb = cb * cb * s[2, 2] + 2 * cb * sb * s[2, 3] + sb * sb * s[3, 3]
+    vpb = sb * sb * s[2, 2] - 2 * cb * sb * s[2, 3] + cb * cb * s[3, 3]
+    # Cov(u_Bᵀ q_B, u_Aᵀ q_A) = u_Bᵀ C u_A with C = s[2:4, 0:2]
+    cxx = cb * (ca * s[2, 0] + sa * s[2, 1]) + sb * (ca * s[3, 0] + sa * s[3, 1])
+    cpp = -sb * (-sa * s[2, 0] + ca * s[2, 1]) + cb * (-sa * s[3, 0] + ca * s[3, 1])
+    return vxa, vpa, vxb, vpb, cxx, cpp
+
+
+@nb.njit(cache=True, inline="always")
+def _argmin_gain(a, b, c, w):
+    """argmin over u in [GAIN_MIN, GAIN_MAX] of (a + 2uc + u²b) / (1 + uw)².
+
+    Its derivative is proportional to ``(c - w a) + u (b - c w)``, linear in ``u``: the
+    minimiser is the root if that is an increasing crossing, else a boundary.
+    """
+    slope = b - c * w
+    if slope > 0:
+        u = (w * a - c) / slope
+        if u < _GAIN_MIN:
+            u = _GAIN_MIN
+        elif u > _GAIN_MAX:
+            u = _GAIN_MAX
+        return u
+    lo = (a + 2 * _GAIN_MIN * c + _GAIN_MIN * _GAIN_MIN * b) / (1 + _GAIN_MIN * w) ** 2
+    hi = (a + 2 * _GAIN_MAX * c + _GAIN_MAX * _GAIN_MAX * b) / (1 + _GAIN_MAX * w) ** 2
+    return _GAIN_MIN if lo <= hi else _GAIN_MAX
+
+
+@nb.njit(cache=True)
+def _duan_at(s, ta, tb):
+    """min over f_x, f_y > 0 of 4 V(x_B + f_x x_A) V(p_B - f_y p_A) / (1 + f_x f_y)²."""
+    vxa, vpa, vxb, vpb, cxx, cpp = _quad_moments(s, ta, tb)
+    # V(x_B + u x_A) = vxb + 2u cxx + u² vxa ; V(p_B - w p_A) = vpb - 2w cpp + w² vpa
+    u = 1.0
+    w = 1.0
+    best = np.inf
+    for _ in range(500):
+        u = _argmin_gain(vxb, vxa, cxx, w)
+        w = _argmin_gain(vpb, vpa, -cpp, u)
+        val = 4 * (vxb + 2 * u * cxx + u * u * vxa) * (vpb - 2 * w * cpp + w * w * vpa) \
+            / (1 + u * w) ** 2
+        if val >= best * (1 - 1e-13):
+            best = min(best, val)
+            break
+        best = val
+    return best
+
+
+@nb.njit(cache=True)
+def _reid_at(s, ta, tb):
+    """4 V_inf(x_B^tb | x_A^ta) V_inf(p_B^tb | p_A^ta) (party A steers party B)."""
+    vxa, vpa, vxb, vpb, cxx, cpp = _quad_moments(s, ta, tb)
+    return 4 * (vxb - cxx * cxx / vxa) * (vpb - cpp * cpp / vpa)
+
+
+@nb.njit(cache=True)
+def _objective(kind, s, ta, tb):
+    if kind == 0:
+        return _duan_at(s, ta, tb)
+    return _reid_at(s, ta, tb)
+
+
+@nb.njit(cache=True)
+def minimize_over_angles(kind, s, period_a):
+    """Minimise the Duan (kind 0) or Reid (kind 1) product over θ_A ∈ [0, period_a), θ_B ∈ [0, π).
+
+    A coarse grid finds the basin; a compass (pattern) search refines it to ``_ANGLE_TOL``.
+    Returns ``(minimum, θ_A, θ_B)``.
+    """
+    best = np.inf
+    bta = 0.0
+    btb = 0.0
+    for i in range(_GRID_A):
+        ta = period_a * i / _GRID_A
+        for j in range(_GRID_M):
+            tb = math.pi * j / _GRID_M
+            v = _objective(kind, s, ta, tb)
+            if v < best:
+                best, bta, btb = v, ta, tb
+    h = math.pi / _GRID_M
+    cta = bta
+    ctb = btb
+    while h > _ANGLE_TOL:
+        moved = False
+        for da in (-1.0, 0.0, 1.0):
+            for db in (-1.0, 0.0, 1.0):
+                if da == 0.0 and db == 0.0:
+                    continue
+                v = _objective(kind, s, bta + da * h, btb + db * h)
+                if v < best:
+                    best, cta, ctb = v, bta + da * h, btb + db * h
+                    moved = True
+        if moved:
+            bta, btb = cta, ctb
+        else:
+            h *= 0.5
+    return best, bta % period_a, btb % math.pi

@@ -1,0 +1,1 @@
+"""Sub-commands that run trajectory ensembles (registered into :mod:`langevin_sim.cli`)."""
