@@ -1,1 +1,153 @@
 """Sub-commands that run trajectory ensembles (registered into :mod:`langevin_sim.cli`)."""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+
+from .cli import (EXIT_INCONSISTENT, EXIT_OK, UsageError, _register, dump_json, parse_settings)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise UsageError(f"expected a positive integer, got {text!r}") from None
+    if v <= 0:
+        raise UsageError(f"expected a positive integer, got {text!r}")
+    return v
+
+
+def _positive_float(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise UsageError(f"expected a positive number, got {text!r}") from None
+    if not np.isfinite(v) or v <= 0:
+        raise UsageError(f"expected a positive finite number, got {text!r}")
+    return v
+
+
+def add_ensemble_arguments(p) -> None:
+    p.add_argument("--method", choices=["exact", "em"], default="exact",
+                   help="integrator: exact Ornstein-Uhlenbeck step or Euler-Maruyama")
+    p.add_argument("--dt", type=_positive_float, default=None,
+                   help="time step in 1/ω_b (default: 1 for exact, 0.005 for em)")
+    p.add_argument("--n-traj", type=_positive_int, default=16384, help="trajectories")
+    p.add_argument("--seed", type=int, default=2024, help="root seed (reproducible)")
+    p.add_argument("--chunk-size", type=_positive_int, default=None,
+                   help="trajectories per chunk (default min(1024, n_traj/32))")
+    p.add_argument("--threads", type=_positive_int, default=None,
+                   help="worker threads for --backend local (default: all cores)")
+    p.add_argument("--backend", choices=["local", "dask"], default="local",
+                   help="where chunks run: threads here, or a Dask cluster")
+    p.add_argument("--scheduler", default=None,
+                   help="Dask scheduler address (default: start a LocalCluster here)")
+    p.add_argument("--workers", type=_positive_int, default=None,
+                   help="worker processes of the LocalCluster started without --scheduler")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def make_backend(args):
+    if args.backend == "local":
+        from .backends import LocalBackend
+        return LocalBackend(args.threads)
+    from .backends import DaskBackend
+    return DaskBackend(address=args.scheduler, n_workers=args.workers)
+
+
+def _progress(args) -> bool:
+    return not args.no_progress and sys.stderr.isatty()
+
+
+def _add_validate(p):
+    add_ensemble_arguments(p)
+    p.add_argument("--t-final", type=_positive_float, default=400.0,
+                   help="length of the run in 1/ω_b (default 400)")
+    p.add_argument("--record-every", type=_positive_float, default=20.0,
+                   help="spacing of the records averaged, in 1/ω_b (default 20)")
+    p.add_argument("--initial", choices=["steady", "thermal", "vacuum"], default="steady",
+                   help="initial state (steady: the scheme's own stationary state)")
+    p.add_argument("--burn-in", type=float, default=None,
+                   help="discard records before this time (1/ω_b); default 0 from steady, "
+                        "else 7 slowest relaxation times")
+    p.add_argument("--alpha", type=float, default=0.01,
+                   help="family-wise significance of the consistency test (default 0.01)")
+
+
+def _cmd_validate(args) -> int:
+    from .validation import validate
+
+    params = parse_settings(args.set)
+    if not 0 < args.alpha < 1:
+        raise UsageError(f"--alpha must be in (0, 1), got {args.alpha}")
+    report = validate(params, method=args.method, dt=args.dt, n_traj=args.n_traj,
+                      seed=args.seed, t_final=args.t_final, record_every=args.record_every,
+                      initial=args.initial, burn_in=args.burn_in, alpha=args.alpha,
+                      chunk_size=args.chunk_size, backend=make_backend(args),
+                      progress=_progress(args))
+    print(dump_json(report.to_dict()) if args.json else report.render())
+    return EXIT_OK if report.check.consistent else EXIT_INCONSISTENT
+
+
+def _add_simulate(p):
+    add_ensemble_arguments(p)
+    p.add_argument("--t-final", type=_positive_float, default=100.0,
+                   help="end time in 1/ω_b (default 100)")
+    p.add_argument("--record-every", type=_positive_float, default=1.0,
+                   help="record spacing in 1/ω_b (default 1)")
+    p.add_argument("--initial", choices=["thermal", "vacuum", "steady"], default="thermal")
+    p.add_argument("--output", default=None, help="write an .npz with the results")
+
+
+def _cmd_simulate(args) -> int:
+    from .ensemble import simulate
+    from .integrators import get_integrator
+    from .models.cascade import build_system
+
+    params = parse_settings(args.set)
+    system = build_system(params)
+    integrator = get_integrator(args.method)
+    dt = args.dt if args.dt is not None else (1.0 if integrator.exact else 0.005)
+    every = args.record_every
+    if integrator.uniform_steps:
+        every = max(1, round(every / dt)) * dt
+    times = every * np.arange(0, int(np.floor(args.t_final / every + 1e-9)) + 1)
+    result = simulate(system, times, method=integrator, dt=dt, n_traj=args.n_traj,
+                      seed=args.seed, initial=args.initial, chunk_size=args.chunk_size,
+                      backend=make_backend(args), progress=_progress(args),
+                      metadata={"parameters": params.as_dict()})
+    if args.output:
+        result.save(args.output)
+    est = result.measures(names=("E_N", "S_m_given_b", "G_b_to_m"))
+    if args.json:
+        payload = {"times": result.times, "mean": result.mean,
+                   "covariance": result.covariance, "stderr": result.covariance_stderr,
+                   "seed": str(result.seed), "method": result.method, "dt": result.dt,
+                   "n_traj": result.n_traj, "partial": result.partial, "output": args.output}
+        for i, k in enumerate(est.names):
+            payload[k], payload[k + "_stderr"] = est.values[:, i], est.stderr[:, i]
+        print(dump_json(payload))
+    else:
+        print(f"{result.n_traj} trajectories, method {result.method}, dt = {result.dt:g}/ω_b, "
+              f"seed {result.seed}; {len(times)} records to t = {times[-1]:g}/ω_b"
+              + (" (PARTIAL: interrupted)" if result.partial else ""))
+        xb = system.quadrature_labels().index("x_b")
+        print(f"{'t (1/ω_b)':>10}{'Var(x_b)':>12}{'± SE':>10}{'E_N':>10}{'± SE':>10}"
+              f"{'S_m|b':>10}{'± SE':>10}")
+        se = result.covariance_stderr
+        for t in np.unique(np.linspace(0, len(times) - 1, min(len(times), 11)).astype(int)):
+            print(f"{times[t]:>10.4g}{result.covariance[t, xb, xb]:>12.5g}{se[t, xb, xb]:>10.2g}"
+                  f"{est.values[t, 0]:>10.4g}{est.stderr[t, 0]:>10.2g}"
+                  f"{est.values[t, 1]:>10.4g}{est.stderr[t, 1]:>10.2g}")
+        if args.output:
+            print(f"wrote {args.output}")
+    return EXIT_OK
+
+
+_register("validate", _cmd_validate,
+          "ensemble at the given parameters validated against the exact stationary covariance",
+          _add_validate)
+_register("simulate", _cmd_simulate, "run an ensemble and record moments over time",
+          _add_simulate)

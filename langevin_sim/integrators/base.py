@@ -1,0 +1,42 @@
+"""The integrator interface: a method turns a system and a step into a linear transition."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+import numpy as np
+
+from ..linear_system import LinearSystem
+
+
+class Integrator(ABC):
+    """One-step scheme ``X_{n+1} = F X_n + G Z_n``, ``Z_n ~ N(0, I)``, for ``dX = AX dt + B√N dW``.
+
+    Subclasses declare their convergence orders and build ``(F, G)``; the ensemble engine and
+    the analytic reference (``Σ_{n+1} = F Σ Fᵀ + G Gᵀ``) both use that one pair, so the
+    stochastic and the exact side can never disagree on what is being integrated.
+    """
+
+    name: str = ""
+    strong_order: float = 0.0
+    weak_order: float = 0.0
+    exact: bool = False
+    uniform_steps: bool = True
+    """Whether record times must be integer multiples of the step (EM) or may be any times."""
+
+    @abstractmethod
+    def transition(self, system: LinearSystem, dt: float) -> tuple[np.ndarray, np.ndarray]:
+        """``(F, G)`` for one step ``dt``: drift map (d, d) and noise factor (d, r)."""
+
+    def check_step(self, system: LinearSystem, dt: float) -> None:
+        """Raise ``ValueError`` (or a subclass) if ``dt`` is not usable for ``system``."""
+        if not np.isfinite(dt) or dt <= 0:
+            raise ValueError(f"dt must be finite and > 0, got {dt!r}")
+
+    def stationary_covariance(self, system: LinearSystem, dt: float) -> np.ndarray:
+        """Stationary covariance of the *discrete* scheme at step ``dt``."""
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return (f"{type(self).__name__}(name={self.name!r}, strong_order={self.strong_order}, "
+                f"weak_order={self.weak_order})")
