@@ -151,3 +151,65 @@ _register("validate", _cmd_validate,
           _add_validate)
 _register("simulate", _cmd_simulate, "run an ensemble and record moments over time",
           _add_simulate)
+
+
+def _add_relax(p):
+    add_ensemble_arguments(p)
+    p.add_argument("--initial", default="thermal",
+                   help="thermal (default), vacuum, or FILE.npz with 'covariance' (and 'mean'); "
+                        "a saved ensemble's last record is used")
+    p.add_argument("--t-final", type=_positive_float, default=None,
+                   help="last record time in 1/ω_b (default: 5 slowest relaxation times)")
+    p.add_argument("--n-times", type=_positive_int, default=40,
+                   help="record times, log-spaced (default 40)")
+    p.add_argument("--tol", type=_positive_float, default=0.01,
+                   help="settling tolerance (relative for σ, absolute for measures)")
+    p.add_argument("--alpha", type=float, default=0.01, help="significance of the z test")
+    p.add_argument("--output", default=None,
+                   help="directory for the PNG plots, report JSON and ensemble .npz")
+
+
+def _cmd_relax(args) -> int:
+    import json
+    import os
+
+    from . import plotting
+    from .relaxation import relax
+
+    params = parse_settings(args.set)
+    if args.initial not in ("thermal", "vacuum") and not os.path.isfile(args.initial):
+        raise UsageError(f"--initial must be thermal, vacuum or an existing .npz file, got "
+                         f"{args.initial!r}")
+    if args.n_times < 3:
+        raise UsageError("--n-times must be >= 3")
+    report = relax(params, initial=args.initial, t_final=args.t_final, n_times=args.n_times,
+                   method=args.method, dt=args.dt, n_traj=args.n_traj, seed=args.seed,
+                   tol=args.tol, alpha=args.alpha, chunk_size=args.chunk_size,
+                   backend=make_backend(args), progress=_progress(args))
+    summary = report.summary_dict()
+    if args.output:
+        os.makedirs(args.output, exist_ok=True)
+        files = {
+            "variances": plotting.plot_relaxation_variances(
+                report, os.path.join(args.output, "relax_variances.png")),
+            "measures": plotting.plot_relaxation_measures(
+                report, os.path.join(args.output, "relax_measures.png")),
+            "distance": plotting.plot_relaxation_distance(
+                report, os.path.join(args.output, "relax_distance.png")),
+        }
+        report.ensemble.save(os.path.join(args.output, "relax_ensemble.npz"))
+        with open(os.path.join(args.output, "relax_report.json"), "w") as f:
+            f.write(dump_json(summary))
+        summary["files"] = files
+    if args.json:
+        print(dump_json(summary))
+    else:
+        print(report.render())
+        if args.output:
+            print("wrote " + ", ".join(json.loads(dump_json(summary))["files"].values()))
+    return EXIT_OK if report.check.consistent else EXIT_INCONSISTENT
+
+
+_register("relax", _cmd_relax,
+          "relaxation to steady state: transient ensemble vs exact σ(t), rates, onsets, plots",
+          _add_relax)

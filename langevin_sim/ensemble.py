@@ -345,27 +345,42 @@ class EnsembleResult:
         """Jackknife standard error of :attr:`covariance`, shape (n_rec, d, d)."""
         return jackknife_stderr(self._leave_one_out().covariance)
 
+    def statistic(self, func) -> tuple[np.ndarray, np.ndarray]:
+        """Any function of the covariance at each record, with its jackknife standard error.
+
+        Parameters
+        ----------
+        func : callable
+            Maps a (d, d) covariance to a 1-D array of k numbers.
+
+        Returns
+        -------
+        values, stderr : ndarray, shape (n_rec, k)
+        """
+        full = self.covariance
+        loo = self._leave_one_out().covariance
+        values = np.array([np.atleast_1d(func(c)) for c in full], dtype=float)
+        jack = np.array([[np.atleast_1d(func(c)) for c in group] for group in loo], dtype=float)
+        return values, jackknife_stderr(jack)
+
+    def two_mode_selector(self, modes=("b", "m")) -> np.ndarray:
+        """Indices of the quadratures of the two ``modes`` (A first) in the state vector."""
+        a, b = (self._mode(m) for m in modes)
+        if a == b:
+            raise ValueError(f"modes must be two different modes, got {modes!r}")
+        return np.array([2 * a, 2 * a + 1, 2 * b, 2 * b + 1])
+
     def measures(self, modes=("b", "m"), names=MEASURE_NAMES) -> MeasureEstimates:
         """The two-mode measures of ``modes`` at each record, with jackknife errors."""
         names = tuple(names)
         bad = set(names) - set(MEASURE_NAMES)
         if bad:
             raise ValueError(f"unknown measure(s) {sorted(bad)}; allowed: {MEASURE_NAMES}")
-        idx = [self._mode(m) for m in modes]
-        sel = np.array([2 * idx[0], 2 * idx[0] + 1, 2 * idx[1], 2 * idx[1] + 1])
-        full = self.covariance[:, sel[:, None], sel[None, :]]
-        loo = self._leave_one_out().covariance[:, :, sel[:, None], sel[None, :]]
-        values = np.empty((full.shape[0], len(names)))
-        physical = np.empty(full.shape[0], bool)
-        jack = np.empty((loo.shape[0], full.shape[0], len(names)))
-        for t in range(full.shape[0]):
-            m = two_mode_measures(full[t])
-            values[t] = [getattr(m, k) for k in names]
-            physical[t] = m.physical
-            for k in range(loo.shape[0]):
-                mk = _measure_subset(loo[k, t], names)
-                jack[k, t] = mk
-        return MeasureEstimates(names, values, jackknife_stderr(jack), physical)
+        sel = self.two_mode_selector(modes)
+        ix = np.ix_(sel, sel)
+        values, stderr = self.statistic(lambda c: _measure_subset(c[ix], names))
+        physical = np.array([two_mode_measures(c[ix]).physical for c in self.covariance])
+        return MeasureEstimates(names, values, stderr, physical)
 
     def _mode(self, mode) -> int:
         if isinstance(mode, (int, np.integer)):

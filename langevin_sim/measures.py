@@ -58,11 +58,13 @@ def swap_modes(sigma) -> np.ndarray:
     return s[np.ix_(_SWAP, _SWAP)]
 
 
-def log_negativity(sigma) -> float:
+def log_negativity(sigma, clip: bool = True) -> float:
     """``E_N = max(0, -ln(2 ν̃₋))`` with ν̃₋ the smallest partially transposed symplectic
     eigenvalue: ``ν̃₋² = (Σ̃ - sqrt(Σ̃² - 4 det σ))/2``, ``Σ̃ = det σ_A + det σ_B - 2 det C``.
 
-    Returns NaN if the matrix is so unphysical that ν̃₋ is not real.
+    Returns NaN if the matrix is so unphysical that ν̃₋ is not real. With ``clip=False`` the
+    unclipped ``-ln(2 ν̃₋)`` is returned (negative when separable): a smooth quantity whose
+    zero crossing marks the onset of entanglement.
     """
     s = _two_mode(sigma)
     det_a = np.linalg.det(s[:2, :2])
@@ -74,7 +76,8 @@ def log_negativity(sigma) -> float:
     nu2 = 0.5 * (sig - math.sqrt(max(disc, 0.0)))
     if nu2 <= 0:
         return math.nan
-    return max(0.0, -math.log(2 * math.sqrt(nu2)))
+    value = -math.log(2 * math.sqrt(nu2))
+    return max(0.0, value) if clip else value
 
 
 def duan_product(sigma) -> float:
@@ -106,17 +109,19 @@ def reid_steering(sigma, *, independent_angles: bool = False) -> float:
     return float(minimize_over_angles(1, s, math.pi)[0])
 
 
-def gaussian_steerability(sigma) -> float:
+def gaussian_steerability(sigma, clip: bool = True) -> float:
     """Gaussian steerability ``G_{A→B} = max(0, ½ ln(det σ_A / (4 det σ_AB)))`` (Kogias et
     al., PRL 114, 060403 (2015), in the vacuum-1/2 convention). Positive iff A can steer B by
-    Gaussian measurements. NaN if ``det σ_AB <= 0`` (unphysical).
+    Gaussian measurements. NaN if ``det σ_AB <= 0`` (unphysical). ``clip=False`` returns the
+    unclipped logarithm (its zero crossing marks the onset of steering).
     """
     s = _two_mode(sigma)
     det_s = np.linalg.det(s)
     det_a = np.linalg.det(s[:2, :2])
     if det_s <= 0 or det_a <= 0:
         return math.nan
-    return max(0.0, 0.5 * math.log(det_a / (4 * det_s)))
+    value = 0.5 * math.log(det_a / (4 * det_s))
+    return max(0.0, value) if clip else value
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,385 @@
+"""Relaxation to the steady state after the drive is switched on.
+
+From an initial Gaussian state (default: every mode thermal at its bath), an ensemble is
+recorded on a log-spaced time grid and compared with the exact transient σ(t); the drift
+matrix gives the relaxation rates and the slow mode; exact curves on a fine grid give settling
+and onset times, and the ensemble gives onset times with confidence intervals.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+from .ensemble import DEFAULT_N_TRAJ, EnsembleResult, exact_moments, simulate
+from .gaussian import steady_state, transient
+from .integrators import get_integrator
+from .linear_system import LinearSystem
+from .measures import MEASURE_NAMES, gaussian_steerability, log_negativity, reid_steering, \
+    two_mode_measures
+from .models.cascade import CascadeParameters, build_system
+from .statistics import Consistency, consistency
+
+ONSET_INDICATORS = {
+    # name: (function of the (b, m) covariance, threshold, correlated when above?)
+    "E_N": (lambda s: log_negativity(s, clip=False), 0.0, True),
+    "S_m_given_b": (reid_steering, 1.0, False),
+    "G_b_to_m": (lambda s: gaussian_steerability(s, clip=False), 0.0, True),
+}
+"""Onsets reported: entanglement (E_N > 0) and steering (S_m|b < 1, G_b→m > 0). The
+unclipped E_N and G are used so that the crossing is smooth and has a standard error."""
+
+
+@dataclass(frozen=True)
+class RateAnalysis:
+    """Relaxation rates and oscillation frequencies from the eigenvalues of A.
+
+    Attributes
+    ----------
+    eigenvalues : ndarray of complex, shape (d,)
+        Sorted slowest first (units of ω_b).
+    rates, frequencies : ndarray, shape (d,)
+        ``-Re λ`` and ``|Im λ|`` (ω_b).
+    slowest_rate : float
+    participation : ndarray, shape (d, n_modes)
+        Share of each mode in each eigenvector (rows sum to 1).
+    mode_labels : tuple of str
+    """
+
+    eigenvalues: np.ndarray
+    rates: np.ndarray
+    frequencies: np.ndarray
+    slowest_rate: float
+    participation: np.ndarray
+    mode_labels: tuple
+
+    @property
+    def slowest_mode(self) -> str:
+        """Label of the mode carrying most of the slowest eigenvector."""
+        return self.mode_labels[int(np.argmax(self.participation[0]))]
+
+    def to_dict(self) -> dict:
+        return {"eigenvalues": [[z.real, z.imag] for z in self.eigenvalues],
+                "rates": self.rates, "frequencies": self.frequencies,
+                "slowest_rate": self.slowest_rate, "slowest_mode": self.slowest_mode,
+                "slowest_mode_participation": dict(zip(self.mode_labels,
+                                                       self.participation[0].tolist()))}
+
+
+def rate_analysis(system: LinearSystem) -> RateAnalysis:
+    """Eigen-analysis of the drift matrix (see :class:`RateAnalysis`)."""
+    w, v = np.linalg.eig(system.drift)
+    order = np.lexsort((w.imag, -w.real))
+    w, v = w[order], v[:, order]
+    weight = np.abs(v) ** 2
+    per_mode = weight.reshape(system.n_modes, 2, -1).sum(axis=1).T
+    per_mode /= per_mode.sum(axis=1, keepdims=True)
+    return RateAnalysis(w, -w.real, np.abs(w.imag), float(-w[0].real), per_mode,
+                        system.mode_labels)
+
+
+def distance_to_steady(covs: np.ndarray, sigma_inf: np.ndarray) -> np.ndarray:
+    """Relative Frobenius distance ``||σ(t) - σ∞|| / ||σ∞||`` for a stack of covariances."""
+    return np.linalg.norm(covs - sigma_inf, axis=(-2, -1)) / np.linalg.norm(sigma_inf)
+
+
+def settling_time(times: np.ndarray, distance: np.ndarray, tol: float) -> float:
+    """First time after which ``distance`` stays <= ``tol`` (linear interpolation on the
+    crossing; 0 if always within, NaN if never)."""
+    above = np.nonzero(distance > tol)[0]
+    if above.size == 0:
+        return 0.0
+    i = above[-1]
+    if i == times.size - 1:
+        return float("nan")
+    d0, d1 = distance[i], distance[i + 1]
+    return float(times[i] + (times[i + 1] - times[i]) * (d0 - tol) / (d0 - d1))
+
+
+def _first_crossing(times, values, threshold, above):
+    sign = (values - threshold) * (1 if above else -1)
+    idx = np.nonzero(sign > 0)[0]
+    if idx.size == 0:
+        return float("nan"), -1
+    i = idx[0]
+    if i == 0:
+        return float(times[0]), 0
+    s0, s1 = sign[i - 1], sign[i]
+    return float(times[i - 1] + (times[i] - times[i - 1]) * (-s0) / (s1 - s0)), i
+
+
+def exact_onset(system, sigma0, mean0, name, t_max, n_grid=600, sel=None) -> float:
+    """Exact onset time of ``name`` (see :data:`ONSET_INDICATORS`), refined by bisection."""
+    func, thr, above = ONSET_INDICATORS[name]
+    sel = np.arange(4, 8) if sel is None else sel
+    ix = np.ix_(sel, sel)
+
+    def value(t):
+        _, c = transient(system, [t], sigma0, mean0)
+        return func(c[0][ix])
+
+    grid = np.concatenate([[0.0], np.geomspace(1e-3, t_max, n_grid)])
+    _, covs = transient(system, grid, sigma0, mean0)
+    vals = np.array([func(c[ix]) for c in covs])
+    t, i = _first_crossing(grid, vals, thr, above)
+    if i <= 0:
+        return t
+    lo, hi = grid[i - 1], grid[i]
+    for _ in range(50):
+        mid = 0.5 * (lo + hi)
+        if ((value(mid) - thr) > 0) == above:
+            hi = mid
+        else:
+            lo = mid
+    return 0.5 * (lo + hi)
+
+
+@dataclass(frozen=True)
+class Onset:
+    """Onset time of a correlation: exact, and from the ensemble with a confidence interval.
+
+    ``(sample_low, sample_high]`` runs from the last record at which the sample is still
+    confidently on the uncorrelated side to the first at which it is confidently past the
+    threshold (two-sided ``confidence`` level on each record); see :func:`sample_onset`.
+    """
+
+    name: str
+    exact: float
+    sample: float
+    sample_low: float
+    sample_high: float
+    confidence: float
+
+    def brackets_exact(self) -> bool:
+        return bool(self.sample_low < self.exact <= self.sample_high)
+
+
+def sample_onset(times, values, stderr, name, confidence=0.99) -> tuple[float, float, float]:
+    """Onset from sampled values ± SE: ``(point, low, high)`` (see :class:`Onset`).
+
+    ``high`` is the first record at which the sample is confidently past the threshold (the
+    onset is no later); ``low`` the last record before it at which the sample is confidently
+    on the uncorrelated side (the onset is later), or the first record time if there is none
+    (a state that starts on the threshold, like a product state with a vacuum mode, cannot be
+    resolved earlier). ``point`` is the last threshold crossing of the sample before ``high``,
+    linearly interpolated. NaNs where the sample never becomes confidently correlated.
+    """
+    _, thr, above = ONSET_INDICATORS[name]
+    zq = stats.norm.ppf(0.5 + confidence / 2)
+    sgn = 1.0 if above else -1.0
+    signed = sgn * (values - thr)
+    past = signed - zq * stderr > 0
+    hi_idx = np.nonzero(past)[0]
+    if hi_idx.size == 0:
+        return float("nan"), float("nan"), float("nan")
+    h = hi_idx[0]
+    before = np.nonzero(signed[:h] + zq * stderr[:h] < 0)[0]
+    low = float(times[before[-1]]) if before.size else float(times[0])
+    not_past = np.nonzero(signed[:h + 1] <= 0)[0]
+    if not_past.size == 0:
+        point = float(times[0])
+    else:
+        i = not_past[-1]
+        s0, s1 = signed[i], signed[i + 1]
+        point = float(times[i] + (times[i + 1] - times[i]) * (-s0) / (s1 - s0))
+    return point, low, float(times[h])
+
+
+@dataclass(frozen=True)
+class RelaxationReport:
+    """Everything ``langevin-sim relax`` computes (arrays over the record times ``times``).
+
+    Attributes
+    ----------
+    times : (n_t,) record times, 1/ω_b
+    covariance, stderr, exact_covariance, z : (n_t, d, d)
+    measure_names : tuple of the six measure names
+    measures, measures_stderr, exact_measures : (n_t, 6)
+    fine_times : (n_f,) fine grid for the exact curves; fine_covariance (n_f, d, d),
+        fine_measures (n_f, 6), fine_distance (n_f,)
+    distance, distance_stderr : (n_t,) sampled ``||σ - σ∞||/||σ∞||`` (jackknife SE)
+    sigma_inf : (d, d)
+    rates : RateAnalysis
+    settling : dict name -> settling time (1/ω_b) of the exact curve within ``tol``
+        (relative norm for ``covariance``, absolute for each measure)
+    onsets : dict name -> Onset
+    check : Consistency of all sampled covariance elements with the exact ones
+    """
+
+    times: np.ndarray
+    covariance: np.ndarray
+    stderr: np.ndarray
+    exact_covariance: np.ndarray
+    z: np.ndarray
+    measure_names: tuple
+    measures: np.ndarray
+    measures_stderr: np.ndarray
+    exact_measures: np.ndarray
+    fine_times: np.ndarray
+    fine_covariance: np.ndarray
+    fine_measures: np.ndarray
+    fine_distance: np.ndarray
+    distance: np.ndarray
+    distance_stderr: np.ndarray
+    sigma_inf: np.ndarray
+    rates: RateAnalysis
+    settling: dict
+    tol: float
+    onsets: dict
+    check: Consistency
+    quadratures: tuple
+    method: str
+    dt: float
+    n_traj: int
+    seed: int
+    initial: str
+    parameters: dict
+    ensemble: EnsembleResult
+
+    def summary_dict(self) -> dict:
+        """Onset and settling times, rates and the consistency summary (the ``--json``)."""
+        return {
+            "method": self.method, "dt": self.dt, "n_traj": self.n_traj, "seed": str(self.seed),
+            "initial": self.initial, "t_final": float(self.times[-1]),
+            "n_times": int(self.times.size), "rates": self.rates.to_dict(),
+            "settling_times": self.settling, "settling_tolerance": self.tol,
+            "onsets": {k: {"exact": o.exact, "sample": o.sample, "sample_low": o.sample_low,
+                           "sample_high": o.sample_high, "confidence": o.confidence,
+                           "brackets_exact": o.brackets_exact()}
+                       for k, o in self.onsets.items()},
+            "consistent": self.check.consistent, "max_abs_z": self.check.max_abs_z,
+            "z_threshold": self.check.threshold, "n_compared": self.check.n_compared,
+            "summary": self.check.summary(), "parameters": self.parameters,
+        }
+
+    def render(self) -> str:
+        r = self.rates
+        lines = [f"Relaxation from a {self.initial} state: method {self.method}, dt = "
+                 f"{self.dt:g}/ω_b, {self.n_traj} trajectories, seed {self.seed}, "
+                 f"{self.times.size} times up to {self.times[-1]:.4g}/ω_b",
+                 "", "eigenvalues of A (rate = -Re λ, frequency = |Im λ|, units of ω_b):"]
+        for z, part in zip(r.eigenvalues, r.participation):
+            share = ", ".join(f"{m} {p:.2f}" for m, p in zip(r.mode_labels, part) if p > 0.05)
+            lines.append(f"  rate {-z.real:10.5g}  frequency {abs(z.imag):8.4g}   ({share})")
+        lines.append(f"slowest rate {r.slowest_rate:.5g} ω_b (1/rate = "
+                     f"{1 / r.slowest_rate:.4g}/ω_b), living on mode {r.slowest_mode}")
+        lines += ["", f"settling times (exact curves; within {self.tol:g} of steady state, "
+                      "relative norm for the covariance, absolute for measures), 1/ω_b:"]
+        for k, v in self.settling.items():
+            lines.append(f"  {k:<14}{v:10.4g}")
+        lines += ["", "onset times, 1/ω_b: exact | ensemble [confidence interval]"]
+        for k, o in self.onsets.items():
+            lines.append(f"  {k:<14}{o.exact:10.4g} | {o.sample:10.4g} "
+                         f"({o.sample_low:.4g}, {o.sample_high:.4g}] at {o.confidence:.0%}"
+                         f"{'' if o.brackets_exact() else '  (does not bracket exact)'}")
+        lines += ["", f"{'t':>9}" + "".join(f"{k:>20}" for k in ("Var(x_b)", "E_N", "S_m|b"))]
+        xb = self.quadratures.index("x_b")
+        ie, isb = self.measure_names.index("E_N"), self.measure_names.index("S_m_given_b")
+        for t in np.unique(np.linspace(0, self.times.size - 1, 12).astype(int)):
+            cells = [(self.covariance[t, xb, xb], self.stderr[t, xb, xb],
+                      self.exact_covariance[t, xb, xb]),
+                     (self.measures[t, ie], self.measures_stderr[t, ie],
+                      self.exact_measures[t, ie]),
+                     (self.measures[t, isb], self.measures_stderr[t, isb],
+                      self.exact_measures[t, isb])]
+            lines.append(f"{self.times[t]:>9.4g}" + "".join(
+                f"{v:>9.4g}±{e:<6.2g}({x:.4g})" for v, e, x in cells))
+        lines += ["(sample ± SE (exact))", "", self.check.summary()]
+        return "\n".join(lines)
+
+
+def default_times(system: LinearSystem, t_final: float | None, n_times: int) -> np.ndarray:
+    """``0`` plus ``n_times - 1`` log-spaced times from ``0.05/fastest rate`` to ``t_final``
+    (default: 5 slowest relaxation times)."""
+    if n_times < 3:
+        raise ValueError(f"n_times must be >= 3, got {n_times}")
+    t_final = 5.0 / system.slowest_rate if t_final is None else float(t_final)
+    t_min = min(0.05 / system.fastest_rate, t_final / 10)
+    return np.concatenate([[0.0], np.geomspace(t_min, t_final, n_times - 1)])
+
+
+def load_initial(path) -> tuple[np.ndarray, np.ndarray]:
+    """Initial (mean, covariance) from an ``.npz``: arrays ``covariance`` (and ``mean``); for a
+    saved ensemble (a stack over times) the last record is used."""
+    with np.load(path, allow_pickle=False) as f:
+        if "covariance" not in f:
+            raise ValueError(f"{path}: no 'covariance' array (expected an .npz written by "
+                             "langevin-sim simulate or with 'covariance' and 'mean')")
+        cov = np.asarray(f["covariance"], float)
+        mean = np.asarray(f["mean"], float) if "mean" in f else None
+    if cov.ndim == 3:
+        cov = cov[-1]
+        mean = None if mean is None else mean[-1]
+    return mean, cov
+
+
+def relax(params: CascadeParameters | None = None, *, initial="thermal",
+          t_final: float | None = None, n_times: int = 40, method: str = "exact",
+          dt: float | None = None, n_traj: int = DEFAULT_N_TRAJ, seed: int | None = 2024,
+          tol: float = 0.01, alpha: float = 0.01, confidence: float = 0.99,
+          chunk_size: int | None = None, backend=None, progress: bool = False
+          ) -> RelaxationReport:
+    """Run the relaxation study (see module docstring and :class:`RelaxationReport`).
+
+    ``initial`` is ``"thermal"``, ``"vacuum"``, a path to an ``.npz`` (see
+    :func:`load_initial`) or ``(mean, covariance)``. For ``em`` (default dt 0.005) the record
+    times are snapped to the dt grid and the exact reference is EM's own recursion.
+    """
+    params = CascadeParameters() if params is None else params
+    system = build_system(params)
+    system.check_stable()
+    integrator = get_integrator(method)
+    if dt is None:
+        dt = 1.0 if integrator.exact else 0.005
+    times = default_times(system, t_final, n_times)
+    if integrator.uniform_steps:
+        times = np.unique(np.round(times / dt)) * dt
+    label = initial if isinstance(initial, str) else "custom"
+    if isinstance(initial, str) and initial not in ("thermal", "vacuum"):
+        initial = load_initial(initial)
+    res = simulate(system, times, method=integrator, dt=dt, n_traj=n_traj, seed=seed,
+                   initial=initial, chunk_size=chunk_size, backend=backend, progress=progress,
+                   metadata={"parameters": params.as_dict()})
+    from .ensemble import make_initial_state
+    init = make_initial_state(system, initial, integrator, dt)
+    means, covs = exact_moments(system, times, method=integrator, dt=dt, initial=init)
+    cov, se = res.covariance, res.covariance_stderr
+    z = (cov - covs) / se
+    iu = np.triu_indices(system.dim)
+    zm = (res.mean - means) / res.mean_stderr
+    check = consistency(np.concatenate([z[:, iu[0], iu[1]].ravel(), zm.ravel()]), alpha,
+                        res.jackknife_dof)
+
+    sel = res.two_mode_selector(("b", "m"))
+    ix = np.ix_(sel, sel)
+    est = res.measures()
+    exact_m = np.array([two_mode_measures(c[ix]).values() for c in covs])
+    sigma_inf = steady_state(system)
+    fine = np.concatenate([[0.0], np.geomspace(times[1], times[-1] * 1.5, 500)])
+    _, fine_covs = transient(system, fine, init.covariance, init.mean)
+    fine_m = np.array([two_mode_measures(c[ix]).values() for c in fine_covs])
+    fine_d = distance_to_steady(fine_covs, sigma_inf)
+    dist, dist_se = res.statistic(lambda c: distance_to_steady(c, sigma_inf))
+    m_inf = two_mode_measures(sigma_inf[ix]).values()
+    settling = {"covariance": settling_time(fine, fine_d, tol)}
+    for i, k in enumerate(MEASURE_NAMES):
+        settling[k] = settling_time(fine, np.abs(fine_m[:, i] - m_inf[i]), tol)
+
+    onsets = {}
+    for k, (func, _, _) in ONSET_INDICATORS.items():
+        vals, errs = res.statistic(lambda c, f=func: f(c[ix]))
+        point, low, high = sample_onset(times, vals[:, 0], errs[:, 0], k, confidence)
+        ex = exact_onset(system, init.covariance, init.mean, k, times[-1], sel=sel)
+        onsets[k] = Onset(k, ex, point, low, high, confidence)
+    return RelaxationReport(
+        times=times, covariance=cov, stderr=se, exact_covariance=covs, z=z,
+        measure_names=MEASURE_NAMES, measures=est.values, measures_stderr=est.stderr,
+        exact_measures=exact_m, fine_times=fine, fine_covariance=fine_covs,
+        fine_measures=fine_m, fine_distance=fine_d, distance=dist[:, 0],
+        distance_stderr=dist_se[:, 0], sigma_inf=sigma_inf, rates=rate_analysis(system),
+        settling=settling, tol=tol, onsets=onsets, check=check,
+        quadratures=system.quadrature_labels(), method=integrator.name, dt=float(dt),
+        n_traj=res.n_traj, seed=res.seed, initial=label, parameters=params.as_dict(),
+        ensemble=res)
