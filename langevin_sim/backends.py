@@ -7,8 +7,9 @@ cluster. Both return ``{chunk index: Moments}``; the caller pools them in index 
 
 from __future__ import annotations
 
+import multiprocessing
 import os
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, ThreadPoolExecutor, wait
 
 from tqdm.auto import tqdm
 
@@ -37,7 +38,8 @@ class LocalBackend(Backend):
     Parameters
     ----------
     n_threads : int, optional
-        Number of worker threads (default: every available core).
+        Number of workers (default: every available core): threads for ensemble chunks (the
+        numba kernel releases the GIL), processes for :meth:`map` (sweep blocks).
     """
 
     def __init__(self, n_threads: int | None = None):
@@ -77,7 +79,14 @@ class LocalBackend(Backend):
         return done
 
     def map(self, func, items, progress=False, desc=""):
+        """Python-level tasks (sweep blocks) hold the GIL, so they run in worker processes,
+        one per slot; with one slot they run here. ``fork`` is used where available, so user
+        scripts need no ``if __name__ == "__main__"`` guard."""
         items = list(items)
-        with ThreadPoolExecutor(self.n_threads) as pool:
+        if self.n_threads == 1 or len(items) == 1:
+            return [func(it) for it in tqdm(items, disable=not progress, desc=desc)]
+        methods = multiprocessing.get_all_start_methods()
+        ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+        with ProcessPoolExecutor(min(self.n_threads, len(items)), mp_context=ctx) as pool:
             return list(tqdm(pool.map(func, items), total=len(items), disable=not progress,
                              desc=desc))

@@ -213,3 +213,49 @@ def _cmd_relax(args) -> int:
 _register("relax", _cmd_relax,
           "relaxation to steady state: transient ensemble vs exact σ(t), rates, onsets, plots",
           _add_relax)
+
+
+def _add_figures(p):
+    p.add_argument("--fig", choices=["2", "3", "4", "all"], default="all")
+    p.add_argument("--resolution", type=_positive_int, default=None,
+                   help="grid points per axis (default 101)")
+    p.add_argument("--output", default="figures", help="directory for PNG, NPZ and JSON files")
+    p.add_argument("--mc-check", type=int, default=0, metavar="K",
+                   help="exact-method ensembles at K points per plane (optimum and near the "
+                        "threshold), marked on the maps and written to JSON")
+    p.add_argument("--mc-n-traj", type=_positive_int, default=8192,
+                   help="trajectories per spot check (default 8192)")
+    p.add_argument("--threads", type=_positive_int, default=None,
+                   help="workers for --backend local (default: all cores)")
+    p.add_argument("--backend", choices=["local", "dask"], default="local")
+    p.add_argument("--scheduler", default=None)
+    p.add_argument("--workers", type=_positive_int, default=None)
+    p.add_argument("--no-progress", action="store_true")
+
+
+def _cmd_figures(args) -> int:
+    import time
+
+    from .figures import DEFAULT_RESOLUTION, make_figures
+
+    if args.set:
+        raise UsageError("figures use the paper's fixed parameters; --set is not accepted")
+    if args.mc_check < 0:
+        raise UsageError(f"--mc-check must be >= 0, got {args.mc_check}")
+    figs = ("2", "3", "4") if args.fig == "all" else (args.fig,)
+    t0 = time.perf_counter()
+    summary = make_figures(figs, args.resolution or DEFAULT_RESOLUTION, args.output,
+                           args.mc_check, args.mc_n_traj, backend=make_backend(args),
+                           progress=_progress(args),
+                           log=(lambda *_: None) if args.json else print)
+    total = time.perf_counter() - t0
+    if args.json:
+        print(dump_json({"figures": summary, "seconds": total}))
+    else:
+        print(f"total {total:.1f} s")
+    return EXIT_OK
+
+
+_register("figures", _cmd_figures,
+          "reproduce the paper's Figures 2-4 (density maps, stability masks, MC spot checks)",
+          _add_figures)

@@ -100,3 +100,90 @@ def _finish(fig, path):
         plt.close(fig)
         return path
     return fig
+
+
+# ---------------------------------------------------------------------------------------------
+# density maps (Figures 2-4)
+AXIS_LABELS = {
+    "kappa": r"$\kappa_1 = \kappa_2$ ($\omega_b$)", "kappa1": r"$\kappa_1$ ($\omega_b$)",
+    "kappa2": r"$\kappa_2$ ($\omega_b$)", "delta1": r"$\Delta_1$ ($\omega_b$)",
+    "delta2": r"$\Delta_2$ ($\omega_b$)", "delta_m": r"$\Delta_m$ ($\omega_b$)",
+    "g_ab": r"$g_{ab}$ ($\omega_b$)", "g_am": r"$g_{am}$ ($\omega_b$)",
+    "T": r"temperature $T$ (K)", "eta": r"efficiency $\eta$",
+    "gamma_b": r"$\gamma_b$ ($\omega_b$)", "gamma_m": r"$\gamma_m$ ($\omega_b$)",
+}
+
+
+def draw_map(ax, result, measure, x_axis, y_axis, title=None, checks=()):
+    """Density map of one measure of a 2-D :class:`~langevin_sim.sweep.SweepResult`.
+
+    Coloured only where the measure signals correlation (below 1 for E_bm and S, above 0 for
+    E_N and G); blank elsewhere; unstable points hatched grey, never coloured; the threshold
+    drawn as a contour. ``checks`` are Monte Carlo spot checks to mark.
+    """
+    from .measures import SMALLER_IS_STRONGER
+    v = np.asarray(result.values[measure], float)
+    stable = np.asarray(result.stable)
+    ix, iy = result.axes.index(x_axis), result.axes.index(y_axis)
+    if (ix, iy) == (1, 0):
+        v, stable = v.T, stable.T
+    gx, gy = result.grids[ix], result.grids[iy]
+    thr = MEASURE_THRESHOLDS[measure]
+    smaller = SMALLER_IS_STRONGER[measure]
+    show = stable & ((v < thr) if smaller else (v > thr))
+    data = np.ma.masked_array(v, ~show).T  # rows = y
+    cmap = "viridis" if smaller else "magma"
+    im = ax.pcolormesh(gx, gy, data, shading="nearest", cmap=cmap)
+    unstable = (~stable).T.astype(float)
+    if unstable.any():
+        ax.contourf(gx, gy, unstable, levels=[0.5, 1.5], colors=["0.8"], hatches=["//"])
+        ax.contour(gx, gy, unstable, levels=[0.5], colors="0.4", linewidths=0.8)
+    filled = np.where(stable, v, np.nan).T
+    if np.nanmin(filled) < thr < np.nanmax(filled):
+        ax.contour(gx, gy, filled, levels=[thr], colors="k", linewidths=1.0)
+    cb = ax.figure.colorbar(im, ax=ax)
+    cb.set_label(MEASURE_LABELS[measure])
+    for c in checks:
+        px, py = c["parameters"][x_axis], c["parameters"][y_axis]
+        m = c[measure]
+        ax.plot(px, py, "o", mfc="none", mec="red", ms=7)
+        ax.annotate(f"{m['sample']:.3f}±{m['stderr']:.3f}\n(exact {m['analytic']:.3f})",
+                    (px, py), textcoords="offset points", xytext=(5, 5), fontsize=6,
+                    color="red")
+    ax.set_xlabel(AXIS_LABELS.get(x_axis, x_axis))
+    ax.set_ylabel(AXIS_LABELS.get(y_axis, y_axis))
+    if title:
+        ax.set_title(title, fontsize=9)
+    return im
+
+
+def plot_figure(fig, planes, sweeps, checks, path=None):
+    """The paper's panels of figure ``fig`` (E_bm, S_m|b[, S_b|m]) from its sweeps."""
+    ncol = max(len(pl.panels) for pl in planes)
+    f, axes = plt.subplots(len(planes), ncol, figsize=(4.6 * ncol, 3.8 * len(planes)),
+                           dpi=100, squeeze=False)
+    for r, pl in enumerate(planes):
+        for c, (letter, measure) in enumerate(pl.panels):
+            draw_map(axes[r, c], sweeps[pl.key], measure, pl.x[0], pl.y[0],
+                     f"({letter}) {MEASURE_LABELS[measure]}", checks.get(pl.key, ()))
+        for c in range(len(pl.panels), ncol):
+            axes[r, c].axis("off")
+    f.suptitle(f"Fig. {fig}: coloured where the criterion holds (< 1); grey hatch: unstable; "
+               "black: threshold", fontsize=10)
+    f.tight_layout()
+    return _finish(f, path)
+
+
+def plot_companion(fig, planes, sweeps, path=None):
+    """E_N, G_b→m and G_m→b maps of the planes of figure ``fig`` (coloured where > 0)."""
+    measures = ("E_N", "G_b_to_m", "G_m_to_b")
+    f, axes = plt.subplots(len(planes), 3, figsize=(13.8, 3.8 * len(planes)), dpi=100,
+                           squeeze=False)
+    for r, pl in enumerate(planes):
+        for c, m in enumerate(measures):
+            draw_map(axes[r, c], sweeps[pl.key], m, pl.x[0], pl.y[0],
+                     f"{MEASURE_LABELS[m]} ({pl.key} plane)")
+    f.suptitle(f"Fig. {fig} companion: log-negativity and Gaussian steerability "
+               "(coloured where > 0)", fontsize=10)
+    f.tight_layout()
+    return _finish(f, path)

@@ -52,7 +52,7 @@ def _argmin_gain(a, b, c, w):
     return _GAIN_MIN if lo <= hi else _GAIN_MAX
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, nogil=True)
 def _duan_at(s, ta, tb):
     """min over f_x, f_y > 0 of 4 V(x_B + f_x x_A) V(p_B - f_y p_A) / (1 + f_x f_y)²."""
     vxa, vpa, vxb, vpb, cxx, cpp = _quad_moments(s, ta, tb)
@@ -72,21 +72,21 @@ def _duan_at(s, ta, tb):
     return best
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, nogil=True)
 def _reid_at(s, ta, tb):
     """4 V_inf(x_B^tb | x_A^ta) V_inf(p_B^tb | p_A^ta) (party A steers party B)."""
     vxa, vpa, vxb, vpb, cxx, cpp = _quad_moments(s, ta, tb)
     return 4 * (vxb - cxx * cxx / vxa) * (vpb - cpp * cpp / vpa)
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, nogil=True)
 def _objective(kind, s, ta, tb):
     if kind == 0:
         return _duan_at(s, ta, tb)
     return _reid_at(s, ta, tb)
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, nogil=True)
 def minimize_over_angles(kind, s, period_a):
     """Minimise the Duan (kind 0) or Reid (kind 1) product over θ_A ∈ [0, period_a), θ_B ∈ [0, π).
 
