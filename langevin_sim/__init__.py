@@ -7,8 +7,14 @@ measures (:mod:`langevin_sim.measures`) → analyses, CLI, plots.
 
 from .conventions import VACUUM_VARIANCE, is_physical, symplectic_form, thermal_occupation
 from .errors import StepTooLargeError, UnstableSystemError
-from .gaussian import (em_stationary, linear_recursion, ou_transition, psd_factor,
-                       steady_state, transient)
+from .gaussian import (
+                       em_stationary,
+                       linear_recursion,
+                       ou_transition,
+                       psd_factor,
+                       steady_state,
+                       transient,
+)
 from .linear_system import LinearSystem
 from .measures import Measures, measures
 from .models.cascade import CascadeParameters, build_system

@@ -6,7 +6,7 @@ import sys
 
 import numpy as np
 
-from .cli import (EXIT_INCONSISTENT, EXIT_OK, UsageError, _register, dump_json, parse_settings)
+from .cli import EXIT_INCONSISTENT, EXIT_OK, UsageError, _register, dump_json, parse_settings
 
 
 def _positive_int(text: str) -> int:
@@ -50,11 +50,17 @@ def add_ensemble_arguments(p) -> None:
 
 
 def make_backend(args):
+    """The backend the options ask for (``UsageError`` if its package is missing)."""
     if args.backend == "local":
         from .backends import LocalBackend
+        if args.scheduler or args.workers:
+            raise UsageError("--scheduler and --workers need --backend dask")
         return LocalBackend(args.threads)
-    from .backends import DaskBackend
-    return DaskBackend(address=args.scheduler, n_workers=args.workers)
+    from .backends import BackendUnavailableError, DaskBackend
+    try:
+        return DaskBackend(address=args.scheduler, n_workers=args.workers)
+    except BackendUnavailableError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _progress(args) -> bool:
@@ -82,11 +88,11 @@ def _cmd_validate(args) -> int:
     params = parse_settings(args.set)
     if not 0 < args.alpha < 1:
         raise UsageError(f"--alpha must be in (0, 1), got {args.alpha}")
-    report = validate(params, method=args.method, dt=args.dt, n_traj=args.n_traj,
-                      seed=args.seed, t_final=args.t_final, record_every=args.record_every,
-                      initial=args.initial, burn_in=args.burn_in, alpha=args.alpha,
-                      chunk_size=args.chunk_size, backend=make_backend(args),
-                      progress=_progress(args))
+    with make_backend(args) as backend:
+        report = validate(params, method=args.method, dt=args.dt, n_traj=args.n_traj,
+                          seed=args.seed, t_final=args.t_final, record_every=args.record_every,
+                          initial=args.initial, burn_in=args.burn_in, alpha=args.alpha,
+                          chunk_size=args.chunk_size, backend=backend, progress=_progress(args))
     print(dump_json(report.to_dict()) if args.json else report.render())
     return EXIT_OK if report.check.consistent else EXIT_INCONSISTENT
 
@@ -114,10 +120,11 @@ def _cmd_simulate(args) -> int:
     if integrator.uniform_steps:
         every = max(1, round(every / dt)) * dt
     times = every * np.arange(0, int(np.floor(args.t_final / every + 1e-9)) + 1)
-    result = simulate(system, times, method=integrator, dt=dt, n_traj=args.n_traj,
-                      seed=args.seed, initial=args.initial, chunk_size=args.chunk_size,
-                      backend=make_backend(args), progress=_progress(args),
-                      metadata={"parameters": params.as_dict()})
+    with make_backend(args) as backend:
+        result = simulate(system, times, method=integrator, dt=dt, n_traj=args.n_traj,
+                          seed=args.seed, initial=args.initial, chunk_size=args.chunk_size,
+                          backend=backend, progress=_progress(args),
+                          metadata={"parameters": params.as_dict()})
     if args.output:
         result.save(args.output)
     est = result.measures(names=("E_N", "S_m_given_b", "G_b_to_m"))
@@ -182,10 +189,11 @@ def _cmd_relax(args) -> int:
                          f"{args.initial!r}")
     if args.n_times < 3:
         raise UsageError("--n-times must be >= 3")
-    report = relax(params, initial=args.initial, t_final=args.t_final, n_times=args.n_times,
-                   method=args.method, dt=args.dt, n_traj=args.n_traj, seed=args.seed,
-                   tol=args.tol, alpha=args.alpha, chunk_size=args.chunk_size,
-                   backend=make_backend(args), progress=_progress(args))
+    with make_backend(args) as backend:
+        report = relax(params, initial=args.initial, t_final=args.t_final,
+                       n_times=args.n_times, method=args.method, dt=args.dt,
+                       n_traj=args.n_traj, seed=args.seed, tol=args.tol, alpha=args.alpha,
+                       chunk_size=args.chunk_size, backend=backend, progress=_progress(args))
     summary = report.summary_dict()
     if args.output:
         os.makedirs(args.output, exist_ok=True)
@@ -244,10 +252,11 @@ def _cmd_figures(args) -> int:
         raise UsageError(f"--mc-check must be >= 0, got {args.mc_check}")
     figs = ("2", "3", "4") if args.fig == "all" else (args.fig,)
     t0 = time.perf_counter()
-    summary = make_figures(figs, args.resolution or DEFAULT_RESOLUTION, args.output,
-                           args.mc_check, args.mc_n_traj, backend=make_backend(args),
-                           progress=_progress(args),
-                           log=(lambda *_: None) if args.json else print)
+    with make_backend(args) as backend:
+        summary = make_figures(figs, args.resolution or DEFAULT_RESOLUTION, args.output,
+                               args.mc_check, args.mc_n_traj, backend=backend,
+                               progress=_progress(args),
+                               log=(lambda *_: None) if args.json else print)
     total = time.perf_counter() - t0
     if args.json:
         print(dump_json({"figures": summary, "seconds": total}))

@@ -70,7 +70,8 @@ def make_initial_state(system: LinearSystem, spec="thermal", integrator: Integra
         try:
             mean, cov = spec
         except (TypeError, ValueError):
-            raise ValueError("initial must be a name, an InitialState or (mean, covariance)") from None
+            raise ValueError("initial must be a name, an InitialState or (mean, covariance)"
+                             ) from None
         label = "custom"
     mean = np.zeros(d) if mean is None else np.asarray(mean, float)
     cov = np.asarray(cov, float)
@@ -391,7 +392,7 @@ class EnsembleResult:
             raise ValueError(f"unknown mode {mode!r}; allowed: {self.mode_labels}") from None
 
     # -- transformations ------------------------------------------------------------------
-    def time_average(self, start: float = 0.0) -> "EnsembleResult":
+    def time_average(self, start: float = 0.0) -> EnsembleResult:
         """Pool, per chunk, every record at times >= ``start`` (a steady-state estimator).
 
         Samples of one trajectory at different times are correlated; the chunks stay
@@ -408,7 +409,7 @@ class EnsembleResult:
         return replace(self, times=np.array([self.times[sel][0]]), chunks=chunks,
                        records_pooled=int(sel.sum()) * self.records_pooled)
 
-    def merge(self, other: "EnsembleResult") -> "EnsembleResult":
+    def merge(self, other: EnsembleResult) -> EnsembleResult:
         """Combine with an independent ensemble of the same schedule (different seed)."""
         if not np.array_equal(self.times, other.times) or self.method != other.method \
                 or self.dt != other.dt:
@@ -442,7 +443,7 @@ class EnsembleResult:
             metadata=np.array(json.dumps(meta, default=_json_default)))
 
     @classmethod
-    def load(cls, path) -> "EnsembleResult":
+    def load(cls, path) -> EnsembleResult:
         with np.load(path, allow_pickle=False) as f:
             meta = json.loads(str(f["metadata"]))
             chunks = Moments(f["chunk_count"], f["chunk_mean"], f["chunk_m2"])

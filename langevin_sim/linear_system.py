@@ -171,7 +171,7 @@ class LinearSystem:
         if ev[0].real >= 0:
             raise UnstableSystemError(ev[0])
 
-    def with_noise_input(self, noise_input: np.ndarray) -> "LinearSystem":
+    def with_noise_input(self, noise_input: np.ndarray) -> LinearSystem:
         """The same system with another noise-input matrix (for what-if studies)."""
         return LinearSystem(
             self.drift, noise_input, self.occupations, self.mode_labels, self.noise_labels

@@ -17,8 +17,13 @@ from .ensemble import DEFAULT_N_TRAJ, EnsembleResult, exact_moments, simulate
 from .gaussian import steady_state, transient
 from .integrators import get_integrator
 from .linear_system import LinearSystem
-from .measures import MEASURE_NAMES, gaussian_steerability, log_negativity, reid_steering, \
-    two_mode_measures
+from .measures import (
+    MEASURE_NAMES,
+    gaussian_steerability,
+    log_negativity,
+    reid_steering,
+    two_mode_measures,
+)
 from .models.cascade import CascadeParameters, build_system
 from .statistics import Consistency, consistency
 

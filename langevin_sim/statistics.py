@@ -35,7 +35,7 @@ class Moments:
         """Unbiased sample covariance ``m2 / (count - 1)``, shape (..., d, d)."""
         return self.m2 / (np.asarray(self.count, float)[..., None, None] - 1)
 
-    def merge(self, other: "Moments") -> "Moments":
+    def merge(self, other: Moments) -> Moments:
         """Exact pooled moments of the union of two samples (Chan's update)."""
         na = np.asarray(self.count, float)
         nb = np.asarray(other.count, float)

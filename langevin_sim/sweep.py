@@ -91,7 +91,7 @@ class SweepResult:
                             metadata=np.array(json.dumps(meta)), **arrays)
 
     @classmethod
-    def load(cls, path) -> "SweepResult":
+    def load(cls, path) -> SweepResult:
         with np.load(path, allow_pickle=False) as f:
             meta = json.loads(str(f["metadata"]))
             grids = tuple(f[f"grid_{i}"] for i in range(len(meta["axes"])))

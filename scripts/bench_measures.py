@@ -8,8 +8,13 @@ import time
 import numpy as np
 
 from langevin_sim.gaussian import steady_state
-from langevin_sim.measures import (duan_product, gaussian_steerability, log_negativity,
-                                   reid_steering, two_mode_measures)
+from langevin_sim.measures import (
+    duan_product,
+    gaussian_steerability,
+    log_negativity,
+    reid_steering,
+    two_mode_measures,
+)
 from langevin_sim.models.cascade import build_system
 
 

@@ -4,8 +4,15 @@ import numpy as np
 import pytest
 
 from langevin_sim.conventions import (
-    BOLTZMANN_K, PLANCK_H, from_vacuum_one, is_physical, physicality_margin, symplectic_form,
-    thermal_occupation, to_vacuum_one, xxpp_to_xpxp,
+    BOLTZMANN_K,
+    PLANCK_H,
+    from_vacuum_one,
+    is_physical,
+    physicality_margin,
+    symplectic_form,
+    thermal_occupation,
+    to_vacuum_one,
+    xxpp_to_xpxp,
 )
 
 

@@ -5,7 +5,11 @@ import pytest
 
 from langevin_sim.backends import LocalBackend
 from langevin_sim.ensemble import (
-    EnsembleResult, chunk_sizes, exact_moments, make_initial_state, simulate,
+    EnsembleResult,
+    chunk_sizes,
+    exact_moments,
+    make_initial_state,
+    simulate,
 )
 from langevin_sim.errors import StepTooLargeError, UnstableSystemError
 from langevin_sim.gaussian import em_stationary, steady_state

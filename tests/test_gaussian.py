@@ -7,8 +7,15 @@ from scipy.integrate import solve_ivp
 from langevin_sim.conventions import is_physical
 from langevin_sim.errors import StepTooLargeError, UnstableSystemError
 from langevin_sim.gaussian import (
-    em_stability_bound, em_stationary, em_transition, linear_recursion, lyapunov_residual,
-    ou_transition, psd_factor, steady_state, transient,
+    em_stability_bound,
+    em_stationary,
+    em_transition,
+    linear_recursion,
+    lyapunov_residual,
+    ou_transition,
+    psd_factor,
+    steady_state,
+    transient,
 )
 from langevin_sim.models.cascade import CascadeParameters, build_system
 

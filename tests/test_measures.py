@@ -5,7 +5,12 @@ import pytest
 from scipy.optimize import minimize
 
 from langevin_sim.measures import (
-    duan_product, gaussian_steerability, log_negativity, measures, reid_steering, swap_modes,
+    duan_product,
+    gaussian_steerability,
+    log_negativity,
+    measures,
+    reid_steering,
+    swap_modes,
     two_mode_measures,
 )
 

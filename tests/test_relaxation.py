@@ -6,7 +6,12 @@ import pytest
 from langevin_sim.cli import main
 from langevin_sim.models.cascade import CascadeParameters, build_system
 from langevin_sim.relaxation import (
-    default_times, distance_to_steady, rate_analysis, relax, sample_onset, settling_time,
+    default_times,
+    distance_to_steady,
+    rate_analysis,
+    relax,
+    sample_onset,
+    settling_time,
 )
 
 

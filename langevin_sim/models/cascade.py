@@ -25,6 +25,11 @@ _REAL = ("delta1", "delta2", "delta_m", "g_ab", "g_am")
 _TEMPERATURES = ("T", "T1", "T_eta", "T_b", "T_m")
 
 
+def _is_real(value) -> bool:
+    return not isinstance(value, bool) and isinstance(value, (int, float, np.floating,
+                                                             np.integer))
+
+
 @dataclass(frozen=True)
 class CascadeParameters:
     """Parameters of the cascaded system; defaults are the paper's (MODEL.md).
@@ -80,7 +85,7 @@ class CascadeParameters:
     def __post_init__(self):
         for name in (*_RATES, *_REAL, "eta", "T", "omega_b_hz", "f_m_hz"):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
+            if not _is_real(value):
                 raise ValueError(f"{name} must be a real number, got {value!r}")
             if not math.isfinite(value):
                 raise ValueError(f"{name} must be finite, got {value!r}")
@@ -95,7 +100,7 @@ class CascadeParameters:
             value = getattr(self, name)
             if value is None:
                 continue
-            if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
+            if not _is_real(value):
                 raise ValueError(f"{name} must be a real number of kelvin, got {value!r}")
             if not math.isfinite(value) or value < 0:
                 raise ValueError(f"{name} is a temperature and must be finite and >= 0 K, "
@@ -147,7 +152,7 @@ class CascadeParameters:
         cm = self.g_am**2 / (self.kappa2 * self.gamma_m) if self.kappa2 * self.gamma_m else math.inf
         return cb, cm
 
-    def replace(self, **changes) -> "CascadeParameters":
+    def replace(self, **changes) -> CascadeParameters:
         """A copy with some fields changed; unknown names raise ``ValueError``."""
         unknown = set(changes) - set(field_names())
         if unknown:
@@ -181,7 +186,7 @@ class CascadeParameters:
         eta: float = 1.0,
         T: float = 0.03,
         **temperatures,
-    ) -> "CascadeParameters":
+    ) -> CascadeParameters:
         """Build parameters from lab units.
 
         Every ``*_hz`` argument is an angular rate divided by 2π (i.e. in Hz), e.g.
@@ -258,7 +263,8 @@ def build_system(params: CascadeParameters | None = None) -> LinearSystem:
     """The linearised cascade as a :class:`LinearSystem` (MODEL.md, "Linearised dynamics").
 
     The same input field ``a1_in`` drives both cavities (rows x1, p1 with ``-sqrt(κ1)`` and
-    rows x2, p2 with ``-sqrt(η κ2)``): the correlated cascade noise. The loss on the line enters cavity 2 through ``a_eta_in``.
+    rows x2, p2 with ``-sqrt(η κ2)``): the correlated cascade noise. The loss on the line
+    enters cavity 2 through ``a_eta_in``.
     """
     p = CascadeParameters() if params is None else params
     a = np.zeros((8, 8))
