@@ -108,18 +108,15 @@ def _add_simulate(p):
 
 
 def _cmd_simulate(args) -> int:
-    from .ensemble import simulate
+    from .ensemble import record_times, simulate
     from .integrators import get_integrator
     from .models.cascade import build_system
 
     params = parse_settings(args.set)
     system = build_system(params)
     integrator = get_integrator(args.method)
-    dt = args.dt if args.dt is not None else (1.0 if integrator.exact else 0.005)
-    every = args.record_every
-    if integrator.uniform_steps:
-        every = max(1, round(every / dt)) * dt
-    times = every * np.arange(0, int(np.floor(args.t_final / every + 1e-9)) + 1)
+    dt = integrator.resolve_dt(args.dt)
+    times = record_times(args.t_final, args.record_every, integrator, dt)
     with make_backend(args) as backend:
         result = simulate(system, times, method=integrator, dt=dt, n_traj=args.n_traj,
                           seed=args.seed, initial=args.initial, chunk_size=args.chunk_size,

@@ -167,6 +167,18 @@ def build_schedule(system: LinearSystem, integrator: Integrator, times, dt: floa
                     g_pad, np.array([g.shape[1] for g in gs], np.int64))
 
 
+def record_times(t_final: float, every: float, integrator: Integrator, dt: float) -> np.ndarray:
+    """Equally spaced record times ``0, every, 2 every, ... <= t_final``.
+
+    For a scheme with equal steps (EM) ``every`` is first rounded to a whole number of steps.
+    """
+    if not (np.isfinite(every) and every > 0 and np.isfinite(t_final) and t_final >= every):
+        raise ValueError(f"need 0 < record spacing ({every!r}) <= t_final ({t_final!r})")
+    if integrator.uniform_steps:
+        every = max(1, round(every / dt)) * dt
+    return every * np.arange(0, int(np.floor(t_final / every + 1e-9)) + 1)
+
+
 # ---------------------------------------------------------------------------------------------
 # chunks and the per-chunk task
 def chunk_sizes(n_traj: int, chunk_size: int | None = None) -> np.ndarray:
@@ -488,7 +500,8 @@ def simulate(system: LinearSystem, times, *, method: str | Integrator = "exact",
     method : {"exact", "em"} or Integrator
         Integrator from :data:`langevin_sim.integrators.METHODS`.
     dt : float, optional
-        Step (maximum step for ``exact``). Default: 0.5 for ``exact``, 0.002 for ``em``.
+        Step (maximum step for ``exact``). Default: the integrator's ``default_dt`` (1 for
+        ``exact``, 0.005 for ``em``).
     n_traj : int
         Number of trajectories (>= 4).
     seed : int, optional
@@ -510,11 +523,7 @@ def simulate(system: LinearSystem, times, *, method: str | Integrator = "exact",
     from .backends import LocalBackend
 
     integrator = get_integrator(method)
-    if dt is None:
-        dt = 0.5 if integrator.exact else 0.002
-    if isinstance(dt, bool) or not isinstance(dt, (int, float, np.floating)):
-        raise ValueError(f"dt must be a number, got {dt!r}")
-    dt = float(dt)
+    dt = integrator.resolve_dt(dt)
     schedule = build_schedule(system, integrator, times, dt)
     init = make_initial_state(system, initial, integrator, dt)
     plan = EnsemblePlan(schedule, init.mean, psd_factor(init.covariance))
@@ -545,8 +554,7 @@ def exact_moments(system: LinearSystem, times, *, method="exact", dt=None, initi
     of shapes (n_rec, d) and (n_rec, d, d).
     """
     integrator = get_integrator(method)
-    if dt is None:
-        dt = 0.5 if integrator.exact else 0.002
-    schedule = build_schedule(system, integrator, times, float(dt))
-    init = make_initial_state(system, initial, integrator, float(dt))
+    dt = integrator.resolve_dt(dt)
+    schedule = build_schedule(system, integrator, times, dt)
+    init = make_initial_state(system, initial, integrator, dt)
     return linear_recursion(schedule.transitions(), schedule.steps, init.covariance, init.mean)

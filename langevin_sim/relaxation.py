@@ -336,8 +336,7 @@ def relax(params: CascadeParameters | None = None, *, initial="thermal",
     system = build_system(params)
     system.check_stable()
     integrator = get_integrator(method)
-    if dt is None:
-        dt = 1.0 if integrator.exact else 0.005
+    dt = integrator.resolve_dt(dt)
     times = default_times(system, t_final, n_times)
     if integrator.uniform_steps:
         times = np.unique(np.round(times / dt)) * dt

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .ensemble import DEFAULT_N_TRAJ, simulate
+from .ensemble import DEFAULT_N_TRAJ, record_times, simulate
 from .gaussian import steady_state
 from .integrators import get_integrator
 from .measures import MEASURE_NAMES, two_mode_measures
@@ -141,17 +141,10 @@ def validate(params: CascadeParameters | None = None, *, method: str = "exact",
     system = build_system(params)
     system.check_stable()
     integrator = get_integrator(method)
-    if dt is None:
-        dt = 1.0 if integrator.exact else 0.005
-    t_final = 400.0 if t_final is None else float(t_final)
-    record_every = 20.0 if record_every is None else float(record_every)
-    if record_every <= 0 or t_final < record_every:
-        raise ValueError("need record_every > 0 and t_final >= record_every")
-    if integrator.uniform_steps:
-        k = max(1, round(record_every / dt))
-        record_every = k * dt
-    n_rec = int(np.floor(t_final / record_every + 1e-9))
-    times = record_every * np.arange(0, n_rec + 1)
+    dt = integrator.resolve_dt(dt)
+    times = record_times(400.0 if t_final is None else float(t_final),
+                         20.0 if record_every is None else float(record_every), integrator, dt)
+    record_every = times[1] - times[0]
     if burn_in is None:
         burn_in = 0.0 if initial == "steady" else 7.0 / system.slowest_rate
     if burn_in >= times[-1]:

@@ -23,6 +23,16 @@ class Integrator(ABC):
     exact: bool = False
     uniform_steps: bool = True
     """Whether record times must be integer multiples of the step (EM) or may be any times."""
+    default_dt: float = 0.0
+    """Step used when none is given (system time unit; 1/ω_b for the paper's model)."""
+
+    def resolve_dt(self, dt: float | None) -> float:
+        """``dt``, or :attr:`default_dt` when ``None`` (``ValueError`` if not a number)."""
+        if dt is None:
+            return self.default_dt
+        if isinstance(dt, bool) or not isinstance(dt, (int, float, np.floating)):
+            raise ValueError(f"dt must be a number, got {dt!r}")
+        return float(dt)
 
     @abstractmethod
     def transition(self, system: LinearSystem, dt: float) -> tuple[np.ndarray, np.ndarray]:

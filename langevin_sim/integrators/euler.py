@@ -23,6 +23,7 @@ class EulerMaruyama(Integrator):
     weak_order = 1.0
     exact = False
     uniform_steps = True
+    default_dt = 0.005  # inside the stability bound 0.0144/ω_b of the paper's defaults
 
     def check_step(self, system: LinearSystem, dt: float) -> None:
         check_em_step(system, dt)

@@ -18,6 +18,7 @@ class ExactOU(Integrator):
     weak_order = float("inf")
     exact = True
     uniform_steps = False
+    default_dt = 1.0  # exact at any step; only sets how often a long gap is split
 
     def check_step(self, system, dt):
         super().check_step(system, dt)
