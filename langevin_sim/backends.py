@@ -84,9 +84,9 @@ class LocalBackend(Backend):
                     done[futures[f]] = f.result()
                     bar.update(1)
         except KeyboardInterrupt:
-            for f in pending:
-                f.cancel()
-            # chunks already inside the kernel finish quickly; keep what is complete
+            # queued chunks are dropped; chunks already inside the kernel cannot be stopped,
+            # so wait for them and keep them
+            pool.shutdown(wait=True, cancel_futures=True)
             for f in futures:
                 if f.done() and not f.cancelled() and f.exception() is None:
                     done[futures[f]] = f.result()

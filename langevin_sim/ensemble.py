@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from ._kernels.propagate import simulate_chunk
+from .conventions import is_physical
 from .gaussian import linear_recursion, psd_factor
 from .integrators import Integrator, get_integrator
 from .linear_system import LinearSystem
@@ -392,7 +393,7 @@ class EnsembleResult:
         sel = self.two_mode_selector(modes)
         ix = np.ix_(sel, sel)
         values, stderr = self.statistic(lambda c: _measure_subset(c[ix], names))
-        physical = np.array([two_mode_measures(c[ix]).physical for c in self.covariance])
+        physical = np.array([is_physical(c[ix]) for c in self.covariance])
         return MeasureEstimates(names, values, stderr, physical)
 
     def _mode(self, mode) -> int:

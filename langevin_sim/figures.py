@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .ensemble import simulate
+from .gaussian import steady_state
 from .measures import MEASURE_NAMES
 from .models.cascade import CascadeParameters, build_system
 from .sweep import SweepResult, sweep
@@ -93,7 +94,6 @@ def mc_check(result: SweepResult, index, *, n_traj=8192, seed=0, t_final=400.0,
     params = result.parameters_at(index)
     system = build_system(params)
     times = np.arange(0.0, t_final + 1e-9, record_every)
-    from .gaussian import steady_state
     res = simulate(system, times, method="exact", dt=record_every, n_traj=n_traj, seed=seed,
                    initial=(None, steady_state(system)), backend=backend).time_average()
     est = res.measures()

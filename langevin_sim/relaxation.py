@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from .ensemble import DEFAULT_N_TRAJ, EnsembleResult, exact_moments, simulate
+from .ensemble import DEFAULT_N_TRAJ, EnsembleResult, exact_moments, make_initial_state, simulate
 from .gaussian import steady_state, transient
 from .integrators import get_integrator
 from .linear_system import LinearSystem
@@ -346,7 +346,6 @@ def relax(params: CascadeParameters | None = None, *, initial="thermal",
     res = simulate(system, times, method=integrator, dt=dt, n_traj=n_traj, seed=seed,
                    initial=initial, chunk_size=chunk_size, backend=backend, progress=progress,
                    metadata={"parameters": params.as_dict()})
-    from .ensemble import make_initial_state
     init = make_initial_state(system, initial, integrator, dt)
     means, covs = exact_moments(system, times, method=integrator, dt=dt, initial=init)
     cov, se = res.covariance, res.covariance_stderr
