@@ -64,13 +64,13 @@ def test_em_sampled_gap_to_continuous_halves_with_dt():
     """EM's sampled stationary Var(x) − exact shrinks linearly: halving Δt halves the gap."""
     sys1 = _oscillator()
     exact = steady_state(sys1)[0, 0]
-    gaps, ses = [], []
+    gaps, ses, z = [], [], []
     for k, dt in enumerate((0.04, 0.02)):
         times = np.arange(0, 61) * 1.0  # records every 1/ω, 60 of them after a start in Σ_EM
         r = simulate(sys1, times, method="em", dt=dt, n_traj=32768, seed=30 + k,
                      initial="steady").time_average(0.0)
         cov, se = r.covariance[0, 0, 0], r.covariance_stderr[0, 0, 0]
-        assert abs(cov - em_stationary(sys1, dt)[0, 0]) < 3.5 * se  # consistent with Σ_EM
+        z.append((cov - em_stationary(sys1, dt)[0, 0]) / se)  # consistent with Σ_EM?
         gaps.append(cov - exact)
         ses.append(se)
     ratio = gaps[0] / gaps[1]
@@ -79,7 +79,9 @@ def test_em_sampled_gap_to_continuous_halves_with_dt():
                    / (em_stationary(sys1, 0.02)[0, 0] - exact))
     assert abs(exact_ratio - 2.0) < 0.06  # first order in dt: 2 + O(dt) = 2.053 here
     assert ratio_se < 0.2  # the sample resolves the halving
-    assert abs(ratio - exact_ratio) < 3.5 * ratio_se
+    z.append((ratio - exact_ratio) / ratio_se)  # delta-method SE of the ratio
+    check = consistency(z, ALPHA, r.jackknife_dof)
+    assert check.consistent, check.summary()
 
 
 @pytest.mark.parametrize("method, dt", [("exact", 0.5), ("em", 0.004)])
@@ -238,9 +240,11 @@ def test_jackknife_standard_errors_are_calibrated():
         vals.append(m.values[0, 0])
         ses.append(m.stderr[0, 0])
     ratio2 = np.var(vals, ddof=1) / np.mean(np.square(ses))
-    lo, hi = stats.chi2.ppf([0.0005, 0.9995], reps - 1) / (reps - 1)
-    # the SEs themselves scatter (31 dof each), which widens the band slightly
-    assert lo * 0.8 < ratio2 < hi * 1.25, ratio2
+    # sample variance (reps - 1 dof) over the mean of reps jackknife SE² (31 dof each):
+    # F-distributed if the SEs are honest; two-sided test at significance 0.001
+    dof_se = reps * 31
+    lo, hi = stats.f.ppf([0.0005, 0.9995], reps - 1, dof_se)
+    assert lo < ratio2 < hi, (ratio2, lo, hi)
 
 
 def test_cli_validate_and_simulate(tmp_path, capsys):
