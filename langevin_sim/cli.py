@@ -7,11 +7,11 @@ Exit statuses: 0 success, 1 a validation run found the sample inconsistent, 2 ba
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
 import numpy as np
 
+from ._json import dumps
 from .errors import StepTooLargeError, UnstableSystemError
 from .models.cascade import CascadeParameters, field_names
 
@@ -49,31 +49,9 @@ def parse_settings(items: list[str] | None) -> CascadeParameters:
     return CascadeParameters(**changes)
 
 
-def _json_default(obj):
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    if isinstance(obj, (np.floating, np.integer)):
-        return obj.item()
-    if isinstance(obj, np.bool_):
-        return bool(obj)
-    if isinstance(obj, complex):
-        return [obj.real, obj.imag]
-    raise TypeError(f"cannot serialise {type(obj).__name__}")
-
-
 def dump_json(payload: dict) -> str:
     """JSON text with numpy arrays as nested lists and NaN/inf as null."""
-    def clean(x):
-        if isinstance(x, dict):
-            return {k: clean(v) for k, v in x.items()}
-        if isinstance(x, (list, tuple)):
-            return [clean(v) for v in x]
-        if isinstance(x, np.ndarray):
-            return clean(x.tolist())
-        if isinstance(x, (float, np.floating)) and not np.isfinite(x):
-            return None
-        return x
-    return json.dumps(clean(payload), default=_json_default, indent=2)
+    return dumps(payload)
 
 
 def format_matrix(m: np.ndarray, labels) -> str:

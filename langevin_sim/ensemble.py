@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from ._json import dumps
 from ._kernels.propagate import simulate_chunk
 from .conventions import is_physical
 from .gaussian import linear_recursion, psd_factor
@@ -453,7 +454,7 @@ class EnsembleResult:
             mean_stderr=self.mean_stderr, covariance_stderr=self.covariance_stderr,
             chunk_count=self.chunks.count, chunk_mean=self.chunks.mean,
             chunk_m2=self.chunks.m2, chunk_index=self.chunk_index,
-            metadata=np.array(json.dumps(meta, default=_json_default)))
+            metadata=np.array(dumps(meta, indent=None)))
 
     @classmethod
     def load(cls, path) -> EnsembleResult:
@@ -475,14 +476,6 @@ class EnsembleResult:
 def _measure_subset(sigma4: np.ndarray, names) -> list[float]:
     m = two_mode_measures(sigma4)
     return [getattr(m, k) for k in names]
-
-
-def _json_default(obj):
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    if isinstance(obj, (np.floating, np.integer)):
-        return obj.item()
-    raise TypeError(f"cannot serialise {type(obj).__name__}")
 
 
 # ---------------------------------------------------------------------------------------------
