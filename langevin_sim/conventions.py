@@ -55,12 +55,17 @@ def mode_slice(index: int) -> slice:
     return slice(2 * index, 2 * index + 2)
 
 
-def reduced_covariance(sigma: np.ndarray, modes: tuple[int, ...]) -> np.ndarray:
+def quadrature_indices(modes) -> np.ndarray:
+    """Indices ``(x_m, p_m, ...)`` of the listed modes (0-based) in an *xpxp* vector."""
+    return np.concatenate([[2 * int(m), 2 * int(m) + 1] for m in modes])
+
+
+def reduced_covariance(sigma: np.ndarray, modes) -> np.ndarray:
     """Covariance of the listed modes (0-based), in the order given.
 
     Works on a stack of matrices: ``sigma`` may have shape ``(..., 2N, 2N)``.
     """
-    idx = np.concatenate([[2 * m, 2 * m + 1] for m in modes])
+    idx = quadrature_indices(modes)
     return sigma[..., idx[:, None], idx[None, :]]
 
 

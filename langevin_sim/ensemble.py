@@ -14,12 +14,13 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 import numpy as np
 
 from ._json import dumps
 from ._kernels.propagate import simulate_chunk
-from .conventions import is_physical
+from .conventions import is_physical, quadrature_indices
 from .gaussian import linear_recursion, psd_factor
 from .integrators import Integrator, get_integrator
 from .linear_system import LinearSystem
@@ -324,9 +325,9 @@ class EnsembleResult:
         return self.chunks.mean.shape[-1]
 
     # -- estimates ------------------------------------------------------------------------
-    @property
+    @cached_property
     def moments(self) -> Moments:
-        """Pooled moments over all chunks, per record (pooled in chunk order)."""
+        """Pooled moments over all chunks, per record (pooled in chunk order; computed once)."""
         return pool(self.chunks.count, self.chunks.mean, self.chunks.m2, axis=0)
 
     @property
@@ -339,26 +340,25 @@ class EnsembleResult:
         """Ensemble covariance (unbiased), shape (n_rec, d, d)."""
         return self.moments.covariance
 
-    def _groups(self) -> Moments:
-        return group_parts(self.chunks, JACKKNIFE_GROUPS)
-
     @property
     def jackknife_dof(self) -> int:
         """Degrees of freedom of the jackknife standard errors (groups − 1)."""
         return min(self.n_chunks, JACKKNIFE_GROUPS) - 1
 
+    @cached_property
     def _leave_one_out(self) -> Moments:
-        return leave_one_out(self.moments, self._groups())
+        """Pooled moments with each of at most ``JACKKNIFE_GROUPS`` chunk groups left out."""
+        return leave_one_out(self.moments, group_parts(self.chunks, JACKKNIFE_GROUPS))
 
     @property
     def mean_stderr(self) -> np.ndarray:
         """Jackknife standard error of :attr:`mean`, shape (n_rec, d)."""
-        return jackknife_stderr(self._leave_one_out().mean)
+        return jackknife_stderr(self._leave_one_out.mean)
 
     @property
     def covariance_stderr(self) -> np.ndarray:
         """Jackknife standard error of :attr:`covariance`, shape (n_rec, d, d)."""
-        return jackknife_stderr(self._leave_one_out().covariance)
+        return jackknife_stderr(self._leave_one_out.covariance)
 
     def statistic(self, func) -> tuple[np.ndarray, np.ndarray]:
         """Any function of the covariance at each record, with its jackknife standard error.
@@ -373,7 +373,7 @@ class EnsembleResult:
         values, stderr : ndarray, shape (n_rec, k)
         """
         full = self.covariance
-        loo = self._leave_one_out().covariance
+        loo = self._leave_one_out.covariance
         values = np.array([np.atleast_1d(func(c)) for c in full], dtype=float)
         jack = np.array([[np.atleast_1d(func(c)) for c in group] for group in loo], dtype=float)
         return values, jackknife_stderr(jack)
@@ -383,7 +383,7 @@ class EnsembleResult:
         a, b = (self._mode(m) for m in modes)
         if a == b:
             raise ValueError(f"modes must be two different modes, got {modes!r}")
-        return np.array([2 * a, 2 * a + 1, 2 * b, 2 * b + 1])
+        return quadrature_indices((a, b))
 
     def measures(self, modes=("b", "m"), names=MEASURE_NAMES) -> MeasureEstimates:
         """The two-mode measures of ``modes`` at each record, with jackknife errors."""

@@ -115,10 +115,12 @@ def _first_crossing(times, values, threshold, above):
     return float(times[i - 1] + (times[i] - times[i - 1]) * (-s0) / (s1 - s0)), i
 
 
-def exact_onset(system, sigma0, mean0, name, t_max, n_grid=600, sel=None) -> float:
-    """Exact onset time of ``name`` (see :data:`ONSET_INDICATORS`), refined by bisection."""
+def exact_onset(system, sigma0, mean0, name, t_max, *, sel, n_grid=600) -> float:
+    """Exact onset time of ``name`` (see :data:`ONSET_INDICATORS`), refined by bisection.
+
+    ``sel`` holds the quadrature indices (A first) of the two modes measured.
+    """
     func, thr, above = ONSET_INDICATORS[name]
-    sel = np.arange(4, 8) if sel is None else sel
     ix = np.ix_(sel, sel)
 
     def value(t):
@@ -343,10 +345,10 @@ def relax(params: CascadeParameters | None = None, *, initial="thermal",
     label = initial if isinstance(initial, str) else "custom"
     if isinstance(initial, str) and initial not in ("thermal", "vacuum"):
         initial = load_initial(initial)
-    res = simulate(system, times, method=integrator, dt=dt, n_traj=n_traj, seed=seed,
-                   initial=initial, chunk_size=chunk_size, backend=backend, progress=progress,
-                   metadata={"parameters": params.as_dict()})
     init = make_initial_state(system, initial, integrator, dt)
+    res = simulate(system, times, method=integrator, dt=dt, n_traj=n_traj, seed=seed,
+                   initial=init, chunk_size=chunk_size, backend=backend, progress=progress,
+                   metadata={"parameters": params.as_dict()})
     means, covs = exact_moments(system, times, method=integrator, dt=dt, initial=init)
     cov, se = res.covariance, res.covariance_stderr
     z = (cov - covs) / se

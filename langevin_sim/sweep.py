@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .gaussian import steady_state
-from .measures import MEASURE_NAMES, two_mode_measures
+from .measures import MEASURE_NAMES, measures
 from .models.cascade import CascadeParameters, build_system, field_names
 
 AXIS_ALIASES = {"kappa": ("kappa1", "kappa2"), "g": ("g_ab", "g_am")}
@@ -114,9 +114,7 @@ def _evaluate_block(fixed: dict, axes: tuple, points: np.ndarray) -> np.ndarray:
         out[i, 0] = ev_max < 0
         out[i, 1] = -ev_max
         if ev_max < 0:
-            sigma = steady_state(system)
-            sel = np.r_[system.mode_slice("b"), system.mode_slice("m")]
-            out[i, 2:] = two_mode_measures(sigma[np.ix_(sel, sel)]).values()
+            out[i, 2:] = measures(steady_state(system), system, modes=("b", "m")).values()
     return out
 
 
