@@ -15,9 +15,9 @@ from .gaussian import (
                        steady_state,
                        transient,
 )
-from .linear_system import LinearSystem
 from .measures import Measures, measures
 from .models.cascade import CascadeParameters, build_system
+from .systems.linear import LinearSystem
 
 __version__ = "0.1.0"
 

@@ -13,7 +13,6 @@ import numpy as np
 
 from ._json import dumps
 from .errors import StepTooLargeError, UnstableSystemError
-from .models.cascade import CascadeParameters, field_names
 
 EXIT_OK, EXIT_INCONSISTENT, EXIT_USAGE, EXIT_UNSTABLE = 0, 1, 2, 3
 
@@ -27,26 +26,50 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
-def parse_settings(items: list[str] | None) -> CascadeParameters:
-    """Turn ``["kappa1=5", "T=0.1"]`` into :class:`CascadeParameters` (``ValueError`` if bad)."""
-    changes: dict[str, float | None] = {}
+def parse_settings(items: list[str] | None, model) -> dict:
+    """Turn ``["kappa1=5", "T=0.1"]`` into ``{name: number}`` for ``model`` (``ValueError``
+    naming the parameter if unknown or not a number)."""
+    names = model.parameter_names()
+    changes: dict[str, float] = {}
     for item in items or []:
         name, sep, text = item.partition("=")
         name = name.strip()
         if not sep:
             raise ValueError(f"--set expects NAME=VALUE, got {item!r}")
-        if name not in field_names():
-            raise ValueError(f"unknown parameter {name!r} in --set; allowed: "
-                             f"{', '.join(field_names())}")
-        text = text.strip()
-        if text.lower() == "none" and name in ("T1", "T_eta", "T_b", "T_m"):
-            changes[name] = None
-            continue
+        if name not in names:
+            raise ValueError(f"unknown parameter {name!r} in --set; allowed for model "
+                             f"{model.name!r}: {', '.join(names)}")
         try:
-            changes[name] = float(text)
+            changes[name] = float(text.strip())
         except ValueError:
-            raise ValueError(f"--set {name}: {text!r} is not a number") from None
-    return CascadeParameters(**changes)
+            raise ValueError(f"--set {name}: {text.strip()!r} is not a number") from None
+    return changes
+
+
+def parse_pair(text: str | None) -> tuple | None:
+    """``"b,m"`` → ``("b", "m")`` (``None`` stays ``None``: the model's own pair)."""
+    if text is None:
+        return None
+    pair = tuple(t.strip() for t in text.split(","))
+    if len(pair) != 2 or not all(pair):
+        raise ValueError(f"--pair expects two mode names A,B, got {text!r}")
+    return pair
+
+
+def load_cli_model(args):
+    """The model, its pair and branch from ``--model``, ``--set``, ``--pair``, ``--branch``.
+
+    Every value is evaluated here, so a bad one fails (exit 2) before any computation.
+    """
+    from .models import check_pair, load_model
+
+    model = load_model(args.model)
+    model = model.replace(**parse_settings(args.set, model))
+    model.build()
+    pair = check_pair(model.mode_labels, model.pair(parse_pair(args.pair)))
+    if args.branch < 0:
+        raise ValueError(f"--branch must be >= 0, got {args.branch}")
+    return model, pair
 
 
 def dump_json(payload: dict) -> str:
@@ -64,17 +87,32 @@ def format_matrix(m: np.ndarray, labels) -> str:
 
 
 def _add_common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--set", action="append", metavar="NAME=VALUE", default=[],
-                   help="override a model parameter (rates in units of ω_b, temperatures in K); "
-                        "repeatable. Names: " + ", ".join(field_names()))
     p.add_argument("--json", action="store_true", help="print machine-readable JSON")
+
+
+def add_model_arguments(p: argparse.ArgumentParser) -> None:
+    """``--model``, ``--set``, ``--pair``, ``--branch`` (commands that take any model)."""
+    from .models import library_models
+
+    p.add_argument("--model", default="cascade", metavar="NAME|FILE.toml",
+                   help="a shipped model (" + ", ".join(library_models()) + ") or a TOML model "
+                        "file (default: cascade, the paper's linearised model)")
+    p.add_argument("--set", action="append", metavar="NAME=VALUE", default=[],
+                   help="set a parameter of the model's [parameters] table (rates in the "
+                        "model's unit, ω_b for the paper; temperatures in K); repeatable")
+    p.add_argument("--pair", default=None, metavar="A,B",
+                   help="the two modes whose correlations are measured (default: the "
+                        "model's default_pair, b,m for the paper)")
+    p.add_argument("--branch", type=int, default=0,
+                   help="for a nonlinear model: which stable mean-field branch to linearise "
+                        "around (0: fewest photons)")
 
 
 def _cmd_steady(args) -> int:
     from .analysis import steady_report
 
-    params = parse_settings(args.set)
-    report = steady_report(params)
+    model, pair = load_cli_model(args)
+    report = steady_report(model, pair, args.branch)
     if args.json:
         print(dump_json(report))
     else:
@@ -83,22 +121,34 @@ def _cmd_steady(args) -> int:
 
 
 def render_steady(report: dict) -> str:
-    lines = ["Cascade steady state (rates in units of ω_b, T in K)"]
+    from .measures import signals_correlation, smaller_is_stronger, threshold
+
+    unit = report.get("unit", "ω_b")
+    lines = [f"Model {report['model']}: steady state (rates in units of {unit}, T in K)"]
+    mf = report.get("mean_field")
+    if mf:
+        lines.append("steady mean field(s) (quanta |<o>|², effective detuning):")
+        for i, br in enumerate(mf["branches"]):
+            mark = "  <- linearised" if i == mf["linearised_branch"] else ""
+            cells = ", ".join(f"{m}: {n:.6g}" for m, n in br["quanta"].items())
+            lines.append(f"  branch {i} ({'stable' if br['stable'] else 'UNSTABLE'}): {cells}"
+                         + mark)
+            det = ", ".join(f"Δ_{m} = {v:.6g}" for m, v in br["effective_detunings"].items())
+            lines.append(f"    {det}")
     if not report["stable"]:
         lines.append(f"UNSTABLE: {report['reason']}")
         return "\n".join(lines)
-    lines.append(f"stable: yes; slowest relaxation rate {report['slowest_rate']:.6g} ω_b, "
-                 f"fastest {report['fastest_rate']:.6g} ω_b")
+    lines.append(f"stable: yes; slowest relaxation rate {report['slowest_rate']:.6g} {unit}, "
+                 f"fastest {report['fastest_rate']:.6g} {unit}")
     lines.append("steady covariance σ (vacuum variance 1/2):")
     lines.append(format_matrix(np.array(report["covariance"]), report["quadratures"]))
-    lines.append(f"measures of (b, m); physical: {report['physical']}")
-    from .measures import MEASURE_NAMES, MEASURE_THRESHOLDS, SMALLER_IS_STRONGER
-    for k in MEASURE_NAMES:
+    lines.append(f"measures of ({', '.join(report['pair'])}); physical: {report['physical']}")
+    for k in report["measure_names"]:
         v = report[k]
-        sign = "<" if SMALLER_IS_STRONGER[k] else ">"
-        yes = (v < MEASURE_THRESHOLDS[k]) if SMALLER_IS_STRONGER[k] else (v > MEASURE_THRESHOLDS[k])
+        sign = "<" if smaller_is_stronger(k) else ">"
+        yes = signals_correlation(k, v)
         lines.append(f"  {k:<12} = {v:.6g}   ({'yes' if yes else 'no'}: {sign} "
-                     f"{MEASURE_THRESHOLDS[k]:g} signals correlation)")
+                     f"{threshold(k):g} signals correlation)")
     return "\n".join(lines)
 
 
@@ -109,7 +159,8 @@ def _register(name, func, help_text, add_arguments=None):
     COMMANDS[name] = (func, help_text, add_arguments)
 
 
-_register("steady", _cmd_steady, "analytic steady state: stability, covariance and measures")
+_register("steady", _cmd_steady, "analytic steady state: stability, covariance and measures",
+          add_model_arguments)
 
 
 def build_parser() -> argparse.ArgumentParser:

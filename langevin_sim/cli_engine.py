@@ -6,7 +6,15 @@ import sys
 
 import numpy as np
 
-from .cli import EXIT_INCONSISTENT, EXIT_OK, UsageError, _register, dump_json, parse_settings
+from .cli import (
+    EXIT_INCONSISTENT,
+    EXIT_OK,
+    UsageError,
+    _register,
+    add_model_arguments,
+    dump_json,
+    load_cli_model,
+)
 
 
 def _positive_int(text: str) -> int:
@@ -30,6 +38,7 @@ def _positive_float(text: str) -> float:
 
 
 def add_ensemble_arguments(p) -> None:
+    add_model_arguments(p)
     p.add_argument("--method", choices=["exact", "em"], default="exact",
                    help="integrator: exact Ornstein-Uhlenbeck step or Euler-Maruyama")
     p.add_argument("--dt", type=_positive_float, default=None,
@@ -85,12 +94,13 @@ def _add_validate(p):
 def _cmd_validate(args) -> int:
     from .validation import validate
 
-    params = parse_settings(args.set)
+    model, pair = load_cli_model(args)
     if not 0 < args.alpha < 1:
         raise UsageError(f"--alpha must be in (0, 1), got {args.alpha}")
     with make_backend(args) as backend:
-        report = validate(params, method=args.method, dt=args.dt, n_traj=args.n_traj,
-                          seed=args.seed, t_final=args.t_final, record_every=args.record_every,
+        report = validate(model, pair=pair, branch=args.branch, method=args.method,
+                          dt=args.dt, n_traj=args.n_traj, seed=args.seed,
+                          t_final=args.t_final, record_every=args.record_every,
                           initial=args.initial, burn_in=args.burn_in, alpha=args.alpha,
                           chunk_size=args.chunk_size, backend=backend, progress=_progress(args))
     print(dump_json(report.to_dict()) if args.json else report.render())
@@ -110,10 +120,10 @@ def _add_simulate(p):
 def _cmd_simulate(args) -> int:
     from .ensemble import record_times, simulate
     from .integrators import get_integrator
-    from .models.cascade import build_system
+    from .measures import measure_names
 
-    params = parse_settings(args.set)
-    system = build_system(params)
+    model, pair = load_cli_model(args)
+    system = model.linear_system(args.branch)
     integrator = get_integrator(args.method)
     dt = integrator.resolve_dt(args.dt)
     times = record_times(args.t_final, args.record_every, integrator, dt)
@@ -121,10 +131,12 @@ def _cmd_simulate(args) -> int:
         result = simulate(system, times, method=integrator, dt=dt, n_traj=args.n_traj,
                           seed=args.seed, initial=args.initial, chunk_size=args.chunk_size,
                           backend=backend, progress=_progress(args),
-                          metadata={"parameters": params.as_dict()})
+                          metadata={"parameters": model.as_dict(), "model": model.name,
+                                    "pair": list(pair)})
     if args.output:
         result.save(args.output)
-    est = result.measures(names=("E_N", "S_m_given_b", "G_b_to_m"))
+    names = measure_names(pair)
+    est = result.measures(pair, names=(names[0], names[2], names[4]))
     if args.json:
         payload = {"times": result.times, "mean": result.mean,
                    "covariance": result.covariance, "stderr": result.covariance_stderr,
@@ -137,9 +149,10 @@ def _cmd_simulate(args) -> int:
         print(f"{result.n_traj} trajectories, method {result.method}, dt = {result.dt:g}/ω_b, "
               f"seed {result.seed}; {len(times)} records to t = {times[-1]:g}/ω_b"
               + (" (PARTIAL: interrupted)" if result.partial else ""))
-        xb = system.quadrature_labels().index("x_b")
-        print(f"{'t (1/ω_b)':>10}{'Var(x_b)':>12}{'± SE':>10}{'E_N':>10}{'± SE':>10}"
-              f"{'S_m|b':>10}{'± SE':>10}")
+        a, b = pair
+        xb = system.quadrature_labels().index(f"x_{a}")
+        print(f"{'t (1/' + model.unit + ')':>10}{'Var(x_' + a + ')':>12}{'± SE':>10}"
+              f"{'E_N':>10}{'± SE':>10}{'S_' + b + '|' + a:>10}{'± SE':>10}")
         se = result.covariance_stderr
         for t in np.unique(np.linspace(0, len(times) - 1, min(len(times), 11)).astype(int)):
             print(f"{times[t]:>10.4g}{result.covariance[t, xb, xb]:>12.5g}{se[t, xb, xb]:>10.2g}"
@@ -180,15 +193,15 @@ def _cmd_relax(args) -> int:
     from . import plotting
     from .relaxation import relax
 
-    params = parse_settings(args.set)
+    model, pair = load_cli_model(args)
     if args.initial not in ("thermal", "vacuum") and not os.path.isfile(args.initial):
         raise UsageError(f"--initial must be thermal, vacuum or an existing .npz file, got "
                          f"{args.initial!r}")
     if args.n_times < 3:
         raise UsageError("--n-times must be >= 3")
     with make_backend(args) as backend:
-        report = relax(params, initial=args.initial, t_final=args.t_final,
-                       n_times=args.n_times, method=args.method, dt=args.dt,
+        report = relax(model, pair=pair, branch=args.branch, initial=args.initial,
+                       t_final=args.t_final, n_times=args.n_times, method=args.method, dt=args.dt,
                        n_traj=args.n_traj, seed=args.seed, tol=args.tol, alpha=args.alpha,
                        chunk_size=args.chunk_size, backend=backend, progress=_progress(args))
     summary = report.summary_dict()
@@ -243,8 +256,6 @@ def _cmd_figures(args) -> int:
 
     from .figures import DEFAULT_RESOLUTION, make_figures
 
-    if args.set:
-        raise UsageError("figures use the paper's fixed parameters; --set is not accepted")
     if args.mc_check < 0:
         raise UsageError(f"--mc-check must be >= 0, got {args.mc_check}")
     figs = ("2", "3", "4") if args.fig == "all" else (args.fig,)
@@ -265,3 +276,79 @@ def _cmd_figures(args) -> int:
 _register("figures", _cmd_figures,
           "reproduce the paper's Figures 2-4 (density maps, stability masks, MC spot checks)",
           _add_figures)
+
+
+def _parse_axis(text: str):
+    """``NAME=START:STOP:N`` → (name, grid) (``UsageError`` if malformed)."""
+    name, sep, spec = text.partition("=")
+    parts = spec.split(":")
+    if not sep or len(parts) != 3:
+        raise UsageError(f"--axis expects NAME=START:STOP:N, got {text!r}")
+    try:
+        start, stop, n = float(parts[0]), float(parts[1]), int(parts[2])
+    except ValueError:
+        raise UsageError(f"--axis {name}: START and STOP must be numbers and N an integer, "
+                         f"got {spec!r}") from None
+    if not (np.isfinite(start) and np.isfinite(stop)) or n < 1 or n > 2001:
+        raise UsageError(f"--axis {name}: need finite START, STOP and 1 <= N <= 2001, got "
+                         f"{spec!r}")
+    return name.strip(), np.linspace(start, stop, n)
+
+
+def _add_sweep(p):
+    add_model_arguments(p)
+    p.add_argument("--axis", action="append", default=[], metavar="NAME=START:STOP:N",
+                   help="a swept parameter and its grid (one or two --axis)")
+    p.add_argument("--output", default=None,
+                   help="directory for sweep.npz and sweep.png (maps of the six measures)")
+    p.add_argument("--threads", type=_positive_int, default=None,
+                   help="worker processes (default: all cores)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def _cmd_sweep(args) -> int:
+    import os
+
+    from .backends import LocalBackend
+    from .sweep import sweep, sweep_summary
+
+    model, pair = load_cli_model(args)
+    if not 1 <= len(args.axis) <= 2:
+        raise UsageError("give one or two --axis NAME=START:STOP:N")
+    axes = dict(_parse_axis(a) for a in args.axis)
+    if len(axes) != len(args.axis):
+        raise UsageError("the two --axis must name different parameters")
+    if args.output is not None:
+        if os.path.exists(args.output) and not os.path.isdir(args.output):
+            raise UsageError(f"--output {args.output!r} exists and is not a directory")
+        os.makedirs(args.output, exist_ok=True)
+    result = sweep(model, axes, pair=pair, backend=LocalBackend(args.threads),
+                   progress=_progress(args))
+    summary = sweep_summary(result)
+    if args.output is not None:
+        from .plotting import plot_sweep
+
+        npz, png = os.path.join(args.output, "sweep.npz"), os.path.join(args.output, "sweep.png")
+        result.save(npz)
+        plot_sweep(result, png, unit=model.unit)
+        summary["files"] = [npz, png]
+    if args.json:
+        print(dump_json(summary))
+    else:
+        grid = " × ".join(f"{a} ∈ [{g[0]:g}, {g[-1]:g}] ({g.size})"
+                          for a, g in zip(result.axes, result.grids))
+        print(f"Sweep of model {model.name}: {grid}; pair ({', '.join(pair)})")
+        print(f"stable points: {summary['n_stable']} of {summary['n_points']}")
+        print(f"{'measure':<16}{'best':>12}  {'at':<32}{'correlated at':>16}")
+        for k, row in summary["measures"].items():
+            at = ", ".join(f"{a} = {v:.4g}" for a, v in (row["at"] or {}).items())
+            best = "—" if row["best"] is None else f"{row['best']:.5g}"
+            print(f"{k:<16}{best:>12}  {at:<32}{row['n_correlated']:>10} points")
+        if args.output is not None:
+            print("wrote " + ", ".join(summary["files"]))
+    return EXIT_OK
+
+
+_register("sweep", _cmd_sweep,
+          "steady-state measures over a grid of one or two parameters of any model",
+          _add_sweep)

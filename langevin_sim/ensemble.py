@@ -23,9 +23,9 @@ from ._kernels.propagate import simulate_chunk
 from .conventions import is_physical, quadrature_indices
 from .gaussian import linear_recursion, psd_factor
 from .integrators import Integrator, get_integrator
-from .linear_system import LinearSystem
-from .measures import MEASURE_NAMES, two_mode_measures
+from .measures import measure_names, two_mode_measures
 from .statistics import Moments, group_parts, jackknife_stderr, leave_one_out, pool
+from .systems.linear import LinearSystem
 
 DEFAULT_N_TRAJ = 16384
 MAX_CHUNK_SIZE = 1024
@@ -250,7 +250,7 @@ class MeasureEstimates:
     Attributes
     ----------
     names : tuple of str
-        Measure names (columns), a subset of :data:`~langevin_sim.measures.MEASURE_NAMES`.
+        Measure names (columns), a subset of :func:`~langevin_sim.measures.measure_names`.
     values : ndarray, shape (n_rec, n_measures)
     stderr : ndarray, shape (n_rec, n_measures)
     physical : ndarray of bool, shape (n_rec,)
@@ -378,22 +378,27 @@ class EnsembleResult:
         jack = np.array([[np.atleast_1d(func(c)) for c in group] for group in loo], dtype=float)
         return values, jackknife_stderr(jack)
 
-    def two_mode_selector(self, modes=("b", "m")) -> np.ndarray:
+    def two_mode_selector(self, modes) -> np.ndarray:
         """Indices of the quadratures of the two ``modes`` (A first) in the state vector."""
         a, b = (self._mode(m) for m in modes)
         if a == b:
             raise ValueError(f"modes must be two different modes, got {modes!r}")
         return quadrature_indices((a, b))
 
-    def measures(self, modes=("b", "m"), names=MEASURE_NAMES) -> MeasureEstimates:
-        """The two-mode measures of ``modes`` at each record, with jackknife errors."""
-        names = tuple(names)
-        bad = set(names) - set(MEASURE_NAMES)
-        if bad:
-            raise ValueError(f"unknown measure(s) {sorted(bad)}; allowed: {MEASURE_NAMES}")
+    def measures(self, modes=None, names=None) -> MeasureEstimates:
+        """The two-mode measures of ``modes`` (default: the model's pair, else (b, m)) at each
+        record, with jackknife errors; ``names`` picks some of :func:`measure_names`."""
+        modes = tuple(self.metadata.get("pair", ("b", "m")) if modes is None else modes)
         sel = self.two_mode_selector(modes)
+        pair = tuple(self.mode_labels[self._mode(m)] for m in modes)
+        allowed = measure_names(pair)
+        names = allowed if names is None else tuple(names)
+        bad = [k for k in names if k not in allowed]
+        if bad:
+            raise ValueError(f"unknown measure(s) {bad} for the pair {pair}; allowed: "
+                             f"{', '.join(allowed)}")
         ix = np.ix_(sel, sel)
-        values, stderr = self.statistic(lambda c: _measure_subset(c[ix], names))
+        values, stderr = self.statistic(lambda c: _measure_subset(c[ix], names, pair))
         physical = np.array([is_physical(c[ix]) for c in self.covariance])
         return MeasureEstimates(names, values, stderr, physical)
 
@@ -473,9 +478,9 @@ class EnsembleResult:
                    records_pooled=int(core["records_pooled"]))
 
 
-def _measure_subset(sigma4: np.ndarray, names) -> list[float]:
-    m = two_mode_measures(sigma4)
-    return [getattr(m, k) for k in names]
+def _measure_subset(sigma4: np.ndarray, names, pair) -> list[float]:
+    m = two_mode_measures(sigma4, pair=pair)
+    return [m[k] for k in names]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -17,8 +17,8 @@ import numpy as np
 
 from .ensemble import simulate
 from .gaussian import steady_state
-from .measures import MEASURE_NAMES
-from .models.cascade import CascadeParameters, build_system
+from .measures import measure_names
+from .models.cascade import CascadeParameters
 from .sweep import SweepResult, sweep
 
 
@@ -91,16 +91,15 @@ def mc_check(result: SweepResult, index, *, n_traj=8192, seed=0, t_final=400.0,
              record_every=20.0, backend=None) -> dict:
     """Exact-method ensemble at one grid point, started in σ∞ and time-averaged (the
     dynamics must keep it there); every measure sampled ± SE against the map's value."""
-    params = result.parameters_at(index)
-    system = build_system(params)
+    system = result.parameters_at(index).linear_system()
     times = np.arange(0.0, t_final + 1e-9, record_every)
     res = simulate(system, times, method="exact", dt=record_every, n_traj=n_traj, seed=seed,
                    initial=(None, steady_state(system)), backend=backend).time_average()
-    est = res.measures()
+    est = res.measures(result.pair)
     out = {"index": list(index), "parameters": {ax: float(g[i]) for ax, g, i in
                                                 zip(result.axes, result.grids, index)},
            "n_traj": res.n_traj, "seed": str(res.seed), "t_final": t_final}
-    for j, name in enumerate(MEASURE_NAMES):
+    for j, name in enumerate(measure_names(result.pair)):
         exact = float(result.values[name][tuple(index)])
         val, se = float(est.values[0, j]), float(est.stderr[0, j])
         out[name] = {"sample": val, "stderr": se, "analytic": exact,

@@ -1,4 +1,4 @@
-"""Exact Gaussian solutions of a :class:`~langevin_sim.linear_system.LinearSystem`.
+"""Exact Gaussian solutions of a :class:`~langevin_sim.systems.linear.LinearSystem`.
 
 * :func:`steady_state` solves the continuous Lyapunov equation ``A σ + σ Aᵀ + D = 0``.
 * :func:`transient` gives the exact mean and covariance ``σ(t)`` from any initial state.
@@ -13,7 +13,7 @@ import numpy as np
 import scipy.linalg as sla
 
 from .errors import StepTooLargeError, UnstableSystemError
-from .linear_system import LinearSystem
+from .systems.linear import LinearSystem
 
 _VAN_LOAN_MAX_NORM = 0.5  # ||A h|| above which Van Loan's exponential is split by doubling
 

@@ -2,7 +2,8 @@
 
 Every function takes a 4×4 covariance ``σ_AB = [[σ_A, C], [Cᵀ, σ_B]]`` in *xpxp* order and
 the package's convention (vacuum variance 1/2); it does not care whether the matrix is
-analytic or sampled. For the paper, A = b (phonons) and B = m (magnons):
+analytic or sampled. The names follow the pair (A, B) (:func:`measure_names`); for the
+paper, A = b (phonons) and B = m (magnons):
 
 ========================  =====================================  ==========================
 measure                   definition                             correlated when
@@ -19,26 +20,60 @@ measure                   definition                             correlated when
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 
 from ._kernels.measures import minimize_over_angles
 from .conventions import physicality_margin, reduced_covariance
 
-MEASURE_NAMES = ("E_N", "E_bm", "S_m_given_b", "S_b_given_m", "G_b_to_m", "G_m_to_b")
-"""Keys of :meth:`Measures.as_dict`, in display order."""
 
-MEASURE_THRESHOLDS = {"E_N": 0.0, "E_bm": 1.0, "S_m_given_b": 1.0, "S_b_given_m": 1.0,
-                      "G_b_to_m": 0.0, "G_m_to_b": 0.0}
-"""Value at which each measure starts to signal quantum correlations."""
+def measure_names(pair=("b", "m")) -> tuple:
+    """The six measure names of the pair (A, B), in display order:
+    ``E_N``, ``E_<A><B>`` (Duan), ``S_<B>_given_<A>``, ``S_<A>_given_<B>``, ``G_<A>_to_<B>``,
+    ``G_<B>_to_<A>``. For the paper's (b, m) these are the JSON keys used everywhere."""
+    a, b = pair
+    return ("E_N", f"E_{a}{b}", f"S_{b}_given_{a}", f"S_{a}_given_{b}", f"G_{a}_to_{b}",
+            f"G_{b}_to_{a}")
 
-MEASURE_LABELS = {"E_N": r"$E_N$", "E_bm": r"$E_{bm}$", "S_m_given_b": r"$S_{m|b}$",
-                  "S_b_given_m": r"$S_{b|m}$", "G_b_to_m": r"$\mathcal{G}_{b\to m}$",
-                  "G_m_to_b": r"$\mathcal{G}_{m\to b}$"}
 
-SMALLER_IS_STRONGER = {"E_N": False, "E_bm": True, "S_m_given_b": True, "S_b_given_m": True,
-                       "G_b_to_m": False, "G_m_to_b": False}
+def measure_labels(pair=("b", "m")) -> dict:
+    """LaTeX labels of :func:`measure_names` for plots."""
+    a, b = pair
+    return dict(zip(measure_names(pair), (
+        r"$E_N$", rf"$E_{{{a}{b}}}$", rf"$S_{{{b}|{a}}}$", rf"$S_{{{a}|{b}}}$",
+        rf"$\mathcal{{G}}_{{{a}\to {b}}}$", rf"$\mathcal{{G}}_{{{b}\to {a}}}$")))
+
+
+_POSITION_THRESHOLD = (0.0, 1.0, 1.0, 1.0, 0.0, 0.0)
+_POSITION_SMALLER = (False, True, True, True, False, False)
+
+
+def threshold(name: str) -> float:
+    """Value at which a measure starts to signal quantum correlations (``E_N``, ``G_*``: 0;
+    Duan ``E_<A><B>`` and Reid ``S_*``: 1)."""
+    return 0.0 if name == "E_N" or name.startswith("G_") else 1.0
+
+
+def smaller_is_stronger(name: str) -> bool:
+    """Whether smaller values mean stronger correlations (Duan and Reid)."""
+    return name != "E_N" and not name.startswith("G_")
+
+
+def signals_correlation(name: str, value: float) -> bool:
+    """Whether ``value`` is past the measure's threshold."""
+    return value < threshold(name) if smaller_is_stronger(name) else value > threshold(name)
+
+
+MEASURE_NAMES = measure_names(("b", "m"))
+"""Keys of :meth:`Measures.as_dict` for the paper's pair (b, m), in display order."""
+
+MEASURE_THRESHOLDS = {k: threshold(k) for k in MEASURE_NAMES}
+"""Value at which each (b, m) measure starts to signal quantum correlations."""
+
+MEASURE_LABELS = measure_labels(("b", "m"))
+
+SMALLER_IS_STRONGER = {k: smaller_is_stronger(k) for k in MEASURE_NAMES}
 
 _SWAP = np.array([2, 3, 0, 1])
 
@@ -126,45 +161,69 @@ def gaussian_steerability(sigma, clip: bool = True) -> float:
 
 @dataclass(frozen=True)
 class Measures:
-    """The six measures of one two-mode covariance (A = b, B = m in the paper).
+    """The six measures of one two-mode covariance of the pair (A, B).
+
+    Indexing by name (``m["E_N"]``, ``m["S_m_given_b"]``) or attribute (``m.E_bm`` for the
+    pair (b, m)) uses the pair's names (:func:`measure_names`).
 
     Attributes
     ----------
     E_N : float
         Log-negativity (> 0: entangled).
-    E_bm : float
-        Duan product criterion (< 1: entangled).
-    S_m_given_b, S_b_given_m : float
-        Reid steering of m by b, and of b by m (< 1: steering).
-    G_b_to_m, G_m_to_b : float
+    duan : float
+        Duan product criterion ``E_<A><B>`` (< 1: entangled).
+    steer_b_by_a, steer_a_by_b : float
+        Reid steering ``S_<B>_given_<A>`` and ``S_<A>_given_<B>`` (< 1: steering).
+    g_a_to_b, g_b_to_a : float
         Gaussian steerability (> 0: steering).
     physical : bool
         Whether ``σ + iΩ/2 >= 0`` held (always check this for a *sampled* matrix).
     physicality_margin : float
         Smallest eigenvalue of ``σ + iΩ/2``.
+    pair : tuple of str
     """
 
     E_N: float
-    E_bm: float
-    S_m_given_b: float
-    S_b_given_m: float
-    G_b_to_m: float
-    G_m_to_b: float
+    duan: float
+    steer_b_by_a: float
+    steer_a_by_b: float
+    g_a_to_b: float
+    g_b_to_a: float
     physical: bool
     physicality_margin: float
+    pair: tuple = ("b", "m")
 
-    def as_dict(self) -> dict:
-        return asdict(self)
+    @property
+    def names(self) -> tuple:
+        return measure_names(self.pair)
 
     def values(self) -> np.ndarray:
-        """The six measures as an array, in :data:`MEASURE_NAMES` order."""
-        return np.array([getattr(self, k) for k in MEASURE_NAMES])
+        """The six measures as an array, in :func:`measure_names` order."""
+        return np.array([self.E_N, self.duan, self.steer_b_by_a, self.steer_a_by_b,
+                         self.g_a_to_b, self.g_b_to_a])
+
+    def as_dict(self) -> dict:
+        out = dict(zip(self.names, self.values().tolist()))
+        out.update(physical=self.physical, physicality_margin=self.physicality_margin)
+        return out
+
+    def __getitem__(self, name: str) -> float:
+        try:
+            return float(self.values()[self.names.index(name)])
+        except ValueError:
+            raise KeyError(f"unknown measure {name!r} for the pair {self.pair}; names: "
+                           f"{', '.join(self.names)}") from None
+
+    def __getattr__(self, name: str):
+        pair = self.__dict__.get("pair")
+        if pair is not None and not name.startswith("__") and name in measure_names(pair):
+            return self[name]
+        raise AttributeError(name)
 
 
-def two_mode_measures(sigma, tol: float = 1e-9) -> Measures:
-    """All six measures of a 4×4 covariance, plus the physicality check.
-
-    ``tol`` is the relative round-off allowance of the physicality check.
+def two_mode_measures(sigma, tol: float = 1e-9, pair=("b", "m")) -> Measures:
+    """All six measures of a 4×4 covariance (modes ordered as ``pair``, A first), plus the
+    physicality check. ``tol`` is the relative round-off allowance of that check.
     """
     s = _two_mode(sigma)
     margin = physicality_margin(s)
@@ -172,13 +231,14 @@ def two_mode_measures(sigma, tol: float = 1e-9) -> Measures:
     swapped = s[np.ix_(_SWAP, _SWAP)]
     return Measures(
         E_N=log_negativity(s),
-        E_bm=duan_product(s),
-        S_m_given_b=reid_steering(s),
-        S_b_given_m=reid_steering(swapped),
-        G_b_to_m=gaussian_steerability(s),
-        G_m_to_b=gaussian_steerability(swapped),
+        duan=duan_product(s),
+        steer_b_by_a=reid_steering(s),
+        steer_a_by_b=reid_steering(swapped),
+        g_a_to_b=gaussian_steerability(s),
+        g_b_to_a=gaussian_steerability(swapped),
         physical=bool(physical),
         physicality_margin=margin,
+        pair=tuple(pair),
     )
 
 
@@ -197,7 +257,8 @@ def measures(sigma, system=None, modes=("b", "m"), tol: float = 1e-9) -> Measure
     """
     s = np.asarray(sigma, dtype=float)
     if s.shape == (4, 4) and system is None:
-        return two_mode_measures(s, tol)
+        labels = tuple(modes) if all(isinstance(m, str) for m in modes) else ("A", "B")
+        return two_mode_measures(s, tol, labels)
     if len(modes) != 2:
         raise ValueError(f"modes must name two modes, got {modes!r}")
     if system is not None:
@@ -208,4 +269,6 @@ def measures(sigma, system=None, modes=("b", "m"), tol: float = 1e-9) -> Measure
         idx = tuple(int(m) for m in modes)
     if idx[0] == idx[1]:
         raise ValueError(f"modes must be two different modes, got {modes!r}")
-    return two_mode_measures(reduced_covariance(s, idx), tol)
+    labels = tuple(system.mode_labels[i] for i in idx) if system is not None else \
+        tuple(f"mode{i}" for i in idx)
+    return two_mode_measures(reduced_covariance(s, idx), tol, labels)

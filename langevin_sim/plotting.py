@@ -13,9 +13,19 @@ if matplotlib.get_backend().lower() not in ("agg", "pdf", "svg", "ps", "cairo"):
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from .measures import MEASURE_LABELS, MEASURE_THRESHOLDS  # noqa: E402
+from .measures import (  # noqa: E402
+    MEASURE_LABELS,
+    measure_labels,
+    smaller_is_stronger,
+    threshold,
+)
 
 TIME_LABEL = r"time $t$ (units of $1/\omega_b$)"
+
+
+def time_label(unit: str = "ω_b") -> str:
+    """Axis label of times in units of 1/``unit`` (the model's rate unit)."""
+    return TIME_LABEL if unit == "ω_b" else f"time $t$ (units of 1/{unit})"
 
 
 def _log_times(times):
@@ -23,23 +33,25 @@ def _log_times(times):
 
 
 def plot_relaxation_variances(report, path=None):
-    """Var(x_b), Var(x_m) and Cov(x_b, x_m) vs time: ensemble ± 1 SE over the exact curve."""
+    """Var(x_A), Var(x_B) and Cov(x_A, x_B) of the report's pair (A, B) vs time: ensemble
+    ± 1 SE over the exact curve."""
     q = report.quadratures
-    xb, xm = q.index("x_b"), q.index("x_m")
+    a, b = report.pair
+    xb, xm = q.index(f"x_{a}"), q.index(f"x_{b}")
     fig, ax = plt.subplots(figsize=(7, 4.5), dpi=110)
     sel = _log_times(report.times)
     fsel = _log_times(report.fine_times)
     t, tf = report.times[sel], report.fine_times[fsel]
-    for (i, j), label, color in (((xb, xb), r"Var$(x_b)$", "C0"),
-                                 ((xm, xm), r"Var$(x_m)$", "C1"),
-                                 ((xb, xm), r"Cov$(x_b, x_m)$", "C2")):
+    for (i, j), label, color in (((xb, xb), rf"Var$(x_{{{a}}})$", "C0"),
+                                 ((xm, xm), rf"Var$(x_{{{b}}})$", "C1"),
+                                 ((xb, xm), rf"Cov$(x_{{{a}}}, x_{{{b}}})$", "C2")):
         ax.plot(tf, report.fine_covariance[fsel, i, j], color=color, lw=1.2,
                 label=f"{label} exact")
         v, e = report.covariance[sel, i, j], report.stderr[sel, i, j]
         ax.fill_between(t, v - e, v + e, color=color, alpha=0.3, lw=0)
         ax.plot(t, v, "o", ms=3, color=color, label=f"{label} ensemble ± 1 SE")
     ax.set_xscale("log")
-    ax.set_xlabel(TIME_LABEL)
+    ax.set_xlabel(time_label(report.unit))
     ax.set_ylabel("(co)variance (vacuum = 1/2)")
     ax.set_title(f"Relaxation from a {report.initial} state ({report.n_traj} trajectories, "
                  f"{report.method})")
@@ -53,21 +65,22 @@ def plot_relaxation_measures(report, path=None):
     fig, axes = plt.subplots(2, 3, figsize=(11, 6), dpi=110, sharex=True)
     sel = _log_times(report.times)
     fsel = _log_times(report.fine_times)
+    labels = measure_labels(report.pair)
     for k, (ax, name) in enumerate(zip(axes.ravel(), report.measure_names)):
         ax.plot(report.fine_times[fsel], report.fine_measures[fsel, k], "k-", lw=1,
                 label="exact")
         v, e = report.measures[sel, k], report.measures_stderr[sel, k]
         ax.errorbar(report.times[sel], v, yerr=e, fmt="o", ms=3, color="C3", capsize=2,
                     label="ensemble ± 1 SE")
-        ax.axhline(MEASURE_THRESHOLDS[name], color="grey", ls="--", lw=1,
-                   label=f"threshold {MEASURE_THRESHOLDS[name]:g}")
+        ax.axhline(threshold(name), color="grey", ls="--", lw=1,
+                   label=f"threshold {threshold(name):g}")
         ax.set_xscale("log")
-        ax.set_ylabel(MEASURE_LABELS[name])
+        ax.set_ylabel(labels[name])
         if k >= 3:
-            ax.set_xlabel(TIME_LABEL)
+            ax.set_xlabel(time_label(report.unit))
         if k == 0:
             ax.legend(fontsize=7)
-    fig.suptitle("Phonon–magnon correlations after the drive is switched on")
+    fig.suptitle(f"Correlations of ({', '.join(report.pair)}) relaxing to the steady state")
     fig.tight_layout()
     return _finish(fig, path)
 
@@ -84,9 +97,9 @@ def plot_relaxation_distance(report, path=None):
     anchor = np.searchsorted(t, 0.5 * t[-1])
     ref = report.fine_distance[anchor] * np.exp(-2 * rate * (t - t[anchor]))
     ax.semilogy(t, ref, "--", color="C1",
-                label=rf"slope $-2\gamma_{{slow}}$, $\gamma_{{slow}}$ = {rate:.4g} $\omega_b$")
+                label=rf"slope $-2\gamma_{{slow}}$, $\gamma_{{slow}}$ = {rate:.4g} {report.unit}")
     ax.axhline(report.tol, color="grey", ls=":", lw=1, label=f"tolerance {report.tol:g}")
-    ax.set_xlabel(TIME_LABEL)
+    ax.set_xlabel(time_label(report.unit))
     ax.set_ylabel(r"$\|\sigma(t) - \sigma_\infty\|_F / \|\sigma_\infty\|_F$")
     ax.set_title("Distance to the steady state")
     ax.legend(fontsize=8)
@@ -121,15 +134,14 @@ def draw_map(ax, result, measure, x_axis, y_axis, title=None, checks=()):
     E_N and G); blank elsewhere; unstable points hatched grey, never coloured; the threshold
     drawn as a contour. ``checks`` are Monte Carlo spot checks to mark.
     """
-    from .measures import SMALLER_IS_STRONGER
     v = np.asarray(result.values[measure], float)
     stable = np.asarray(result.stable)
     ix, iy = result.axes.index(x_axis), result.axes.index(y_axis)
     if (ix, iy) == (1, 0):
         v, stable = v.T, stable.T
     gx, gy = result.grids[ix], result.grids[iy]
-    thr = MEASURE_THRESHOLDS[measure]
-    smaller = SMALLER_IS_STRONGER[measure]
+    thr = threshold(measure)
+    smaller = smaller_is_stronger(measure)
     show = stable & ((v < thr) if smaller else (v > thr))
     data = np.ma.masked_array(v, ~show).T  # rows = y
     cmap = "viridis" if smaller else "magma"
@@ -142,7 +154,7 @@ def draw_map(ax, result, measure, x_axis, y_axis, title=None, checks=()):
     if np.nanmin(filled) < thr < np.nanmax(filled):
         ax.contour(gx, gy, filled, levels=[thr], colors="k", linewidths=1.0)
     cb = ax.figure.colorbar(im, ax=ax)
-    cb.set_label(MEASURE_LABELS[measure])
+    cb.set_label(measure_labels(getattr(result, "pair", ("b", "m")))[measure])
     for c in checks:
         px, py = c["parameters"][x_axis], c["parameters"][y_axis]
         m = c[measure]
@@ -187,3 +199,39 @@ def plot_companion(fig, planes, sweeps, path=None):
                "(coloured where > 0)", fontsize=10)
     f.tight_layout()
     return _finish(f, path)
+
+
+def plot_sweep(result, path=None, unit: str = "ω_b"):
+    """The six measures of a :class:`~langevin_sim.sweep.SweepResult`: maps for a 2-D sweep
+    (as :func:`draw_map`), curves with the threshold for a 1-D one (unstable points omitted)."""
+    names = list(result.values)
+    labels = measure_labels(result.pair)
+    fig, axes = plt.subplots(2, 3, figsize=(13, 7), dpi=100)
+    for ax, name in zip(axes.ravel(), names):
+        if len(result.axes) == 2:
+            draw_map(ax, result, name, result.axes[0], result.axes[1], title=labels[name])
+            ax.set_xlabel(_axis_label(result.axes[0], unit))
+            ax.set_ylabel(_axis_label(result.axes[1], unit))
+        else:
+            g = result.grids[0]
+            v = np.where(result.stable, result.values[name], np.nan)
+            ax.plot(g, v, "C0-")
+            ax.axhline(threshold(name), color="grey", ls="--", lw=1,
+                       label=f"threshold {threshold(name):g}")
+            if not result.stable.all():
+                ax.plot(g[~result.stable], np.full((~result.stable).sum(), threshold(name)),
+                        "x", color="0.5", label="unstable")
+            ax.set_xlabel(_axis_label(result.axes[0], unit))
+            ax.set_ylabel(labels[name])
+            ax.legend(fontsize=7)
+    fig.suptitle(f"Steady-state correlations of ({', '.join(result.pair)})")
+    fig.tight_layout()
+    return _finish(fig, path)
+
+
+def _axis_label(name: str, unit: str) -> str:
+    if unit == "ω_b" and name in AXIS_LABELS:
+        return AXIS_LABELS[name]
+    if name == "T" or name.startswith("T_"):
+        return f"{name} (K)"
+    return f"{name} (model units, rates in {unit})"

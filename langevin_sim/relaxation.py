@@ -16,25 +16,40 @@ from scipy import stats
 from .ensemble import DEFAULT_N_TRAJ, EnsembleResult, exact_moments, make_initial_state, simulate
 from .gaussian import steady_state, transient
 from .integrators import get_integrator
-from .linear_system import LinearSystem
 from .measures import (
-    MEASURE_NAMES,
     gaussian_steerability,
     log_negativity,
+    measure_names,
     reid_steering,
     two_mode_measures,
 )
-from .models.cascade import CascadeParameters, build_system
+from .models import as_model, check_pair
 from .statistics import Consistency, consistency
+from .systems.linear import LinearSystem
 
-ONSET_INDICATORS = {
-    # name: (function of the (b, m) covariance, threshold, correlated when above?)
-    "E_N": (lambda s: log_negativity(s, clip=False), 0.0, True),
-    "S_m_given_b": (reid_steering, 1.0, False),
-    "G_b_to_m": (lambda s: gaussian_steerability(s, clip=False), 0.0, True),
-}
-"""Onsets reported: entanglement (E_N > 0) and steering (S_m|b < 1, G_b→m > 0). The
-unclipped E_N and G are used so that the crossing is smooth and has a standard error."""
+
+def onset_indicators(pair=("b", "m")) -> dict:
+    """Onsets reported for the pair (A, B): entanglement (E_N > 0) and steering of B by A
+    (``S_<B>_given_<A>`` < 1, ``G_<A>_to_<B>`` > 0), as
+    ``name -> (function of the (A, B) covariance, threshold, correlated when above?)``.
+    The unclipped E_N and G are used so that the crossing is smooth and has a standard error."""
+    names = measure_names(pair)
+    return {
+        names[0]: (lambda s: log_negativity(s, clip=False), 0.0, True),
+        names[2]: (reid_steering, 1.0, False),
+        names[4]: (lambda s: gaussian_steerability(s, clip=False), 0.0, True),
+    }
+
+
+ONSET_INDICATORS = onset_indicators(("b", "m"))
+"""The paper's onsets: E_N, S_m|b and G_b→m (see :func:`onset_indicators`)."""
+
+
+def _indicator(name: str):
+    """The onset indicator of a measure name of any pair (by its kind)."""
+    kind = "E_N" if name == "E_N" else name[:2]
+    return {"E_N": ONSET_INDICATORS["E_N"], "S_": ONSET_INDICATORS["S_m_given_b"],
+            "G_": ONSET_INDICATORS["G_b_to_m"]}[kind]
 
 
 @dataclass(frozen=True)
@@ -120,7 +135,7 @@ def exact_onset(system, sigma0, mean0, name, t_max, *, sel, n_grid=600) -> float
 
     ``sel`` holds the quadrature indices (A first) of the two modes measured.
     """
-    func, thr, above = ONSET_INDICATORS[name]
+    func, thr, above = _indicator(name)
     ix = np.ix_(sel, sel)
 
     def value(t):
@@ -173,7 +188,7 @@ def sample_onset(times, values, stderr, name, confidence=0.99) -> tuple[float, f
     resolved earlier). ``point`` is the last threshold crossing of the sample before ``high``,
     linearly interpolated. NaNs where the sample never becomes confidently correlated.
     """
-    _, thr, above = ONSET_INDICATORS[name]
+    _, thr, above = _indicator(name)
     zq = stats.norm.ppf(0.5 + confidence / 2)
     sgn = 1.0 if above else -1.0
     signed = sgn * (values - thr)
@@ -202,7 +217,7 @@ class RelaxationReport:
     ----------
     times : (n_t,) record times, 1/ω_b
     covariance, stderr, exact_covariance, z : (n_t, d, d)
-    measure_names : tuple of the six measure names
+    measure_names : tuple of the six measure names of ``pair``
     measures, measures_stderr, exact_measures : (n_t, 6)
     fine_times : (n_f,) fine grid for the exact curves; fine_covariance (n_f, d, d),
         fine_measures (n_f, 6), fine_distance (n_f,)
@@ -244,6 +259,8 @@ class RelaxationReport:
     initial: str
     parameters: dict
     ensemble: EnsembleResult
+    pair: tuple = ("b", "m")
+    unit: str = "ω_b"
 
     def summary_dict(self) -> dict:
         """Onset and settling times, rates and the consistency summary (the ``--json``)."""
@@ -259,6 +276,7 @@ class RelaxationReport:
             "consistent": self.check.consistent, "max_abs_z": self.check.max_abs_z,
             "z_threshold": self.check.threshold, "n_compared": self.check.n_compared,
             "summary": self.check.summary(), "parameters": self.parameters,
+            "pair": list(self.pair),
         }
 
     def render(self) -> str:
@@ -281,9 +299,11 @@ class RelaxationReport:
             lines.append(f"  {k:<14}{o.exact:10.4g} | {o.sample:10.4g} "
                          f"({o.sample_low:.4g}, {o.sample_high:.4g}] at {o.confidence:.0%}"
                          f"{'' if o.brackets_exact() else '  (does not bracket exact)'}")
-        lines += ["", f"{'t':>9}" + "".join(f"{k:>20}" for k in ("Var(x_b)", "E_N", "S_m|b"))]
-        xb = self.quadratures.index("x_b")
-        ie, isb = self.measure_names.index("E_N"), self.measure_names.index("S_m_given_b")
+        a, b = self.pair
+        lines += ["", f"{'t':>9}" + "".join(f"{k:>20}" for k in (f"Var(x_{a})", "E_N",
+                                                                   f"S_{b}|{a}"))]
+        xb = self.quadratures.index(f"x_{a}")
+        ie, isb = 0, 2  # E_N and S_<B>_given_<A> in measure_names order
         for t in np.unique(np.linspace(0, self.times.size - 1, 12).astype(int)):
             cells = [(self.covariance[t, xb, xb], self.stderr[t, xb, xb],
                       self.exact_covariance[t, xb, xb]),
@@ -322,7 +342,7 @@ def load_initial(path) -> tuple[np.ndarray, np.ndarray]:
     return mean, cov
 
 
-def relax(params: CascadeParameters | None = None, *, initial="thermal",
+def relax(model=None, *, pair=None, branch: int = 0, initial="thermal",
           t_final: float | None = None, n_times: int = 40, method: str = "exact",
           dt: float | None = None, n_traj: int = DEFAULT_N_TRAJ, seed: int | None = 2024,
           tol: float = 0.01, alpha: float = 0.01, confidence: float = 0.99,
@@ -333,10 +353,13 @@ def relax(params: CascadeParameters | None = None, *, initial="thermal",
     ``initial`` is ``"thermal"``, ``"vacuum"``, a path to an ``.npz`` (see
     :func:`load_initial`) or ``(mean, covariance)``. For ``em`` (default dt 0.005) the record
     times are snapped to the dt grid and the exact reference is EM's own recursion.
+    ``model``, ``pair`` and ``branch`` as for :func:`~langevin_sim.validation.validate`.
     """
-    params = CascadeParameters() if params is None else params
-    system = build_system(params)
+    model = as_model(model)
+    system = model.linear_system(branch)
     system.check_stable()
+    pair = check_pair(system.mode_labels, model.pair(pair))
+    names = measure_names(pair)
     integrator = get_integrator(method)
     dt = integrator.resolve_dt(dt)
     times = default_times(system, t_final, n_times)
@@ -348,7 +371,8 @@ def relax(params: CascadeParameters | None = None, *, initial="thermal",
     init = make_initial_state(system, initial, integrator, dt)
     res = simulate(system, times, method=integrator, dt=dt, n_traj=n_traj, seed=seed,
                    initial=init, chunk_size=chunk_size, backend=backend, progress=progress,
-                   metadata={"parameters": params.as_dict()})
+                   metadata={"parameters": model.as_dict(), "model": model.name,
+                             "pair": list(pair)})
     means, covs = exact_moments(system, times, method=integrator, dt=dt, initial=init)
     cov, se = res.covariance, res.covariance_stderr
     z = (cov - covs) / se
@@ -357,9 +381,9 @@ def relax(params: CascadeParameters | None = None, *, initial="thermal",
     check = consistency(np.concatenate([z[:, iu[0], iu[1]].ravel(), zm.ravel()]), alpha,
                         res.jackknife_dof)
 
-    sel = res.two_mode_selector(("b", "m"))
+    sel = res.two_mode_selector(pair)
     ix = np.ix_(sel, sel)
-    est = res.measures()
+    est = res.measures(pair)
     exact_m = np.array([two_mode_measures(c[ix]).values() for c in covs])
     sigma_inf = steady_state(system)
     fine = np.concatenate([[0.0], np.geomspace(times[1], times[-1] * 1.5, 500)])
@@ -369,22 +393,22 @@ def relax(params: CascadeParameters | None = None, *, initial="thermal",
     dist, dist_se = res.statistic(lambda c: distance_to_steady(c, sigma_inf))
     m_inf = two_mode_measures(sigma_inf[ix]).values()
     settling = {"covariance": settling_time(fine, fine_d, tol)}
-    for i, k in enumerate(MEASURE_NAMES):
+    for i, k in enumerate(names):
         settling[k] = settling_time(fine, np.abs(fine_m[:, i] - m_inf[i]), tol)
 
     onsets = {}
-    for k, (func, _, _) in ONSET_INDICATORS.items():
+    for k, (func, _, _) in onset_indicators(pair).items():
         vals, errs = res.statistic(lambda c, f=func: f(c[ix]))
         point, low, high = sample_onset(times, vals[:, 0], errs[:, 0], k, confidence)
         ex = exact_onset(system, init.covariance, init.mean, k, times[-1], sel=sel)
         onsets[k] = Onset(k, ex, point, low, high, confidence)
     return RelaxationReport(
         times=times, covariance=cov, stderr=se, exact_covariance=covs, z=z,
-        measure_names=MEASURE_NAMES, measures=est.values, measures_stderr=est.stderr,
+        measure_names=names, measures=est.values, measures_stderr=est.stderr,
         exact_measures=exact_m, fine_times=fine, fine_covariance=fine_covs,
         fine_measures=fine_m, fine_distance=fine_d, distance=dist[:, 0],
         distance_stderr=dist_se[:, 0], sigma_inf=sigma_inf, rates=rate_analysis(system),
         settling=settling, tol=tol, onsets=onsets, check=check,
         quadratures=system.quadrature_labels(), method=integrator.name, dt=float(dt),
-        n_traj=res.n_traj, seed=res.seed, initial=label, parameters=params.as_dict(),
-        ensemble=res)
+        n_traj=res.n_traj, seed=res.seed, initial=label, parameters=model.as_dict(),
+        ensemble=res, pair=pair, unit=getattr(model, "unit", "ω_b"))

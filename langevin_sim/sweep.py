@@ -14,25 +14,29 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .errors import UnstableSystemError
 from .gaussian import steady_state
-from .measures import MEASURE_NAMES, measures
-from .models.cascade import CascadeParameters, build_system, field_names
+from .measures import measure_names, measures
+from .models import CascadeParameters, as_model, check_pair
 
 AXIS_ALIASES = {"kappa": ("kappa1", "kappa2"), "g": ("g_ab", "g_am")}
-"""Axis names that set several fields to the same value."""
+"""Axis names that set several parameters to the same value (where the model has them)."""
 
 BLOCK_SIZE = 256
 """Points per task (fixed, so the partition does not depend on the number of workers)."""
 
 
-def axis_fields(name: str) -> tuple[str, ...]:
-    """Fields set by a sweep axis (``ValueError`` naming the allowed ones if unknown)."""
-    if name in AXIS_ALIASES:
-        return AXIS_ALIASES[name]
-    if name in field_names():
+def axis_fields(name: str, model=None) -> tuple[str, ...]:
+    """Parameters set by a sweep axis of ``model`` (default: the paper's cascade);
+    ``ValueError`` naming the allowed ones if unknown."""
+    names = as_model(model).parameter_names()
+    aliases = {k: v for k, v in AXIS_ALIASES.items() if set(v) <= set(names)}
+    if name in aliases:
+        return aliases[name]
+    if name in names:
         return (name,)
-    raise ValueError(f"unknown sweep axis {name!r}; allowed: {', '.join(field_names())} "
-                     f"and the aliases {', '.join(AXIS_ALIASES)}")
+    extra = f" and the aliases {', '.join(aliases)}" if aliases else ""
+    raise ValueError(f"unknown sweep axis {name!r}; allowed: {', '.join(names)}{extra}")
 
 
 @dataclass(frozen=True)
@@ -46,15 +50,20 @@ class SweepResult:
     grids : tuple of ndarray
         The grid of each axis (units: those of the field; rates in ω_b, T in K).
     values : dict of str -> ndarray, shape (len(grid_0)[, len(grid_1)])
-        Each measure of :data:`~langevin_sim.measures.MEASURE_NAMES`; NaN where unstable.
+        Each measure of :func:`~langevin_sim.measures.measure_names` of ``pair``; NaN where
+        unstable.
     stable : ndarray of bool, same shape
         Eigenvalue test: every eigenvalue of A has negative real part.
     slowest_rate : ndarray, same shape
         ``-max Re λ`` (negative where unstable).
     fixed : dict
-        The other parameters (a :class:`CascadeParameters` as a dict).
+        The model's parameters at the sweep's base point (``as_dict()``).
     version : str
         Package version that computed it.
+    pair : tuple of str
+        The two modes measured.
+    model : model object or None
+        What was swept (not saved; ``None`` after :meth:`load`).
     """
 
     axes: tuple
@@ -64,6 +73,8 @@ class SweepResult:
     slowest_rate: np.ndarray
     fixed: dict
     version: str
+    pair: tuple = ("b", "m")
+    model: object = None
 
     @property
     def shape(self) -> tuple:
@@ -73,18 +84,22 @@ class SweepResult:
         """A measure as a masked array (masked where unstable)."""
         return np.ma.masked_array(self.values[name], mask=~self.stable)
 
-    def parameters_at(self, index) -> CascadeParameters:
-        """The full parameter set at a grid index (tuple)."""
+    def parameters_at(self, index):
+        """The model at a grid index (tuple): the swept model with the axes set (the paper's
+        cascade as :class:`CascadeParameters` for a loaded result)."""
+        model = self.model if self.model is not None else CascadeParameters(
+            **{k: v for k, v in self.fixed.items() if k != "model"})
         changes = {}
         for ax, grid, i in zip(self.axes, self.grids, np.atleast_1d(index)):
-            for f in axis_fields(ax):
+            for f in axis_fields(ax, model):
                 changes[f] = float(grid[int(i)])
-        return CascadeParameters(**{**self.fixed, **changes})
+        return model.replace(**changes)
 
     def save(self, path) -> None:
         """``.npz`` with the grids, every measure, the mask, and JSON metadata
         (axes, fixed parameters, package version)."""
-        meta = {"axes": list(self.axes), "fixed": self.fixed, "version": self.version}
+        meta = {"axes": list(self.axes), "fixed": self.fixed, "version": self.version,
+                "pair": list(self.pair)}
         arrays = {f"grid_{i}": g for i, g in enumerate(self.grids)}
         arrays.update({f"value_{k}": v for k, v in self.values.items()})
         np.savez_compressed(path, stable=self.stable, slowest_rate=self.slowest_rate,
@@ -97,39 +112,48 @@ class SweepResult:
             grids = tuple(f[f"grid_{i}"] for i in range(len(meta["axes"])))
             values = {k[len("value_"):]: f[k] for k in f.files if k.startswith("value_")}
             return cls(tuple(meta["axes"]), grids, values, f["stable"], f["slowest_rate"],
-                       meta["fixed"], meta["version"])
+                       meta["fixed"], meta["version"], tuple(meta.get("pair", ("b", "m"))))
 
 
-def _evaluate_block(fixed: dict, axes: tuple, points: np.ndarray) -> np.ndarray:
+def _evaluate_block(model, axes: tuple, pair: tuple, points: np.ndarray) -> np.ndarray:
     """Measures, stability and slowest rate at each row of ``points`` (n, n_axes).
 
-    Returns (n, 2 + 6): [stable, slowest_rate, *measures] (NaN measures where unstable).
+    Returns (n, 2 + 6): [stable, slowest_rate, *measures] (NaN measures where unstable; a
+    nonlinear model without a stable mean field counts as unstable, rate NaN).
     """
-    out = np.full((points.shape[0], 2 + len(MEASURE_NAMES)), np.nan)
-    fields = [axis_fields(a) for a in axes]
+    out = np.full((points.shape[0], 2 + 6), np.nan)
+    fields = [axis_fields(a, model) for a in axes]
     for i, row in enumerate(points):
         changes = {f: float(v) for fs, v in zip(fields, row) for f in fs}
-        system = build_system(CascadeParameters(**{**fixed, **changes}))
+        try:
+            system = model.replace(**changes).linear_system()
+        except UnstableSystemError:
+            out[i, 0] = False
+            continue
         ev_max = float(np.max(system.eigenvalues.real))
         out[i, 0] = ev_max < 0
         out[i, 1] = -ev_max
         if ev_max < 0:
-            out[i, 2:] = measures(steady_state(system), system, modes=("b", "m")).values()
+            out[i, 2:] = measures(steady_state(system), system, modes=pair).values()
     return out
 
 
-def sweep(params: CascadeParameters | None = None, axes: dict | None = None, *,
-          backend=None, progress: bool = False) -> SweepResult:
+def sweep(model=None, axes: dict | None = None, *, pair=None, backend=None,
+          progress: bool = False) -> SweepResult:
     """Steady-state measures over a grid of one or two parameters.
 
     Parameters
     ----------
-    params : CascadeParameters
-        The fixed parameters (default: the paper's).
+    model : model, optional
+        Anything :func:`~langevin_sim.models.as_model` takes, at its fixed parameters
+        (default: the paper's linearised cascade, :class:`CascadeParameters`).
     axes : dict of str -> array_like
-        One or two ``{axis name: grid}`` entries; names are dataclass fields or the aliases
-        ``kappa`` (κ1 = κ2) and ``g`` (g_ab = g_am). Every grid point is validated as a full
-        parameter set first, so a bad value raises ``ValueError`` before any work starts.
+        One or two ``{axis name: grid}`` entries; names are the model's parameters, or for
+        the paper's cascade the aliases ``kappa`` (κ1 = κ2) and ``g`` (g_ab = g_am). The
+        extremes of every grid are validated first, so a bad value raises ``ValueError``
+        before any work starts.
+    pair : pair of str, optional
+        The two modes measured (default: the model's own pair).
     backend : Backend, optional
         Default :class:`~langevin_sim.backends.LocalBackend` (all cores).
     progress : bool
@@ -138,39 +162,74 @@ def sweep(params: CascadeParameters | None = None, axes: dict | None = None, *,
     from . import __version__
     from .backends import LocalBackend
 
-    params = CascadeParameters() if params is None else params
+    model = as_model(model)
     if not axes or len(axes) > 2:
         raise ValueError("axes must have one or two entries {name: grid}")
     names = tuple(axes)
     grids = []
     for name in names:
-        axis_fields(name)
+        axis_fields(name, model)
         g = np.asarray(axes[name], dtype=float)
         if g.ndim != 1 or g.size < 1 or not np.all(np.isfinite(g)):
             raise ValueError(f"grid of {name!r} must be a non-empty 1-D array of finite numbers")
         grids.append(g)
+    pair = check_pair(model.mode_labels, model.pair(pair))
     mesh = np.meshgrid(*grids, indexing="ij")
     points = np.stack([m.ravel() for m in mesh], axis=1)
-    fixed = params.as_dict()
     for k, name in enumerate(names):  # validate the extremes before any work
         for v in (grids[k].min(), grids[k].max()):
-            CascadeParameters(**{**fixed, **{f: float(v) for f in axis_fields(name)}})
+            _validate_point(model, {f: float(v) for f in axis_fields(name, model)})
     blocks = [points[i:i + BLOCK_SIZE] for i in range(0, len(points), BLOCK_SIZE)]
     backend = LocalBackend() if backend is None else backend
-    parts = backend.map(_SweepTask(fixed, names), blocks, progress=progress, desc="sweep")
+    parts = backend.map(_SweepTask(model, names, pair), blocks, progress=progress, desc="sweep")
     flat = np.concatenate(parts, axis=0)
     shape = tuple(g.size for g in grids)
     stable = flat[:, 0].astype(bool).reshape(shape)
-    values = {k: flat[:, 2 + i].reshape(shape) for i, k in enumerate(MEASURE_NAMES)}
-    return SweepResult(names, tuple(grids), values, stable, flat[:, 1].reshape(shape), fixed,
-                       __version__)
+    values = {k: flat[:, 2 + i].reshape(shape) for i, k in enumerate(measure_names(pair))}
+    return SweepResult(names, tuple(grids), values, stable, flat[:, 1].reshape(shape),
+                       model.as_dict(), __version__, pair, model)
+
+
+def _validate_point(model, changes: dict) -> None:
+    """Raise ``ValueError`` if the model cannot be built at these values (instability is not
+    an error: it is masked)."""
+    m = model.replace(**changes)
+    if hasattr(m, "build"):
+        m.build()
+    elif hasattr(m, "linear_system"):
+        m.linear_system()
 
 
 class _SweepTask:
     """Picklable callable for one block of sweep points."""
 
-    def __init__(self, fixed, axes):
-        self.fixed, self.axes = fixed, axes
+    def __init__(self, model, axes, pair):
+        self.model, self.axes, self.pair = model, axes, pair
 
     def __call__(self, points):
-        return _evaluate_block(self.fixed, self.axes, points)
+        return _evaluate_block(self.model, self.axes, self.pair, points)
+
+
+def sweep_summary(result: SweepResult) -> dict:
+    """Per measure: the strongest value over the stable points, where it is, and at how many
+    points the measure signals correlation (JSON-ready)."""
+    from .measures import signals_correlation, smaller_is_stronger
+
+    out = {"axes": list(result.axes), "grids": list(result.grids), "pair": list(result.pair),
+           "n_points": int(result.stable.size), "n_stable": int(result.stable.sum()),
+           "fixed": result.fixed, "measures": {}}
+    for k, v in result.values.items():
+        v = np.where(result.stable, v, np.nan)
+        finite = np.isfinite(v)
+        if not finite.any():
+            out["measures"][k] = {"best": None, "at": None, "n_correlated": 0}
+            continue
+        flat = np.where(finite, v, np.inf if smaller_is_stronger(k) else -np.inf)
+        i = np.unravel_index(np.argmin(flat) if smaller_is_stronger(k) else np.argmax(flat),
+                             v.shape)
+        out["measures"][k] = {
+            "best": float(v[i]),
+            "at": {a: float(g[j]) for a, g, j in zip(result.axes, result.grids, i)},
+            "n_correlated": int(sum(signals_correlation(k, x) for x in v[finite])),
+        }
+    return out

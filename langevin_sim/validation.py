@@ -14,8 +14,8 @@ import numpy as np
 from .ensemble import DEFAULT_N_TRAJ, record_times, simulate
 from .gaussian import steady_state
 from .integrators import get_integrator
-from .measures import MEASURE_NAMES, measures
-from .models.cascade import CascadeParameters, build_system
+from .measures import measure_names, measures
+from .models import as_model, check_pair
 from .statistics import Consistency, consistency
 
 
@@ -32,7 +32,7 @@ class ValidationReport:
     continuous : ndarray, shape (d, d)
         The continuous σ∞ (equal to ``analytic`` for the exact method).
     measures, measures_stderr, measures_analytic, measures_z : dict
-        The six (b, m) measures likewise.
+        The six measures of ``pair`` likewise (keys :func:`~langevin_sim.measures.measure_names`).
     check : Consistency
         Max-|z| test over the upper triangle of the covariance and the finite measure z's.
     method, dt, n_traj, seed, t_final, record_every, burn_in, n_records : run description
@@ -61,6 +61,11 @@ class ValidationReport:
     sample_physical: bool
     partial: bool
     parameters: dict
+    pair: tuple = ("b", "m")
+
+    @property
+    def measure_names(self) -> tuple:
+        return measure_names(self.pair)
 
     def to_dict(self) -> dict:
         out = {
@@ -74,9 +79,9 @@ class ValidationReport:
             "z_threshold": self.check.threshold, "n_compared": self.check.n_compared,
             "alpha": self.check.alpha, "summary": self.check.summary(),
             "sample_physical": self.sample_physical, "partial": self.partial,
-            "parameters": self.parameters,
+            "parameters": self.parameters, "pair": list(self.pair),
         }
-        for k in MEASURE_NAMES:
+        for k in self.measure_names:
             out[k] = self.measures[k]
             out[k + "_stderr"] = self.measures_stderr[k]
             out[k + "_analytic"] = self.measures_analytic[k]
@@ -102,8 +107,9 @@ class ValidationReport:
                 lines.append(f"{'σ(' + q[i] + ',' + q[j] + ')':<14}{self.covariance[i, j]:>12.5g}"
                              f"{self.stderr[i, j]:>11.2g}{self.analytic[i, j]:>12.5g}"
                              f"{self.z[i, j]:>8.2f}")
-        lines += ["", f"{'measure (b,m)':<14}{'sample':>12}{'± SE':>11}{'analytic':>12}{'z':>8}"]
-        for k in MEASURE_NAMES:
+        head = f"measure ({','.join(self.pair)})"
+        lines += ["", f"{head:<14}{'sample':>12}{'± SE':>11}{'analytic':>12}{'z':>8}"]
+        for k in self.measure_names:
             lines.append(f"{k:<14}{self.measures[k]:>12.5g}{self.measures_stderr[k]:>11.2g}"
                          f"{self.measures_analytic[k]:>12.5g}{self.measures_z[k]:>8.2f}")
         if self.method == "em":
@@ -116,15 +122,15 @@ class ValidationReport:
                       f"||Σ_EM − σ∞|| / ||σ∞|| = "
                       f"{np.linalg.norm(gap) / np.linalg.norm(self.continuous):.3g}"]
         if not self.sample_physical:
-            lines.append("WARNING: the sampled (b, m) covariance is not physical "
-                         "(σ + iΩ/2 has a negative eigenvalue); measures are unreliable")
+            lines.append(f"WARNING: the sampled ({', '.join(self.pair)}) covariance is not "
+                         "physical (σ + iΩ/2 has a negative eigenvalue); measures are unreliable")
         if self.partial:
             lines.append("NOTE: interrupted run; statistics are from the chunks completed")
         lines += ["", self.check.summary()]
         return "\n".join(lines)
 
 
-def validate(params: CascadeParameters | None = None, *, method: str = "exact",
+def validate(model=None, *, pair=None, branch: int = 0, method: str = "exact",
              dt: float | None = None, n_traj: int = DEFAULT_N_TRAJ, seed: int | None = 2024,
              t_final: float | None = None, record_every: float | None = None,
              initial: str = "steady", burn_in: float | None = None, alpha: float = 0.01,
@@ -136,10 +142,17 @@ def validate(params: CascadeParameters | None = None, *, method: str = "exact",
     Defaults: ``exact`` with dt = 1, ``em`` with dt = 0.005; t_final = 400 (1/ω_b), a record
     every 20 (1/ω_b); start in the scheme's stationary state (``initial="steady"``, burn-in 0);
     for another initial state the burn-in defaults to 7 slowest relaxation times.
+
+    ``model`` is anything :func:`~langevin_sim.models.as_model` takes (default: the paper's
+    linearised cascade); a nonlinear model is linearised around its stable mean field number
+    ``branch``. ``pair`` names the two modes measured (default: the model's own pair).
     """
-    params = CascadeParameters() if params is None else params
-    system = build_system(params)
+    model = as_model(model)
+    system = model.linear_system(branch)
     system.check_stable()
+    pair = check_pair(system.mode_labels, model.pair(pair))
+    names = measure_names(pair)
+    meta = {"parameters": model.as_dict(), "model": model.name, "pair": list(pair)}
     integrator = get_integrator(method)
     dt = integrator.resolve_dt(dt)
     times = record_times(400.0 if t_final is None else float(t_final),
@@ -151,18 +164,18 @@ def validate(params: CascadeParameters | None = None, *, method: str = "exact",
         raise ValueError(f"burn_in = {burn_in:g} must be below t_final = {times[-1]:g}")
     result = simulate(system, times, method=integrator, dt=dt, n_traj=n_traj, seed=seed,
                       initial=initial, chunk_size=chunk_size, backend=backend,
-                      progress=progress, metadata={"parameters": params.as_dict()})
+                      progress=progress, metadata=meta)
     steady = result.time_average(burn_in)
     cov, se = steady.covariance[0], steady.covariance_stderr[0]
     reference = integrator.stationary_covariance(system, dt)
     continuous = steady_state(system)
     z = (cov - reference) / se
-    est = steady.measures()
-    exact_m = measures(reference, system, modes=("b", "m"))
+    est = steady.measures(pair)
+    exact_m = measures(reference, system, modes=pair)
     meas, meas_se, meas_ref, meas_z = {}, {}, {}, {}
-    for i, k in enumerate(MEASURE_NAMES):
+    for i, k in enumerate(names):
         meas[k], meas_se[k] = float(est.values[0, i]), float(est.stderr[0, i])
-        meas_ref[k] = float(getattr(exact_m, k))
+        meas_ref[k] = exact_m[k]
         # a measure clipped at its bound (E_N = 0, G = 0) has no sampling spread to test
         meas_z[k] = (meas[k] - meas_ref[k]) / meas_se[k] if meas_se[k] > 0 else float("nan")
     iu = np.triu_indices(system.dim)
@@ -175,4 +188,4 @@ def validate(params: CascadeParameters | None = None, *, method: str = "exact",
         dt=float(dt), n_traj=result.n_traj, seed=result.seed, t_final=float(times[-1]),
         record_every=float(record_every), burn_in=float(burn_in),
         n_records=int(np.sum(times >= burn_in)), sample_physical=bool(est.physical[0]),
-        partial=result.partial, parameters=params.as_dict())
+        partial=result.partial, parameters=model.as_dict(), pair=pair)

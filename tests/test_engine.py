@@ -14,9 +14,9 @@ from langevin_sim.ensemble import (
 from langevin_sim.errors import StepTooLargeError, UnstableSystemError
 from langevin_sim.gaussian import em_stationary, steady_state
 from langevin_sim.integrators import METHODS, get_integrator
-from langevin_sim.linear_system import LinearSystem
 from langevin_sim.models.cascade import CascadeParameters, build_system
 from langevin_sim.statistics import Moments, consistency, pool
+from langevin_sim.systems.linear import LinearSystem
 from langevin_sim.validation import validate
 
 ALPHA = 0.01  # family-wise significance of every consistency test below

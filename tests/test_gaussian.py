@@ -54,7 +54,7 @@ def test_dropping_the_cascade_correlation_gives_unphysical_states():
         b_wrong[2:4, 8:10] = b[2:4, 0:2]
         b_wrong[2:4, 0:2] = 0
         occ = np.concatenate([system.occupations, system.occupations[:2]])
-        from langevin_sim.linear_system import LinearSystem
+        from langevin_sim.systems.linear import LinearSystem
         wrong = LinearSystem(system.drift, b_wrong, occ, system.mode_labels)
         violations += not is_physical(steady_state(wrong), tol=1e-9)
     assert violations > 0

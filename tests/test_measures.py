@@ -147,7 +147,11 @@ def test_full_covariance_mode_selection(default_system):
     m2 = two_mode_measures(sigma[np.ix_(idx, idx)])
     assert m == m2
     m3 = measures(sigma, default_system, modes=("m", "b"))
-    assert m3.S_m_given_b == pytest.approx(m.S_b_given_m, rel=1e-8)
+    # names follow the pair: swapping the modes swaps the roles, not the meaning of a name
+    assert m3.names == ("E_N", "E_mb", "S_b_given_m", "S_m_given_b", "G_m_to_b", "G_b_to_m")
+    for k, k3 in zip(m.names, ("E_N", "E_mb", "S_m_given_b", "S_b_given_m", "G_b_to_m",
+                               "G_m_to_b")):
+        assert m3[k3] == pytest.approx(m[k], rel=1e-8, abs=1e-12)
     with pytest.raises(ValueError, match="unknown mode"):
         measures(sigma, default_system, modes=("b", "q"))
     with pytest.raises(ValueError, match="two different modes"):

@@ -3,8 +3,8 @@ import math
 import numpy as np
 import pytest
 
-from langevin_sim.linear_system import LinearSystem
 from langevin_sim.models.cascade import CascadeParameters, build_system, drive_coupling
+from langevin_sim.systems.linear import LinearSystem
 
 
 def test_defaults_are_the_papers():

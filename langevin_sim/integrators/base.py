@@ -6,7 +6,7 @@ from abc import ABC, abstractmethod
 
 import numpy as np
 
-from ..linear_system import LinearSystem
+from ..systems.linear import LinearSystem
 
 
 class Integrator(ABC):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..gaussian import check_em_step, em_stationary
-from ..linear_system import LinearSystem
+from ..systems.linear import LinearSystem
 from .base import Integrator
 
 

@@ -1,5 +1,99 @@
-"""Physical models built on :class:`langevin_sim.linear_system.LinearSystem`."""
+"""Models: a network described as data, and the paper's cascade.
 
-from .cascade import CascadeParameters, build_system, drive_coupling
+Every analysis takes a *model*: anything with ``linear_system(branch)``, ``replace(**changes)``,
+``as_dict()``, ``parameter_names()``, ``pair(pair)`` and ``name``. Three kinds exist:
 
-__all__ = ["CascadeParameters", "build_system", "drive_coupling"]
+* :class:`~langevin_sim.models.description.ModelDescription` (any network, from Python or a
+  TOML file; the shipped ones are listed by :func:`library_models`);
+* :class:`~langevin_sim.models.cascade.CascadeParameters` (the paper's linearised cascade as a
+  validated dataclass, built from the shipped description ``cascade``);
+* a bare :class:`~langevin_sim.systems.linear.LinearSystem` (no parameters), through
+  :func:`as_model`.
+"""
+
+from __future__ import annotations
+
+from .cascade import CascadeParameters, build_system, cascade_model, drive_coupling
+from .description import (
+    Cascade,
+    Damping,
+    Drive,
+    Mode,
+    ModelDescription,
+    ModelError,
+    Term,
+    library_models,
+    load_model,
+)
+
+
+class FixedSystem:
+    """A :class:`LinearSystem` seen as a model without parameters."""
+
+    unit = "time unit⁻¹"
+
+    def __init__(self, system, name: str = "linear system"):
+        self.system, self.name = system, name
+
+    @property
+    def mode_labels(self) -> tuple:
+        return self.system.mode_labels
+
+    def linear_system(self, branch: int = 0):
+        return self.system
+
+    def replace(self, **changes):
+        if changes:
+            raise ValueError(f"a bare LinearSystem has no parameters to set "
+                             f"({', '.join(changes)}); describe the model to vary them")
+        return self
+
+    def as_dict(self) -> dict:
+        return {"model": self.name}
+
+    def parameter_names(self) -> tuple:
+        return ()
+
+    def pair(self, pair=None) -> tuple:
+        if pair is not None:
+            return tuple(pair)
+        if {"b", "m"} <= set(self.system.mode_labels):
+            return ("b", "m")
+        raise ValueError("name the two modes to measure (pair=(A, B)); modes: "
+                         + ", ".join(self.system.mode_labels))
+
+
+def as_model(model=None):
+    """The model an analysis works on: ``None`` (the paper's linearised cascade), a model
+    object, a shipped model's name or a TOML path, or a bare ``LinearSystem``."""
+    from ..systems.linear import LinearSystem
+
+    if model is None:
+        return CascadeParameters()
+    if isinstance(model, LinearSystem):
+        return FixedSystem(model)
+    if isinstance(model, str):
+        return load_model(model)
+    if all(hasattr(model, k) for k in ("linear_system", "replace", "as_dict", "pair")):
+        return model
+    raise ValueError(f"not a model: {model!r} (give a ModelDescription, CascadeParameters, a "
+                     "model name or file, or a LinearSystem)")
+
+
+def check_pair(labels, pair) -> tuple:
+    """``pair`` as two distinct names among the mode ``labels`` (``ValueError`` naming the
+    modes otherwise)."""
+    pair, labels = tuple(pair), tuple(labels)
+    if len(pair) != 2:
+        raise ValueError(f"a pair names two modes, got {pair!r}")
+    for m in pair:
+        if m not in labels:
+            raise ValueError(f"unknown mode {m!r} in the pair; modes: {', '.join(labels)}")
+    if pair[0] == pair[1]:
+        raise ValueError(f"a pair needs two different modes, got {pair!r}")
+    return pair
+
+
+__all__ = ["CascadeParameters", "build_system", "cascade_model", "drive_coupling", "Cascade",
+           "Damping", "Drive", "Mode", "ModelDescription", "ModelError", "Term",
+           "library_models", "load_model", "FixedSystem", "as_model", "check_pair"]

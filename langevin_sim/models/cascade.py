@@ -11,11 +11,12 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
 from ..conventions import HBAR, thermal_occupation
-from ..linear_system import LinearSystem
+from ..systems.linear import LinearSystem
 
 MODE_LABELS = ("a1", "a2", "b", "m")
 NOISE_LABELS = ("a1_in", "a_eta_in", "b_in", "m_in")
@@ -166,6 +167,22 @@ class CascadeParameters:
         """Plain ``dict`` of the fields (for JSON and ``.npz`` metadata)."""
         return dataclasses.asdict(self)
 
+    # -- the model interface shared with ModelDescription ---------------------------------
+    name: ClassVar[str] = "cascade"
+    default_pair: ClassVar[tuple] = ("b", "m")
+    unit: ClassVar[str] = "ω_b"
+    mode_labels: ClassVar[tuple] = MODE_LABELS
+
+    def parameter_names(self) -> tuple:
+        return field_names()
+
+    def pair(self, pair=None) -> tuple:
+        return self.default_pair if pair is None else tuple(pair)
+
+    def linear_system(self, branch: int = 0) -> LinearSystem:
+        """The linearised cascade (:func:`build_system`)."""
+        return build_system(self)
+
     @classmethod
     def from_physical(
         cls,
@@ -259,37 +276,22 @@ def drive_coupling(*, g0_hz: float, drive_power_w: float, kappa1_hz: float, delt
     return float(g0_hz * np.sqrt(photons))
 
 
+def cascade_model(params: CascadeParameters | None = None):
+    """The shipped model description ``cascade`` (``models/library/cascade.toml``) at these
+    parameters: the one source of the paper's linearised model."""
+    from .description import load_model
+
+    p = CascadeParameters() if params is None else params
+    return load_model("cascade").replace(**{k: v for k, v in p.as_dict().items()
+                                            if v is not None})
+
+
 def build_system(params: CascadeParameters | None = None) -> LinearSystem:
-    """The linearised cascade as a :class:`LinearSystem` (MODEL.md, "Linearised dynamics").
+    """The linearised cascade as a :class:`LinearSystem` (MODEL.md, "Linearised dynamics"),
+    built from the model description ``cascade`` (:func:`cascade_model`).
 
     The same input field ``a1_in`` drives both cavities (rows x1, p1 with ``-sqrt(κ1)`` and
     rows x2, p2 with ``-sqrt(η κ2)``): the correlated cascade noise. The loss on the line
     enters cavity 2 through ``a_eta_in``.
     """
-    p = CascadeParameters() if params is None else params
-    a = np.zeros((8, 8))
-
-    def block(i, j, m):
-        a[2 * i:2 * i + 2, 2 * j:2 * j + 2] = m
-
-    block(0, 0, [[-p.kappa1 / 2, p.delta1], [-p.delta1, -p.kappa1 / 2]])
-    block(1, 1, [[-p.kappa2 / 2, p.delta2], [-p.delta2, -p.kappa2 / 2]])
-    block(2, 2, [[-p.gamma_b / 2, 1.0], [-1.0, -p.gamma_b / 2]])
-    block(3, 3, [[-p.gamma_m / 2, p.delta_m], [-p.delta_m, -p.gamma_m / 2]])
-    block(0, 2, [[0.0, 0.0], [-2 * p.g_ab, 0.0]])
-    block(2, 0, [[0.0, 0.0], [-2 * p.g_ab, 0.0]])
-    block(1, 3, [[0.0, p.g_am], [-p.g_am, 0.0]])
-    block(3, 1, [[0.0, p.g_am], [-p.g_am, 0.0]])
-    block(1, 0, -math.sqrt(p.eta * p.kappa1 * p.kappa2) * np.eye(2))
-
-    b = np.zeros((8, 8))
-    i2 = np.eye(2)
-    b[0:2, 0:2] = -math.sqrt(p.kappa1) * i2
-    b[2:4, 0:2] = -math.sqrt(p.eta * p.kappa2) * i2
-    b[2:4, 2:4] = -math.sqrt((1 - p.eta) * p.kappa2) * i2
-    b[4:6, 4:6] = -math.sqrt(p.gamma_b) * i2
-    b[6:8, 6:8] = -math.sqrt(p.gamma_m) * i2
-
-    occ = p.occupations
-    nbar = np.repeat([occ[k] for k in NOISE_LABELS], 2)
-    return LinearSystem(a, b, nbar, MODE_LABELS, NOISE_LABELS)
+    return cascade_model(params).linear_system()

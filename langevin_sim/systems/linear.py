@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .conventions import VACUUM_VARIANCE, mode_slice
-from .errors import UnstableSystemError
+from ..conventions import VACUUM_VARIANCE, mode_slice
+from ..errors import UnstableSystemError
 
 
 def _frozen(a, name: str, ndim: int) -> np.ndarray:

@@ -1,0 +1,712 @@
+"""A quantum Langevin network described as data (Python or a TOML file).
+
+A :class:`ModelDescription` lists modes, Hamiltonian terms, damping ports, cascade links and
+coherent drives; every value is a number or an expression of the entries of its
+``parameters`` table (:mod:`langevin_sim.models.expressions`), so ``--set`` and sweeps work on
+any model. It knows nothing of numerics: :meth:`ModelDescription.build` turns it into a
+:class:`~langevin_sim.systems.nonlinear.LangevinSystem` (drift, noise, linear part), from which
+the mean field, the linearisation and every solver follow.
+
+Conventions (ħ = 1, rates in the model's unit, ω_b for the paper's models):
+
+=====================  ==================================  ===============================
+kind                   Hamiltonian term                    value key
+=====================  ==================================  ===============================
+``detuning``           ``Δ a†a``                            ``value``
+``beam_splitter``      ``g (a†b + a b†)``                   ``g``
+``position_coupling``  ``g (a + a†)(b + b†)``               ``g``
+``two_mode_squeezing`` ``g (a b + a† b†)``                  ``g``
+``squeezing``          ``(g/2)(a² + a†²)``                  ``g``
+``radiation_pressure`` ``g0 a†a (b + b†)`` (modes [a, b])   ``g0``
+``kerr``               ``K a†a†a a``                        ``K``
+drive                  ``-i(E* a - E a†)``                  ``amplitude = [Re E, Im E]``
+=====================  ==================================  ===============================
+
+A damping port of rate κ on mode ``a`` gives ``da/dt ⊃ -κ/2 a - √κ a_in`` and an output
+``a_out = √κ a + a_in``. A cascade link feeds the output of one port into another port:
+``b_in = √η a_out + √(1-η) l_in``, the lost fraction replaced by a bath ``l_in`` of its own
+(by default at the receiving port's temperature and its mode's frequency).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+
+from ..conventions import thermal_occupation
+from ..systems.nonlinear import RAMPS, LangevinSystem
+from .expressions import parse, resolve_parameters
+
+TERM_KINDS = {
+    # kind: (number of modes, value key)
+    "detuning": (1, "value"),
+    "beam_splitter": (2, "g"),
+    "position_coupling": (2, "g"),
+    "two_mode_squeezing": (2, "g"),
+    "squeezing": (1, "g"),
+    "radiation_pressure": (2, "g0"),
+    "kerr": (1, "K"),
+}
+"""Hamiltonian term kinds, with how many modes each takes and the key of its value."""
+
+LIBRARY = Path(__file__).with_name("library")
+_SQRT2 = math.sqrt(2.0)
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class ModelError(ValueError):
+    """A model description is malformed or a value is out of range (one line, with where)."""
+
+
+@dataclass(frozen=True)
+class Mode:
+    """A bosonic mode; ``frequency_hz`` (lab frequency) is needed only for temperatures."""
+
+    name: str
+    frequency_hz: float | str | None = None
+
+
+@dataclass(frozen=True)
+class Term:
+    """A Hamiltonian term of :data:`TERM_KINDS` on one or two modes."""
+
+    kind: str
+    modes: tuple
+    value: float | str
+
+
+@dataclass(frozen=True)
+class Damping:
+    """A damping port: rate, and its bath by temperature (K) or occupation (default vacuum)."""
+
+    mode: str
+    rate: float | str
+    temperature: float | str | None = None
+    occupation: float | str | None = None
+    port: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self.port or self.mode
+
+
+@dataclass(frozen=True)
+class Cascade:
+    """The output of port ``source`` feeds port ``target`` with efficiency η."""
+
+    source: str
+    target: str
+    efficiency: float | str = 1.0
+    loss_temperature: float | str | None = None
+    loss_occupation: float | str | None = None
+    loss_name: str | None = None
+
+
+@dataclass(frozen=True)
+class Drive:
+    """A coherent drive ``E`` (complex, ``[Re E, Im E]``) on a mode, with its switch-on."""
+
+    mode: str
+    amplitude: tuple = (0.0, 0.0)
+    ramp: str = "sudden"
+    ramp_time: float | str = 0.0
+
+
+@dataclass(frozen=True, eq=False)
+class ModelDescription:
+    """A Langevin network as data (see the module docstring).
+
+    Attributes
+    ----------
+    name : str
+    modes : tuple of Mode
+    terms : tuple of Term
+    damping : tuple of Damping
+    cascades : tuple of Cascade
+    drives : tuple of Drive
+    parameters : dict
+        ``name -> number or expression``; any value of the description may name them.
+    default_pair : tuple of two str, optional
+        The pair the measures are computed for unless another is asked for.
+    unit : str
+        The rate unit (``ω_b`` for the paper's models); times are in its inverse.
+    description : str
+    source : str
+        File (or library name) it was read from, for messages.
+    lines : dict
+        ``"terms[2].g" -> line number`` in ``source``, for messages.
+    """
+
+    name: str
+    modes: tuple
+    terms: tuple = ()
+    damping: tuple = ()
+    cascades: tuple = ()
+    drives: tuple = ()
+    parameters: dict = field(default_factory=dict)
+    default_pair: tuple | None = None
+    unit: str = "ω_b"
+    description: str = ""
+    source: str = "<python>"
+    lines: dict = field(default_factory=dict, repr=False)
+
+    def __post_init__(self):
+        self._check_structure()
+
+    # -- messages ---------------------------------------------------------------------------
+    def _where(self, key: str) -> str:
+        line = self.lines.get(key)
+        if line is None:
+            line = self.lines.get(key.rsplit(".", 1)[0])
+        return f"{key}, line {line} of {self.source}" if line else f"{key} in {self.source}"
+
+    def _error(self, key: str, message: str) -> ModelError:
+        return ModelError(f"{message} ({self._where(key)})")
+
+    # -- structure (checked once, when the description is made) ------------------------------
+    def _check_structure(self) -> None:
+        names = [m.name for m in self.modes]
+        if not names:
+            raise ModelError(f"a model needs at least one mode ({self.source})")
+        for i, n in enumerate(names):
+            if not isinstance(n, str) or not _NAME.match(n):
+                raise self._error(f"modes.{n}", f"mode name {n!r} must be an identifier")
+            if n in names[:i]:
+                raise self._error(f"modes.{n}", f"mode {n!r} is defined twice")
+        known = set(names)
+        for k, v in self.parameters.items():
+            if not isinstance(k, str) or not _NAME.match(k):
+                raise self._error(f"parameters.{k}", f"parameter name {k!r} must be an "
+                                  "identifier")
+            if k in known:
+                raise self._error(f"parameters.{k}", f"parameter {k!r} has a mode's name")
+            self._check_value(f"parameters.{k}", v)
+
+        def need_mode(key, mode):
+            if mode not in known:
+                raise self._error(key, f"unknown mode {mode!r}; modes: {', '.join(names)}")
+
+        for m in self.modes:
+            if m.frequency_hz is not None:
+                self._check_value(f"modes.{m.name}.frequency_hz", m.frequency_hz)
+        for i, t in enumerate(self.terms):
+            key = f"terms[{i}]"
+            if t.kind not in TERM_KINDS:
+                raise self._error(f"{key}.kind", f"unknown term kind {t.kind!r}; allowed: "
+                                  f"{', '.join(TERM_KINDS)}")
+            n, vkey = TERM_KINDS[t.kind]
+            if len(t.modes) != n:
+                raise self._error(key, f"a {t.kind} term takes {n} mode(s), got "
+                                  f"{list(t.modes)}")
+            for m in t.modes:
+                need_mode(key, m)
+            if n == 2 and t.modes[0] == t.modes[1]:
+                raise self._error(key, f"a {t.kind} term needs two different modes")
+            self._check_value(f"{key}.{vkey}", t.value)
+        ports = {}
+        for i, dmp in enumerate(self.damping):
+            key = f"damping[{i}]"
+            need_mode(f"{key}.mode", dmp.mode)
+            if dmp.name in ports:
+                raise self._error(key, f"port {dmp.name!r} is defined twice; give the second "
+                                  "damping of a mode its own 'port' name")
+            ports[dmp.name] = i
+            if dmp.temperature is not None and dmp.occupation is not None:
+                raise self._error(key, "give a port's bath as temperature or occupation, "
+                                  "not both")
+            for vkey in ("rate", "temperature", "occupation"):
+                if getattr(dmp, vkey) is not None:
+                    self._check_value(f"{key}.{vkey}", getattr(dmp, vkey))
+            if dmp.temperature is not None and self._mode(dmp.mode).frequency_hz is None:
+                raise self._error(f"{key}.temperature", f"a temperature needs the lab "
+                                  f"frequency of mode {dmp.mode!r} (modes.{dmp.mode}."
+                                  "frequency_hz); or give occupation = n instead")
+        sources, targets = set(), set()
+        for i, c in enumerate(self.cascades):
+            key = f"cascade[{i}]"
+            for role, port in (("from", c.source), ("to", c.target)):
+                if port not in ports:
+                    raise self._error(f"{key}.{role}", f"unknown port {port!r}; ports (damping "
+                                      f"entries): {', '.join(ports) or 'none'}")
+            if c.source == c.target:
+                raise self._error(key, "a port cannot feed itself")
+            if c.source in sources:
+                raise self._error(f"{key}.from", f"port {c.source!r} already feeds another "
+                                  "port (an output field can be used once)")
+            if c.target in targets:
+                raise self._error(f"{key}.to", f"port {c.target!r} already receives a cascade")
+            sources.add(c.source)
+            targets.add(c.target)
+            for vkey in ("efficiency", "loss_temperature", "loss_occupation"):
+                if getattr(c, vkey) is not None:
+                    self._check_value(f"{key}.{vkey}", getattr(c, vkey))
+        self._cascade_order()  # raises on a cycle
+        for i, dr in enumerate(self.drives):
+            key = f"drives[{i}]"
+            need_mode(f"{key}.mode", dr.mode)
+            if dr.ramp not in RAMPS:
+                raise self._error(f"{key}.ramp", f"unknown ramp {dr.ramp!r}; allowed: "
+                                  f"{', '.join(RAMPS)}")
+            if len(dr.amplitude) != 2:
+                raise self._error(f"{key}.amplitude", "amplitude is [Re E, Im E]")
+            for v in (*dr.amplitude, dr.ramp_time):
+                self._check_value(key, v)
+        if self.default_pair is not None:
+            if len(self.default_pair) != 2 or self.default_pair[0] == self.default_pair[1]:
+                raise self._error("default_pair", "default_pair names two different modes")
+            for m in self.default_pair:
+                need_mode("default_pair", m)
+
+    def _check_value(self, key, value) -> None:
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            raise self._error(key, f"expected a number or a parameter expression, got {value!r}")
+        if isinstance(value, str):
+            try:
+                expr = parse(value)
+            except ValueError as exc:
+                raise self._error(key, str(exc)) from None
+            unknown = sorted(expr.names - set(self.parameters))
+            if unknown:
+                raise self._error(key, f"{value!r} uses unknown parameter(s) "
+                                  f"{', '.join(unknown)}; parameters: "
+                                  f"{', '.join(self.parameters) or 'none'}")
+        elif not math.isfinite(value):
+            raise self._error(key, f"value must be finite, got {value!r}")
+
+    def _mode(self, name: str) -> Mode:
+        return next(m for m in self.modes if m.name == name)
+
+    def _cascade_order(self) -> list:
+        """Ports in an order where every cascade source comes before its target."""
+        feeds = {c.target: c.source for c in self.cascades}
+        order, state = [], {}
+
+        def visit(port, chain):
+            if state.get(port) == "done":
+                return
+            if port in chain:
+                raise ModelError(f"cascade links form a loop: {' -> '.join([*chain, port])} "
+                                 f"({self.source})")
+            if port in feeds:
+                visit(feeds[port], [*chain, port])
+            state[port] = "done"
+            order.append(port)
+
+        for dmp in self.damping:
+            visit(dmp.name, [])
+        return order
+
+    # -- parameters -------------------------------------------------------------------------
+    @property
+    def mode_labels(self) -> tuple:
+        return tuple(m.name for m in self.modes)
+
+    def parameter_names(self) -> tuple:
+        return tuple(self.parameters)
+
+    def replace(self, **changes) -> ModelDescription:
+        """A copy with some parameters set to numbers; unknown names raise ``ValueError``."""
+        unknown = set(changes) - set(self.parameters)
+        if unknown:
+            raise ModelError(f"unknown parameter(s) {', '.join(sorted(unknown))} of model "
+                             f"{self.name!r}; allowed: {', '.join(self.parameters)}")
+        for k, v in changes.items():
+            if isinstance(v, bool) or not isinstance(v, (int, float, np.floating, np.integer)):
+                raise ModelError(f"parameter {k} must be a number, got {v!r}")
+            if not math.isfinite(v):
+                raise ModelError(f"parameter {k} must be finite, got {v!r}")
+        return replace(self, parameters={**self.parameters,
+                                         **{k: float(v) for k, v in changes.items()}})
+
+    def parameter_values(self) -> dict:
+        """Every parameter as a number (expressions evaluated)."""
+        try:
+            return resolve_parameters(self.parameters)
+        except ValueError as exc:
+            raise ModelError(f"{exc} ({self.source})") from None
+
+    def as_dict(self) -> dict:
+        """The model's name and its parameters as numbers (for JSON and ``.npz`` metadata)."""
+        return {"model": self.name, **self.parameter_values()}
+
+    def pair(self, pair=None) -> tuple:
+        """The mode pair to measure: ``pair`` if given, else the model's default."""
+        if pair is None:
+            if self.default_pair is None:
+                raise ModelError(f"model {self.name!r} has no default_pair: name the two modes "
+                                 f"to measure (modes: {', '.join(m.name for m in self.modes)})")
+            return tuple(self.default_pair)
+        return tuple(pair)
+
+    # -- numbers ----------------------------------------------------------------------------
+    def build(self) -> LangevinSystem:
+        """Evaluate every value and assemble the :class:`LangevinSystem` (``ModelError``
+        naming the key and its line for a value out of range)."""
+        values = self.parameter_values()
+        b = _Builder(self, values)
+        return b.system()
+
+    def linear_system(self, branch: int = 0):
+        """Shortcut for ``build().linear_system(branch)``."""
+        return self.build().linear_system(branch)
+
+    # -- files ------------------------------------------------------------------------------
+    @classmethod
+    def from_dict(cls, data: dict, source: str = "<dict>", lines: dict | None = None
+                  ) -> ModelDescription:
+        """Build from the structure of a TOML model file (see :func:`load_model`)."""
+        return _from_dict(data, source, lines or {})
+
+    @classmethod
+    def from_toml(cls, path) -> ModelDescription:
+        path = Path(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise ModelError(f"model file {str(path)!r} does not exist") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ModelError(f"cannot read model file {str(path)!r}: {exc}") from None
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise ModelError(f"{path}: not valid TOML: {exc}") from None
+        data.setdefault("name", path.stem)
+        return _from_dict(data, str(path), _line_map(text))
+
+
+# ------------------------------------------------------------------------------------------
+# evaluation
+class _Builder:
+    def __init__(self, model: ModelDescription, values: dict):
+        self.model, self.values = model, values
+        self.labels = tuple(m.name for m in model.modes)
+        self.d = 2 * len(self.labels)
+
+    def num(self, key, value, *, what=None, low=None, high=None, strict=False) -> float:
+        if isinstance(value, str):
+            v = parse(value).evaluate(self.values)
+        else:
+            v = float(value)
+        name = value if isinstance(value, str) and value in self.values else None
+        shown = f"{name} = {v!r}" if name else f"{v!r}"
+        if not math.isfinite(v):
+            raise self.model._error(key, f"{what or key} must be finite, got {shown}")
+        if low is not None and (v <= low if strict else v < low):
+            rel = ">" if strict else ">="
+            lead = f"{name} is {what}" if name else f"{key} is {what}"
+            rng = f"must be {rel} {low:g}" if high is None else f"must be in [{low:g}, {high:g}]"
+            raise self.model._error(key, f"{lead} and {rng}, got {v!r}")
+        if high is not None and v > high:
+            lead = f"{name} is {what}" if name else f"{key} is {what}"
+            raise self.model._error(key, f"{lead} and must be in [{low:g}, {high:g}], got {v!r}")
+        return v
+
+    def idx(self, mode) -> int:
+        return self.labels.index(mode)
+
+    def frequency(self, mode: str) -> float:
+        m = self.model._mode(mode)
+        return self.num(f"modes.{mode}.frequency_hz", m.frequency_hz, what="a frequency (Hz)",
+                        low=0.0, strict=True)
+
+    def occupation(self, key, mode, temperature, occupation) -> float:
+        if occupation is not None:
+            return self.num(f"{key}.occupation", occupation, what="an occupation", low=0.0)
+        if temperature is None:
+            return 0.0
+        t = self.num(f"{key}.temperature", temperature, what="a temperature (K)", low=0.0)
+        return float(thermal_occupation(self.frequency(mode), t))
+
+    def system(self) -> LangevinSystem:
+        model, d = self.model, self.d
+        lin = np.zeros((d, d))
+        weyl_lin = np.zeros((d, d))
+        weyl_c = np.zeros(d)
+        quad, cubic, rp, kerr = [], [], [], []
+        for i, t in enumerate(model.terms):
+            key = f"terms[{i}].{TERM_KINDS[t.kind][1]}"
+            g = self.num(key, t.value)
+            a = self.idx(t.modes[0])
+            xa, pa = 2 * a, 2 * a + 1
+            if len(t.modes) == 2:
+                b = self.idx(t.modes[1])
+                xb, pb = 2 * b, 2 * b + 1
+            if t.kind == "detuning":  # H = Δ (x² + p²)/2
+                lin[xa, pa] += g
+                lin[pa, xa] -= g
+            elif t.kind == "beam_splitter":  # H = g (x_a x_b + p_a p_b)
+                lin[xa, pb] += g
+                lin[pa, xb] -= g
+                lin[xb, pa] += g
+                lin[pb, xa] -= g
+            elif t.kind == "position_coupling":  # H = 2 g x_a x_b
+                lin[pa, xb] += -2 * g
+                lin[pb, xa] += -2 * g
+            elif t.kind == "two_mode_squeezing":  # H = g (x_a x_b - p_a p_b)
+                lin[xa, pb] -= g
+                lin[pa, xb] -= g
+                lin[xb, pa] -= g
+                lin[pb, xa] -= g
+            elif t.kind == "squeezing":  # H = (g/2)(x² - p²)
+                lin[xa, pa] -= g
+                lin[pa, xa] -= g
+            elif t.kind == "radiation_pressure":
+                # Weyl symbol √2 g0 x_b ((x_a² + p_a²)/2 - 1/2)
+                quad += [(xa, xb, pa, _SQRT2 * g), (pa, xb, xa, -_SQRT2 * g),
+                         (pb, xa, xa, -g / _SQRT2), (pb, pa, pa, -g / _SQRT2)]
+                weyl_c[pb] += g / _SQRT2
+                rp.append((t.modes[0], t.modes[1], g))
+            elif t.kind == "kerr":
+                # Weyl symbol K (n² - 2n + 1/2), n = (x² + p²)/2; mean field K n²
+                cubic += [(xa, xa, xa, pa, g), (xa, pa, pa, pa, g),
+                          (pa, xa, xa, xa, -g), (pa, xa, pa, pa, -g)]
+                weyl_lin[xa, pa] -= 2 * g
+                weyl_lin[pa, xa] += 2 * g
+                kerr.append((t.modes[0], g))
+
+        # damping ports and cascades: each port's input as (modes, noise fields), squared
+        # coefficients (all links are real and positive, so products of square roots)
+        ports = {dmp.name: (i, dmp) for i, dmp in enumerate(model.damping)}
+        rates = {}
+        for name, (i, dmp) in ports.items():
+            rates[name] = self.num(f"damping[{i}].rate", dmp.rate, what="a decay rate", low=0.0)
+        feeds = {c.target: (j, c) for j, c in enumerate(model.cascades)}
+        noise_labels, occupations, field_of = [], [], {}
+        for name, (i, dmp) in ports.items():
+            if name in feeds:
+                j, c = feeds[name]
+                label = (c.loss_name or f"{name}_loss") + "_in"
+                if c.loss_temperature is None and c.loss_occupation is None:
+                    n = self.occupation(f"damping[{i}]", dmp.mode, dmp.temperature,
+                                        dmp.occupation)
+                else:
+                    n = self.occupation(f"cascade[{j}]", dmp.mode, c.loss_temperature,
+                                        c.loss_occupation)
+            else:
+                label = f"{name}_in"
+                n = self.occupation(f"damping[{i}]", dmp.mode, dmp.temperature, dmp.occupation)
+            field_of[name] = len(noise_labels)
+            noise_labels.append(label)
+            occupations.append(n)
+        k = len(noise_labels)
+        inputs = {}  # port -> (mode coefficients², noise coefficients²)
+        for name in model._cascade_order():
+            cm, cn = np.zeros(len(self.labels)), np.zeros(k)
+            if name in feeds:
+                j, c = feeds[name]
+                eta = self.num(f"cascade[{j}].efficiency", c.efficiency, what="an efficiency",
+                               low=0.0, high=1.0)
+                up_m, up_n = inputs[c.source]
+                src_mode = self.idx(ports[c.source][1].mode)
+                cm = eta * up_m
+                cm[src_mode] += eta * rates[c.source]
+                cn = eta * up_n
+                cn[field_of[name]] = 1 - eta
+            else:
+                cn[field_of[name]] = 1.0
+            inputs[name] = (cm, cn)
+        b_in = np.zeros((d, 2 * k))
+        for name, (_, dmp) in ports.items():
+            kappa = rates[name]
+            a = self.idx(dmp.mode)
+            s = slice(2 * a, 2 * a + 2)
+            lin[2 * a, 2 * a] += -kappa / 2
+            lin[2 * a + 1, 2 * a + 1] += -kappa / 2
+            cm, cn = inputs[name]
+            for m in np.nonzero(cm)[0]:
+                lin[s, 2 * m:2 * m + 2] += -math.sqrt(cm[m] * kappa) * np.eye(2)
+            for f in range(k):
+                if cn[f] != 0 or f == field_of[name]:
+                    b_in[s, 2 * f:2 * f + 2] += -math.sqrt(cn[f] * kappa) * np.eye(2)
+
+        drives, ramps = [], []
+        for i, dr in enumerate(model.drives):
+            key = f"drives[{i}]"
+            re_e = self.num(f"{key}.amplitude", dr.amplitude[0])
+            im_e = self.num(f"{key}.amplitude", dr.amplitude[1])
+            tr = self.num(f"{key}.ramp_time", dr.ramp_time, what="a ramp time", low=0.0)
+            e = np.zeros(d)
+            a = self.idx(dr.mode)
+            e[2 * a], e[2 * a + 1] = _SQRT2 * re_e, _SQRT2 * im_e
+            drives.append(e)
+            ramps.append((dr.ramp, tr))
+        qi = np.array([q[:3] for q in quad], np.int64).reshape(-1, 3)
+        ci = np.array([q[:4] for q in cubic], np.int64).reshape(-1, 4)
+        return LangevinSystem(
+            mode_labels=self.labels, noise_labels=tuple(noise_labels), linear=lin,
+            noise_input=b_in, occupations=np.repeat(occupations, 2),
+            drives=np.array(drives).reshape(-1, d), ramps=tuple(ramps), quadratic_index=qi,
+            quadratic_coef=np.array([q[3] for q in quad], float), cubic_index=ci,
+            cubic_coef=np.array([q[4] for q in cubic], float), weyl_constant=weyl_c,
+            weyl_linear=weyl_lin, radiation_pressure=tuple(rp), kerr=tuple(kerr),
+            parameters=self.values, name=model.name)
+
+
+# ------------------------------------------------------------------------------------------
+# TOML
+_TOP_KEYS = {"name", "description", "unit", "default_pair", "parameters", "modes", "terms",
+             "damping", "cascade", "drives"}
+
+
+def _line_map(text: str) -> dict:
+    """``"terms[2].g" -> line`` for the keys of a TOML file written one key per line."""
+    lines, table, counts = {}, "", {}
+    header = re.compile(r"^\s*(\[\[?)\s*([A-Za-z0-9_.\-\"' ]+?)\s*\]\]?\s*(#.*)?$")
+    keyline = re.compile(r"^\s*([A-Za-z0-9_\-]+)\s*=")
+    for n, raw in enumerate(text.splitlines(), start=1):
+        h = header.match(raw)
+        if h:
+            name = h.group(2).replace('"', "").replace("'", "")
+            if h.group(1) == "[[":
+                i = counts.get(name, 0)
+                counts[name] = i + 1
+                table = f"{name}[{i}]"
+            else:
+                table = name
+            lines.setdefault(table, n)
+            continue
+        k = keyline.match(raw)
+        if k:
+            key = f"{table}.{k.group(1)}" if table else k.group(1)
+            lines.setdefault(key, n)
+    return lines
+
+
+def _from_dict(data: dict, source: str, lines: dict) -> ModelDescription:
+    def where(key):
+        line = lines.get(key) or lines.get(key.rsplit(".", 1)[0]) if "." in key else \
+            lines.get(key)
+        return f"{key}, line {line} of {source}" if line else f"{key} in {source}"
+
+    def fail(key, message):
+        return ModelError(f"{message} ({where(key)})")
+
+    def check_keys(key, table, allowed, required=()):
+        if not isinstance(table, dict):
+            raise fail(key, f"{key} must be a table")
+        for k in table:
+            if k not in allowed:
+                raise fail(f"{key}.{k}", f"unknown key {k!r}; allowed: {', '.join(allowed)}")
+        for k in required:
+            if k not in table:
+                raise fail(key, f"missing key {k!r}")
+
+    def entries(name):
+        value = data.get(name, [])
+        if not isinstance(value, list):
+            raise fail(name, f"{name} must be an array of tables ([[{name}]])")
+        return value
+
+    def text(key, value):
+        if not isinstance(value, str):
+            raise fail(key, f"{key} must be a string, got {value!r}")
+        return value
+
+    check_keys("", data, sorted(_TOP_KEYS))
+    params = data.get("parameters", {})
+    if not isinstance(params, dict):
+        raise fail("parameters", "parameters must be a table")
+    modes_raw = data.get("modes", {})
+    if not isinstance(modes_raw, dict) or not modes_raw:
+        raise ModelError(f"a model needs a [modes.NAME] table per mode ({source})")
+    modes = []
+    for name, spec in modes_raw.items():
+        check_keys(f"modes.{name}", spec, ["frequency_hz"])
+        modes.append(Mode(name, spec.get("frequency_hz")))
+    terms = []
+    for i, spec in enumerate(entries("terms")):
+        key = f"terms[{i}]"
+        check_keys(key, spec, ["kind", "mode", "modes", *sorted({v for _, v in
+                                                                 TERM_KINDS.values()})],
+                   ["kind"])
+        kind = text(f"{key}.kind", spec["kind"])
+        if kind not in TERM_KINDS:
+            raise fail(f"{key}.kind", f"unknown term kind {kind!r}; allowed: "
+                       f"{', '.join(TERM_KINDS)}")
+        n, vkey = TERM_KINDS[kind]
+        for k in spec:
+            if k not in ("kind", "mode", "modes", vkey):
+                raise fail(f"{key}.{k}", f"a {kind} term has no key {k!r}; its value key is "
+                           f"{vkey!r}")
+        if vkey not in spec:
+            raise fail(key, f"missing key {vkey!r} (the {kind} term's value)")
+        if n == 1:
+            if "mode" not in spec:
+                raise fail(key, f"a {kind} term needs mode = \"NAME\"")
+            mode_list = (text(f"{key}.mode", spec["mode"]),)
+        else:
+            if "modes" not in spec or not isinstance(spec["modes"], list):
+                raise fail(key, f"a {kind} term needs modes = [\"A\", \"B\"]")
+            mode_list = tuple(text(f"{key}.modes", m) for m in spec["modes"])
+        terms.append(Term(kind, mode_list, spec[vkey]))
+    damping = []
+    for i, spec in enumerate(entries("damping")):
+        key = f"damping[{i}]"
+        check_keys(key, spec, ["mode", "rate", "temperature", "occupation", "port"],
+                   ["mode", "rate"])
+        damping.append(Damping(text(f"{key}.mode", spec["mode"]), spec["rate"],
+                               spec.get("temperature"), spec.get("occupation"),
+                               spec.get("port")))
+    cascades = []
+    for i, spec in enumerate(entries("cascade")):
+        key = f"cascade[{i}]"
+        check_keys(key, spec, ["from", "to", "efficiency", "loss_temperature",
+                               "loss_occupation", "loss_name"], ["from", "to"])
+        cascades.append(Cascade(text(f"{key}.from", spec["from"]), text(f"{key}.to", spec["to"]),
+                                spec.get("efficiency", 1.0), spec.get("loss_temperature"),
+                                spec.get("loss_occupation"), spec.get("loss_name")))
+    drives = []
+    for i, spec in enumerate(entries("drives")):
+        key = f"drives[{i}]"
+        check_keys(key, spec, ["mode", "amplitude", "ramp", "ramp_time"], ["mode", "amplitude"])
+        amp = spec["amplitude"]
+        amp = tuple(amp) if isinstance(amp, list) else (amp, 0.0)
+        ramp_time = spec.get("ramp_time", 0.0)
+        ramp = spec.get("ramp", "linear" if (not isinstance(ramp_time, str)
+                                             and ramp_time > 0) else "sudden")
+        drives.append(Drive(text(f"{key}.mode", spec["mode"]), amp, text(f"{key}.ramp", ramp),
+                            ramp_time))
+    pair = data.get("default_pair")
+    if pair is not None:
+        if not isinstance(pair, list) or not all(isinstance(m, str) for m in pair):
+            raise fail("default_pair", "default_pair must be [\"A\", \"B\"]")
+        pair = tuple(pair)
+    return ModelDescription(
+        name=text("name", data.get("name", "model")), modes=tuple(modes), terms=tuple(terms),
+        damping=tuple(damping), cascades=tuple(cascades), drives=tuple(drives),
+        parameters=dict(params), default_pair=pair, unit=text("unit", data.get("unit", "ω_b")),
+        description=text("description", data.get("description", "")), source=source,
+        lines=lines)
+
+
+def library_models() -> tuple:
+    """Names of the models shipped with the package (``models/library/*.toml``)."""
+    return tuple(sorted(p.stem for p in LIBRARY.glob("*.toml")))
+
+
+_CACHE: dict = {}
+
+
+def load_model(name_or_path="cascade") -> ModelDescription:
+    """A shipped model by name (see :func:`library_models`) or a TOML file by path.
+
+    Shipped models are parsed once per process and cached (descriptions are immutable).
+    """
+    if isinstance(name_or_path, ModelDescription):
+        return name_or_path
+    key = str(name_or_path)
+    if key in library_models():
+        if key not in _CACHE:
+            _CACHE[key] = replace(ModelDescription.from_toml(LIBRARY / f"{key}.toml"),
+                                  source=f"{key}.toml (shipped model)")
+        return _CACHE[key]
+    path = Path(key)
+    if path.suffix != ".toml" and not path.exists():
+        raise ModelError(f"unknown model {key!r}: neither a shipped model "
+                         f"({', '.join(library_models())}) nor a .toml file")
+    return ModelDescription.from_toml(path)

@@ -1,0 +1,188 @@
+"""A quantum Langevin system with a polynomial drift, in the truncated Wigner approximation.
+
+``dX = f(X, t) dt + B sqrt(N) dW`` in *xpxp* order, with
+
+``f_i(X, t) = Σ_j L_ij X_j + Σ_drives r_k(t) e_k,i + Σ Q_ijk X_j X_k + Σ C_ijkl X_j X_k X_l``
+
+plus, for the truncated Wigner (Weyl-ordered) drift, the ordering corrections of the
+radiation-pressure and Kerr terms (a constant force and a linear term). The mean-field
+equations (``a†a → |α|²``) are the same drift without those corrections; their Jacobian at a
+mean field is the drift matrix of the linearised fluctuations. A model description
+(:mod:`langevin_sim.models.description`) builds one; nothing here knows about the paper.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .linear import LinearSystem
+
+RAMPS = ("sudden", "linear", "smooth")
+"""Drive switch-on shapes: ``E`` from t = 0; ``E min(1, t/T)``; ``E sin²(πt/2T)`` for t < T."""
+
+
+def ramp_factor(kind: str, ramp_time: float, t) -> np.ndarray:
+    """The drive's switch-on factor r(t) ∈ [0, 1] (1 for every t >= 0 if ``sudden``)."""
+    t = np.asarray(t, dtype=float)
+    if kind == "sudden" or ramp_time <= 0:
+        return np.where(t >= 0, 1.0, 0.0)
+    s = np.clip(t / ramp_time, 0.0, 1.0)
+    if kind == "linear":
+        return s
+    if kind == "smooth":
+        return np.sin(0.5 * np.pi * s) ** 2
+    raise ValueError(f"unknown ramp {kind!r}; allowed: {', '.join(RAMPS)}")
+
+
+@dataclass(frozen=True, eq=False)
+class LangevinSystem:
+    """Polynomial-drift Langevin system (see module docstring). Shapes: ``d = 2 n_modes``.
+
+    Attributes
+    ----------
+    mode_labels, noise_labels : tuple of str
+    linear : ndarray (d, d)
+        Constant linear part ``L`` of the mean-field drift (damping, detunings, quadratic
+        Hamiltonian terms, cascade links), rate units.
+    noise_input : ndarray (d, k)
+        ``B``; ``occupations`` (k,) the thermal occupation of each input quadrature.
+    drives : ndarray (n_drives, d)
+        Full-amplitude drive vectors ``(√2 Re E, √2 Im E)`` on their mode's rows.
+    ramps : tuple of (kind, ramp_time)
+        Switch-on of each drive.
+    quadratic_index : ndarray of int (n_q, 3); quadratic_coef (n_q,)
+        Terms ``f_i += c X_j X_k``.
+    cubic_index : ndarray of int (n_c, 4); cubic_coef (n_c,)
+        Terms ``f_i += c X_j X_k X_l``.
+    weyl_constant : ndarray (d,); weyl_linear (d, d)
+        Ordering corrections present in the truncated Wigner drift only.
+    radiation_pressure : tuple of (photon mode, displaced mode, g0)
+    kerr : tuple of (mode, K)
+    parameters : dict
+        The numbers the system was built from (for reports).
+    """
+
+    mode_labels: tuple
+    noise_labels: tuple
+    linear: np.ndarray
+    noise_input: np.ndarray
+    occupations: np.ndarray
+    drives: np.ndarray
+    ramps: tuple
+    quadratic_index: np.ndarray
+    quadratic_coef: np.ndarray
+    cubic_index: np.ndarray
+    cubic_coef: np.ndarray
+    weyl_constant: np.ndarray
+    weyl_linear: np.ndarray
+    radiation_pressure: tuple = ()
+    kerr: tuple = ()
+    parameters: dict = field(default_factory=dict)
+    name: str = ""
+
+    @property
+    def dim(self) -> int:
+        return self.linear.shape[0]
+
+    @property
+    def n_modes(self) -> int:
+        return self.dim // 2
+
+    @property
+    def is_linear(self) -> bool:
+        """True when the drift has no quadratic or cubic terms."""
+        return self.quadratic_coef.size == 0 and self.cubic_coef.size == 0
+
+    @property
+    def is_driven(self) -> bool:
+        return bool(self.drives.size and np.any(self.drives != 0))
+
+    def mode_index(self, mode: str) -> int:
+        try:
+            return self.mode_labels.index(mode)
+        except ValueError:
+            raise ValueError(f"unknown mode {mode!r}; allowed: "
+                             f"{', '.join(self.mode_labels)}") from None
+
+    def quadrature_labels(self) -> tuple:
+        return tuple(f"{q}_{m}" for m in self.mode_labels for q in ("x", "p"))
+
+    # -- drift ----------------------------------------------------------------------------
+    def drive_vector(self, t=np.inf) -> np.ndarray:
+        """Σ_k r_k(t) e_k: the drive term of the drift at time ``t``, shape (d,)."""
+        out = np.zeros(self.dim)
+        for e, (kind, tr) in zip(self.drives, self.ramps):
+            out += float(ramp_factor(kind, tr, t)) * e
+        return out
+
+    def linear_part(self, ordering: str = "weyl") -> np.ndarray:
+        """``L``: the constant linear part of the drift (``ordering="weyl"`` for the truncated
+        Wigner drift, ``"mean-field"`` without the ordering correction)."""
+        return self.linear + self.weyl_linear if ordering == "weyl" else self.linear
+
+    def drift(self, x, t=np.inf, ordering: str = "weyl") -> np.ndarray:
+        """``f(X, t)`` for a state (d,) or a stack of states (d, n)."""
+        x = np.asarray(x, dtype=float)
+        col = (slice(None),) + (None,) * (x.ndim - 1)
+        f = self.linear_part(ordering) @ x + self.drive_vector(t)[col]
+        if ordering == "weyl":
+            f = f + self.weyl_constant[col]
+        for (i, j, k), c in zip(self.quadratic_index, self.quadratic_coef):
+            f[i] += c * x[j] * x[k]
+        for (i, j, k, m), c in zip(self.cubic_index, self.cubic_coef):
+            f[i] += c * x[j] * x[k] * x[m]
+        return f
+
+    def jacobian(self, x, ordering: str = "mean-field") -> np.ndarray:
+        """``∂f/∂X`` at the state ``x`` (d,): the drift matrix of the linearised fluctuations."""
+        x = np.asarray(x, dtype=float)
+        jac = self.linear_part(ordering).copy()
+        for (i, j, k), c in zip(self.quadratic_index, self.quadratic_coef):
+            jac[i, j] += c * x[k]
+            jac[i, k] += c * x[j]
+        for (i, j, k, m), c in zip(self.cubic_index, self.cubic_coef):
+            jac[i, j] += c * x[k] * x[m]
+            jac[i, k] += c * x[j] * x[m]
+            jac[i, m] += c * x[j] * x[k]
+        return jac
+
+    # -- linearisation ----------------------------------------------------------------------
+    def linearise(self, mean) -> LinearSystem:
+        """The fluctuations around the mean field ``mean`` (d,) as a :class:`LinearSystem`:
+        drift ``A = ∂f/∂X`` of the mean-field equations, the same noise."""
+        return LinearSystem(self.jacobian(mean), self.noise_input, self.occupations,
+                            self.mode_labels, self.noise_labels)
+
+    def mean_field_states(self, t=np.inf):
+        """Every steady mean field found, sorted by the photon number of the nonlinear
+        modes (see :func:`langevin_sim.systems.meanfield.steady_states`)."""
+        from .meanfield import steady_states
+
+        return steady_states(self, t)
+
+    def linear_system(self, branch: int = 0) -> LinearSystem:
+        """The linear system the Gaussian tools and the linear engine work with.
+
+        A linear model gives ``(L, B, n̄)`` directly (its drives only shift the mean). A
+        nonlinear one is linearised around its stable steady mean field number ``branch``
+        (0: the one with the fewest photons); ``UnstableSystemError`` if it has none.
+        """
+        if self.is_linear:
+            return LinearSystem(self.linear, self.noise_input, self.occupations,
+                                self.mode_labels, self.noise_labels)
+        from ..errors import UnstableSystemError
+        from .meanfield import stable_states
+
+        states, all_states = stable_states(self)
+        if not states:
+            worst = max((s.eigenvalues[0] for s in all_states), key=lambda z: z.real,
+                        default=complex(math.nan, 0))
+            raise UnstableSystemError(worst, "no stable steady mean field: every branch of "
+                                      "the linearisation is unstable")
+        if not 0 <= branch < len(states):
+            raise ValueError(f"branch must be in [0, {len(states)}): the model has "
+                             f"{len(states)} stable mean-field branch(es), got {branch}")
+        return self.linearise(states[branch].state)
