@@ -1,6 +1,8 @@
 """langevin_sim: stochastic Langevin simulation of Tan & Li's cascaded phonon–magnon system.
 
-Data flows one way: parameters → model (:class:`LinearSystem`) → analytic Gaussian solutions
+Data flows one way: model description (:class:`ModelDescription`, a TOML file or the
+paper's :class:`CascadeParameters`) → Langevin system (:class:`LangevinSystem`: drift, noise,
+mean field; :class:`LinearSystem` for its linearisation) → analytic Gaussian solutions
 (:mod:`langevin_sim.gaussian`) and trajectory ensembles (:mod:`langevin_sim.ensemble`) →
 measures (:mod:`langevin_sim.measures`) → analyses, CLI, plots.
 """
@@ -16,7 +18,9 @@ from .gaussian import (
                        transient,
 )
 from .measures import Measures, measures
+from .models import ModelDescription, ModelError, library_models, load_model
 from .models.cascade import CascadeParameters, build_system
+from .systems.nonlinear import LangevinSystem
 from .systems.linear import LinearSystem
 
 __version__ = "0.1.0"
@@ -25,5 +29,6 @@ __all__ = [
     "VACUUM_VARIANCE", "is_physical", "symplectic_form", "thermal_occupation",
     "StepTooLargeError", "UnstableSystemError", "em_stationary", "linear_recursion",
     "ou_transition", "psd_factor", "steady_state", "transient", "LinearSystem", "Measures",
-    "measures", "CascadeParameters", "build_system", "__version__",
+    "measures", "CascadeParameters", "build_system", "ModelDescription", "ModelError",
+    "library_models", "load_model", "LangevinSystem", "__version__",
 ]

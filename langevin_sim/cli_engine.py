@@ -47,10 +47,15 @@ def add_ensemble_arguments(p) -> None:
     p.add_argument("--seed", type=int, default=2024, help="root seed (reproducible)")
     p.add_argument("--chunk-size", type=_positive_int, default=None,
                    help="trajectories per chunk (default min(1024, n_traj/32))")
+    add_backend_arguments(p)
+
+
+def add_backend_arguments(p) -> None:
+    """Where the work runs: ``--threads``, ``--backend``, ``--scheduler``, ``--workers``."""
     p.add_argument("--threads", type=_positive_int, default=None,
-                   help="worker threads for --backend local (default: all cores)")
+                   help="workers for --backend local (default: all cores)")
     p.add_argument("--backend", choices=["local", "dask"], default="local",
-                   help="where chunks run: threads here, or a Dask cluster")
+                   help="where the work runs: here, or a Dask cluster")
     p.add_argument("--scheduler", default=None,
                    help="Dask scheduler address (default: start a LocalCluster here)")
     p.add_argument("--workers", type=_positive_int, default=None,
@@ -243,12 +248,7 @@ def _add_figures(p):
                         "threshold), marked on the maps and written to JSON")
     p.add_argument("--mc-n-traj", type=_positive_int, default=8192,
                    help="trajectories per spot check (default 8192)")
-    p.add_argument("--threads", type=_positive_int, default=None,
-                   help="workers for --backend local (default: all cores)")
-    p.add_argument("--backend", choices=["local", "dask"], default="local")
-    p.add_argument("--scheduler", default=None)
-    p.add_argument("--workers", type=_positive_int, default=None)
-    p.add_argument("--no-progress", action="store_true")
+    add_backend_arguments(p)
 
 
 def _cmd_figures(args) -> int:
@@ -301,15 +301,12 @@ def _add_sweep(p):
                    help="a swept parameter and its grid (one or two --axis)")
     p.add_argument("--output", default=None,
                    help="directory for sweep.npz and sweep.png (maps of the six measures)")
-    p.add_argument("--threads", type=_positive_int, default=None,
-                   help="worker processes (default: all cores)")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_backend_arguments(p)
 
 
 def _cmd_sweep(args) -> int:
     import os
 
-    from .backends import LocalBackend
     from .sweep import sweep, sweep_summary
 
     model, pair = load_cli_model(args)
@@ -322,8 +319,8 @@ def _cmd_sweep(args) -> int:
         if os.path.exists(args.output) and not os.path.isdir(args.output):
             raise UsageError(f"--output {args.output!r} exists and is not a directory")
         os.makedirs(args.output, exist_ok=True)
-    result = sweep(model, axes, pair=pair, backend=LocalBackend(args.threads),
-                   progress=_progress(args))
+    with make_backend(args) as backend:
+        result = sweep(model, axes, pair=pair, backend=backend, progress=_progress(args))
     summary = sweep_summary(result)
     if args.output is not None:
         from .plotting import plot_sweep

@@ -282,14 +282,15 @@ class RelaxationReport:
     def render(self) -> str:
         r = self.rates
         lines = [f"Relaxation from a {self.initial} state: method {self.method}, dt = "
-                 f"{self.dt:g}/ω_b, {self.n_traj} trajectories, seed {self.seed}, "
-                 f"{self.times.size} times up to {self.times[-1]:.4g}/ω_b",
-                 "", "eigenvalues of A (rate = -Re λ, frequency = |Im λ|, units of ω_b):"]
+                 f"{self.dt:g}/{self.unit}, {self.n_traj} trajectories, seed {self.seed}, "
+                 f"{self.times.size} times up to {self.times[-1]:.4g}/{self.unit}",
+                 "", "eigenvalues of A (rate = -Re λ, frequency = |Im λ|, units of "
+                 f"{self.unit}):"]
         for z, part in zip(r.eigenvalues, r.participation):
             share = ", ".join(f"{m} {p:.2f}" for m, p in zip(r.mode_labels, part) if p > 0.05)
             lines.append(f"  rate {-z.real:10.5g}  frequency {abs(z.imag):8.4g}   ({share})")
-        lines.append(f"slowest rate {r.slowest_rate:.5g} ω_b (1/rate = "
-                     f"{1 / r.slowest_rate:.4g}/ω_b), living on mode {r.slowest_mode}")
+        lines.append(f"slowest rate {r.slowest_rate:.5g} {self.unit} (1/rate = "
+                     f"{1 / r.slowest_rate:.4g}/{self.unit}), living on mode {r.slowest_mode}")
         lines += ["", f"settling times (exact curves; within {self.tol:g} of steady state, "
                       "relative norm for the covariance, absolute for measures), 1/ω_b:"]
         for k, v in self.settling.items():

@@ -24,8 +24,45 @@ def _frozen(a, name: str, ndim: int) -> np.ndarray:
     return arr
 
 
+class ModeLabelled:
+    """Mode bookkeeping shared by the systems: ``mode_labels`` and a state of 2 per mode."""
+
+    mode_labels: tuple
+
+    @property
+    def n_modes(self) -> int:
+        """Number of bosonic modes."""
+        return len(self.mode_labels)
+
+    @property
+    def dim(self) -> int:
+        """Length ``d`` of the state vector (2 per mode)."""
+        return 2 * self.n_modes
+
+    def mode_index(self, mode: str | int) -> int:
+        """0-based index of a mode given by label or index."""
+        if isinstance(mode, (int, np.integer)):
+            if not 0 <= mode < self.n_modes:
+                raise ValueError(f"mode index must be in [0, {self.n_modes}), got {mode}")
+            return int(mode)
+        try:
+            return self.mode_labels.index(mode)
+        except ValueError:
+            raise ValueError(
+                f"unknown mode {mode!r}; allowed: {', '.join(self.mode_labels)}"
+            ) from None
+
+    def quadrature_labels(self) -> tuple[str, ...]:
+        """Labels ``x_<mode>``, ``p_<mode>`` in *xpxp* order."""
+        return tuple(f"{q}_{m}" for m in self.mode_labels for q in ("x", "p"))
+
+    def mode_slice(self, mode: str | int) -> slice:
+        """Rows of the state vector that belong to ``mode``."""
+        return mode_slice(self.mode_index(mode))
+
+
 @dataclass(frozen=True, eq=False)
-class LinearSystem:
+class LinearSystem(ModeLabelled):
     """Linear Langevin system in *xpxp* order with white thermal noise.
 
     ``dμ/dt = A μ + B ξ(t)`` with symmetrised input-noise correlations
@@ -79,38 +116,6 @@ class LinearSystem:
         object.__setattr__(self, "occupations", n)
         object.__setattr__(self, "mode_labels", labels)
         object.__setattr__(self, "noise_labels", noise_labels)
-
-    # -- shapes -------------------------------------------------------------------------
-    @property
-    def dim(self) -> int:
-        """Length ``d`` of the state vector (2 per mode)."""
-        return self.drift.shape[0]
-
-    @property
-    def n_modes(self) -> int:
-        """Number of bosonic modes."""
-        return self.dim // 2
-
-    def mode_index(self, mode: str | int) -> int:
-        """0-based index of a mode given by label or index."""
-        if isinstance(mode, (int, np.integer)):
-            if not 0 <= mode < self.n_modes:
-                raise ValueError(f"mode index must be in [0, {self.n_modes}), got {mode}")
-            return int(mode)
-        try:
-            return self.mode_labels.index(mode)
-        except ValueError:
-            raise ValueError(
-                f"unknown mode {mode!r}; allowed: {', '.join(self.mode_labels)}"
-            ) from None
-
-    def quadrature_labels(self) -> tuple[str, ...]:
-        """Labels ``x_<mode>``, ``p_<mode>`` in *xpxp* order."""
-        return tuple(f"{q}_{m}" for m in self.mode_labels for q in ("x", "p"))
-
-    def mode_slice(self, mode: str | int) -> slice:
-        """Rows of the state vector that belong to ``mode``."""
-        return mode_slice(self.mode_index(mode))
 
     # -- noise ---------------------------------------------------------------------------
     @property

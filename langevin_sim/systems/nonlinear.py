@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .linear import LinearSystem
+from .linear import LinearSystem, ModeLabelled
 
 RAMPS = ("sudden", "linear", "smooth")
 """Drive switch-on shapes: ``E`` from t = 0; ``E min(1, t/T)``; ``E sin²(πt/2T)`` for t < T."""
@@ -38,7 +38,7 @@ def ramp_factor(kind: str, ramp_time: float, t) -> np.ndarray:
 
 
 @dataclass(frozen=True, eq=False)
-class LangevinSystem:
+class LangevinSystem(ModeLabelled):
     """Polynomial-drift Langevin system (see module docstring). Shapes: ``d = 2 n_modes``.
 
     Attributes
@@ -84,14 +84,6 @@ class LangevinSystem:
     name: str = ""
 
     @property
-    def dim(self) -> int:
-        return self.linear.shape[0]
-
-    @property
-    def n_modes(self) -> int:
-        return self.dim // 2
-
-    @property
     def is_linear(self) -> bool:
         """True when the drift has no quadratic or cubic terms."""
         return self.quadratic_coef.size == 0 and self.cubic_coef.size == 0
@@ -99,16 +91,6 @@ class LangevinSystem:
     @property
     def is_driven(self) -> bool:
         return bool(self.drives.size and np.any(self.drives != 0))
-
-    def mode_index(self, mode: str) -> int:
-        try:
-            return self.mode_labels.index(mode)
-        except ValueError:
-            raise ValueError(f"unknown mode {mode!r}; allowed: "
-                             f"{', '.join(self.mode_labels)}") from None
-
-    def quadrature_labels(self) -> tuple:
-        return tuple(f"{q}_{m}" for m in self.mode_labels for q in ("x", "p"))
 
     # -- drift ----------------------------------------------------------------------------
     def drive_vector(self, t=np.inf) -> np.ndarray:
