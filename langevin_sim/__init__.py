@@ -20,8 +20,8 @@ from .gaussian import (
 from .measures import Measures, measures
 from .models import ModelDescription, ModelError, library_models, load_model
 from .models.cascade import CascadeParameters, build_system
-from .systems.nonlinear import LangevinSystem
 from .systems.linear import LinearSystem
+from .systems.nonlinear import LangevinSystem
 
 __version__ = "0.1.0"
 

@@ -1,6 +1,6 @@
 """Conventions shared by every module: ordering, normalisation, symplectic form.
 
-All of ``langevin_sim`` uses one convention (see ``MODEL.md``):
+All of ``langevin_sim`` uses one convention (see ``docs/physics.md``):
 
 * quadratures ``x = (o + o†)/√2`` and ``p = -i(o - o†)/√2``, so ``[x, p] = i``;
 * the **vacuum variance is 1/2** (``VACUUM_VARIANCE``);

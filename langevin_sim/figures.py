@@ -1,7 +1,7 @@
 """The paper's Figures 2–4 (and E_N / G companions), with optional Monte Carlo spot checks.
 
-Each figure is a set of parameter planes (MODEL.md, "Figures of the paper"); one sweep per
-plane gives every measure, and the panels show E_bm, S_m|b (and S_b|m) coloured only where
+Each figure is a set of parameter planes (docs/physics.md, "The figures of the paper"); one
+sweep per plane gives every measure, and the panels show E_bm, S_m|b (and S_b|m) coloured only where
 the criterion holds (< 1), blank elsewhere, the unstable region hatched grey, and the threshold
 contour. The axis ranges are ours: the paper's text does not state them.
 """
@@ -37,7 +37,7 @@ class Plane:
                 self.y[0]: np.linspace(self.y[1], self.y[2], n)}
 
 
-_FIG3_AC = CascadeParameters(g_ab=1.0, g_am=2.0)  # g_ab = 0.5 g_am = ω_b (MODEL.md correction 5)
+_FIG3_AC = CascadeParameters(g_ab=1.0, g_am=2.0)  # g_ab = 0.5 g_am = ω_b (physics.md, correction 5)
 
 FIGURES = {
     "2": (Plane("2ac", CascadeParameters(), ("kappa", 0.5, 20.0), ("delta_m", -2.0, 0.0),

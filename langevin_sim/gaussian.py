@@ -116,7 +116,7 @@ def transient(system: LinearSystem, times, sigma0: np.ndarray, mean0=None):
     """Exact mean and covariance at each of ``times`` from a Gaussian initial state.
 
     ``σ(t) = e^{At} σ0 e^{Aᵀt} + Q(t)``. For a stable system this is evaluated as
-    ``σ(t) = σ∞ + e^{At} (σ0 - σ∞) e^{Aᵀt}`` (MODEL.md), sound at every t: at
+    ``σ(t) = σ∞ + e^{At} (σ0 - σ∞) e^{Aᵀt}`` (docs/physics.md), sound at every t: at
     ``t = 10⁴/ω_b`` it returns σ∞ with no overflow. For an unstable system ``Q(t)`` comes
     from :func:`ou_transition` (finite while ``e^{At}`` is representable).
 

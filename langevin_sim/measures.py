@@ -1,4 +1,4 @@
-"""Entanglement and steering measures of a two-mode Gaussian state (MODEL.md).
+"""Entanglement and steering measures of a two-mode Gaussian state (docs/physics.md).
 
 Every function takes a 4×4 covariance ``σ_AB = [[σ_A, C], [Cᵀ, σ_B]]`` in *xpxp* order and
 the package's convention (vacuum variance 1/2); it does not care whether the matrix is

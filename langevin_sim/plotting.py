@@ -234,4 +234,4 @@ def _axis_label(name: str, unit: str) -> str:
         return AXIS_LABELS[name]
     if name == "T" or name.startswith("T_"):
         return f"{name} (K)"
-    return f"{name} (model units, rates in {unit})"
+    return f"{name} (units of {unit})"

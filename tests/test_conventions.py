@@ -27,7 +27,7 @@ def test_thermal_occupation_matches_bose_einstein():
     f, t = 10e6, 0.03
     x = PLANCK_H * f / (BOLTZMANN_K * t)
     assert thermal_occupation(f, t) == pytest.approx(1 / (np.exp(x) - 1), rel=1e-14)
-    # the paper's numbers (MODEL.md): n_b ≈ 62.0 at 10 MHz, n_m ≈ 1.1e-7 at 10 GHz, 30 mK
+    # the paper's numbers (docs/physics.md): n_b ≈ 62.0 at 10 MHz, n_m ≈ 1.1e-7 at 10 GHz, 30 mK
     assert thermal_occupation(10e6, 0.03) == pytest.approx(62.0, abs=0.05)
     assert thermal_occupation(10e9, 0.03) == pytest.approx(1.13e-7, rel=0.01)
 

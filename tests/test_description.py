@@ -1,5 +1,5 @@
 """Models as data: the description, its TOML form, the drift it derives, mean fields and
-linearisation, checked against closed forms and an independent transcription of MODEL.md."""
+linearisation, checked against closed forms and an independent transcription of docs/physics.md."""
 
 import math
 
@@ -27,7 +27,8 @@ from .conftest import random_parameters, tmsv
 
 
 def reference_cascade(p: CascadeParameters):
-    """A, B, n̄ of the linearised cascade typed in from MODEL.md, independently of the package."""
+    """A, B, n̄ of the linearised cascade typed in from docs/physics.md, independently of the
+    package."""
     a = np.zeros((8, 8))
 
     def block(i, j, m):
@@ -111,7 +112,7 @@ def test_cascade_full_radiation_pressure_shift_matches_model_md():
     assert beta == pytest.approx(expected, rel=1e-9)
 
 
-# -- mean-field branches: the cubic of MODEL.md ---------------------------------------------------
+# -- mean-field branches: the cubic of docs/physics.md -------------------------------------------
 def cubic_photon_numbers(kappa, delta, g0, drive, gamma=1e-4):
     """Positive real roots n of n[(κ/2)² + (δ - K n)²] = |E|², K = 2 g0² ω/(ω² + γ²/4)."""
     k = 2 * g0**2 / (1 + gamma**2 / 4)

@@ -161,7 +161,7 @@ def test_em_stationary_converges_to_continuous_with_slope_one(default_system):
 
 
 def test_em_bias_at_dt_001_is_as_model_md_says(default_system):
-    """MODEL.md: at Δt = 0.01 EM's stationary Var(x_b) is about 3.3× the exact value."""
+    """docs/physics.md: at Δt = 0.01 EM's stationary Var(x_b) is about 3.3× the exact value."""
     ratio = em_stationary(default_system, 0.01)[4, 4] / steady_state(default_system)[4, 4]
     assert 3.0 < ratio < 3.6
 

@@ -45,7 +45,7 @@ def test_cascade_noise_is_shared_and_diffusion_is_singular_at_eta_one():
     # the same column (a1_in) drives x1 and x2
     assert b[0, 0] != 0 and b[2, 0] != 0
     d = s.diffusion
-    # D12 = sqrt(η κ1 κ2)(n̄1 + 1/2) I  (MODEL.md correction 3)
+    # D12 = sqrt(η κ1 κ2)(n̄1 + 1/2) I  (docs/physics.md correction 3)
     n1 = s.occupations[0]
     assert np.allclose(d[0:2, 2:4], math.sqrt(100) * (n1 + 0.5) * np.eye(2))
     w = np.linalg.eigvalsh(d)

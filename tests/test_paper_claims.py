@@ -1,4 +1,4 @@
-"""The paper's claims (MODEL.md) that the analytic steady state can check."""
+"""The paper's claims (docs/physics.md) that the analytic steady state can check."""
 
 import numpy as np
 

@@ -42,7 +42,7 @@ def test_optimum_near_minus_omega_b_magnon_detuning(planes):
 
 def test_correlations_grow_toward_the_instability_threshold():
     """Δ1 → 0⁺ (Δ2 = -ω_b): steering (S_m|b, G_b→m) is strongest at the threshold itself;
-    entanglement (E_N, E_bm) peaks slightly above it, near Δ1 ≈ 0.25 ω_b (MODEL.md: check which
+    entanglement (E_N, E_bm) peaks slightly above it, near Δ1 ≈ 0.25 ω_b (physics.md: check which
     measure), and all are stronger there than at the default Δ1 = ω_b."""
     r = sweep(axes={"delta1": np.linspace(0.005, 1.0, 200)})
     d1, v = r.grids[0], r.values

@@ -13,7 +13,7 @@ class EulerMaruyama(Integrator):
     """Euler–Maruyama, strong order 0.5, weak order 1 (for this additive-noise SDE its strong
     order is in fact 1, but the declared orders are the scheme's general ones).
 
-    Its stationary covariance is biased by O(Δt) (MODEL.md): the honest reference for an EM
+    Its stationary covariance is biased by O(Δt) (docs/physics.md): the honest reference for an EM
     ensemble is :func:`~langevin_sim.gaussian.em_stationary` at the same Δt. Steps beyond the
     stability bound ``min 2|Re λ|/|λ|²`` are refused.
     """

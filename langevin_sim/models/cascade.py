@@ -1,4 +1,4 @@
-"""Tan & Li's cascaded electromechanical → electromagnonic system (MODEL.md).
+"""Tan & Li's cascaded electromechanical → electromagnonic system (docs/physics.md).
 
 Modes, in order: ``a1`` (electromechanical cavity, driven), ``a2`` (electromagnonic cavity,
 fed by the output of ``a1``), ``b`` (mechanical oscillator), ``m`` (Kittel magnon mode).
@@ -33,7 +33,7 @@ def _is_real(value) -> bool:
 
 @dataclass(frozen=True)
 class CascadeParameters:
-    """Parameters of the cascaded system; defaults are the paper's (MODEL.md).
+    """Parameters of the cascaded system; defaults are the paper's (docs/physics.md).
 
     Rates, detunings and couplings are angular rates in units of ω_b (dimensionless).
 
@@ -287,7 +287,7 @@ def cascade_model(params: CascadeParameters | None = None):
 
 
 def build_system(params: CascadeParameters | None = None) -> LinearSystem:
-    """The linearised cascade as a :class:`LinearSystem` (MODEL.md, "Linearised dynamics"),
+    """The linearised cascade as a :class:`LinearSystem` (docs/physics.md, "Linearised dynamics"),
     built from the model description ``cascade`` (:func:`cascade_model`).
 
     The same input field ``a1_in`` drives both cavities (rows x1, p1 with ``-sqrt(κ1)`` and

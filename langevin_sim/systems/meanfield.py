@@ -7,7 +7,7 @@ on one photon mode ``a``, the mean field is found from one scalar equation in it
 the effective detuning of ``a`` follows self-consistently, and the rest is linear. Every sign
 change of ``n_a(X(n)) - n`` on a fine logarithmic grid is refined by Brent's method, so every
 branch of a bistable case is found (for the paper's model this is the cubic
-``n[(κ1/2)² + (δ1 - K n)²] = |E|²`` of MODEL.md). With several photon modes a Newton search
+``n[(κ1/2)² + (δ1 - K n)²] = |E|²`` of docs/physics.md). With several photon modes a Newton search
 from several starting points is used, which may miss branches. Each state is finally polished
 by Newton's method on the full equations, and its stability is that of the linearisation.
 """
