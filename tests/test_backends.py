@@ -78,7 +78,8 @@ def test_ctrl_c_returns_the_completed_chunks_marked_partial(use_dask, request):
     backend = request.getfixturevalue("dask_backend") if use_dask else LocalBackend(2)
     system = build_system()
     times = np.array([0.0, 2.0, 4.0])
-    kw = dict(method="em", dt=0.002, n_traj=256 * 400, chunk_size=256, initial="thermal")
+    # far more work than 2 s (~30 s at 75 M steps/s), so the interrupt always lands mid-run
+    kw = dict(method="em", dt=0.002, n_traj=256 * 4000, chunk_size=256, initial="thermal")
     timer = _interrupt_after(2.0)
     try:
         r = simulate(system, times, seed=8, backend=backend, **kw)
