@@ -200,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _load_commands() -> None:
     """Import the modules that register further sub-commands."""
-    from . import cli_engine  # noqa: F401
+    from . import cli_detect, cli_engine  # noqa: F401
 
 
 def run() -> None:  # console-script wrapper

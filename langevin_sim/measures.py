@@ -30,18 +30,21 @@ from .conventions import physicality_margin, reduced_covariance
 
 def measure_names(pair=("b", "m")) -> tuple:
     """The six measure names of the pair (A, B), in display order:
-    ``E_N``, ``E_<A><B>`` (Duan), ``S_<B>_given_<A>``, ``S_<A>_given_<B>``, ``G_<A>_to_<B>``,
-    ``G_<B>_to_<A>``. For the paper's (b, m) these are the JSON keys used everywhere."""
+    ``E_N``, ``E_<A><B>`` (Duan; ``E_<A>_<B>`` when a name is longer than one letter),
+    ``S_<B>_given_<A>``, ``S_<A>_given_<B>``, ``G_<A>_to_<B>``, ``G_<B>_to_<A>``. For the
+    paper's (b, m) these are the JSON keys used everywhere."""
     a, b = pair
-    return ("E_N", f"E_{a}{b}", f"S_{b}_given_{a}", f"S_{a}_given_{b}", f"G_{a}_to_{b}",
+    duan = f"E_{a}{b}" if len(a) == 1 and len(b) == 1 else f"E_{a}_{b}"
+    return ("E_N", duan, f"S_{b}_given_{a}", f"S_{a}_given_{b}", f"G_{a}_to_{b}",
             f"G_{b}_to_{a}")
 
 
 def measure_labels(pair=("b", "m")) -> dict:
     """LaTeX labels of :func:`measure_names` for plots."""
     a, b = pair
+    duan = rf"$E_{{{a}{b}}}$" if len(a) == len(b) == 1 else rf"$E_{{{a},{b}}}$"
     return dict(zip(measure_names(pair), (
-        r"$E_N$", rf"$E_{{{a}{b}}}$", rf"$S_{{{b}|{a}}}$", rf"$S_{{{a}|{b}}}$",
+        r"$E_N$", duan, rf"$S_{{{b}|{a}}}$", rf"$S_{{{a}|{b}}}$",
         rf"$\mathcal{{G}}_{{{a}\to {b}}}$", rf"$\mathcal{{G}}_{{{b}\to {a}}}$")))
 
 

@@ -235,3 +235,38 @@ def _axis_label(name: str, unit: str) -> str:
     if name == "T" or name.startswith("T_"):
         return f"{name} (K)"
     return f"{name} (units of {unit})"
+
+
+def plot_detection_scan(scan, path=None):
+    """Detected E_N, Duan and both Reid steerings of (f_b, f_m) and the intracavity E_N of
+    (b, m) over probe strength × filter width (log axes), and the detected measures vs η_d."""
+    names = list(scan.detected.values)
+    fig, axes = plt.subplots(2, 3, figsize=(14, 8), dpi=100)
+    panels = [(scan.detected, names[0], "detected"), (scan.intracavity, "E_N", "intracavity"),
+              (scan.detected, names[1], "detected"), (scan.detected, names[2], "detected"),
+              (scan.detected, names[3], "detected")]
+    opt = scan.optimum
+    for ax, (res, name, where) in zip(axes.ravel(), panels):
+        draw_map(ax, res, name, "g_probe", "filter")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel(r"probe coupling $g_{bp} = g_{mp}$ ($\omega_b$)")
+        ax.set_ylabel(r"filter linewidth $\Gamma_f$ ($\omega_b$)")
+        ax.set_title(f"{measure_labels(res.pair)[name]} {where} ({', '.join(res.pair)})")
+        ax.plot(opt["g_probe"], opt["filter"], "*", color="red", ms=10)
+    ax = axes.ravel()[5]
+    eta = scan.detected_eta
+    g = eta.grids[0]
+    for name, color in zip(list(eta.values)[:4], ("C0", "C1", "C2", "C3")):
+        ax.plot(g, eta.values[name], color=color, label=measure_labels(eta.pair)[name])
+    ax.axhline(opt["E_N_intracavity"], color="C0", ls=":",
+               label=r"$E_N$ intracavity $(b, m)$")
+    ax.axhline(1.0, color="grey", ls="--", lw=1, label="threshold of Duan and S")
+    ax.axhline(0.0, color="grey", ls="-", lw=0.8)
+    ax.set_xlabel(r"detection efficiency $\eta_d$")
+    ax.set_title(f"at the optimum (red star): g = {opt['g_probe']:.3g}, "
+                 rf"$\Gamma_f$ = {opt['filter']:.3g}")
+    ax.legend(fontsize=7)
+    fig.suptitle("Read-out design: what homodyne detection of the probes' outputs sees")
+    fig.tight_layout()
+    return _finish(fig, path)

@@ -53,23 +53,33 @@ def _argmin_gain(a, b, c, w):
 
 
 @nb.njit(cache=True, nogil=True)
-def _duan_at(s, ta, tb):
-    """min over f_x, f_y > 0 of 4 V(x_B + f_x x_A) V(p_B - f_y p_A) / (1 + f_x f_y)²."""
+def duan_with_gains(s, ta, tb):
+    """min over f_x, f_y > 0 of 4 V(x_B + f_x x_A) V(p_B - f_y p_A) / (1 + f_x f_y)², at fixed
+    angles; returns ``(minimum, f_x, f_y)``."""
     vxa, vpa, vxb, vpb, cxx, cpp = _quad_moments(s, ta, tb)
     # V(x_B + u x_A) = vxb + 2u cxx + u² vxa ; V(p_B - w p_A) = vpb - 2w cpp + w² vpa
     u = 1.0
     w = 1.0
     best = np.inf
+    bu = u
+    bw = w
     for _ in range(500):
         u = _argmin_gain(vxb, vxa, cxx, w)
         w = _argmin_gain(vpb, vpa, -cpp, u)
         val = 4 * (vxb + 2 * u * cxx + u * u * vxa) * (vpb - 2 * w * cpp + w * w * vpa) \
             / (1 + u * w) ** 2
         if val >= best * (1 - 1e-13):
-            best = min(best, val)
+            if val < best:
+                best, bu, bw = val, u, w
             break
-        best = val
-    return best
+        best, bu, bw = val, u, w
+    return best, bu, bw
+
+
+@nb.njit(cache=True, nogil=True)
+def _duan_at(s, ta, tb):
+    """min over f_x, f_y > 0 of 4 V(x_B + f_x x_A) V(p_B - f_y p_A) / (1 + f_x f_y)²."""
+    return duan_with_gains(s, ta, tb)[0]
 
 
 @nb.njit(cache=True, nogil=True)
