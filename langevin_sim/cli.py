@@ -7,6 +7,7 @@ Exit statuses: 0 success, 1 a validation run found the sample inconsistent, 2 ba
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 import numpy as np
@@ -70,6 +71,46 @@ def load_cli_model(args):
     if args.branch < 0:
         raise ValueError(f"--branch must be >= 0, got {args.branch}")
     return model, pair
+
+
+def prepare_output_dir(path: str | None) -> str | None:
+    """Check (and create) an ``--output`` directory before any computation: one clear
+    ``UsageError`` for an empty name, an existing file, or a directory that cannot be made."""
+    if path is None:
+        return None
+    if not path.strip():
+        raise UsageError("--output must name a directory, got ''")
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise UsageError(f"--output {path!r} exists and is not a directory")
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"--output {path!r}: cannot create the directory "
+                         f"({exc.strerror or exc})") from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise UsageError(f"--output {path!r} is not a writable directory")
+    return path
+
+
+def prepare_output_file(path: str | None, suffix: str) -> str | None:
+    """Check an ``--output`` file before any computation; returns the name that will really be
+    written (``suffix`` appended if missing, as numpy does)."""
+    if path is None:
+        return None
+    if not path.strip() or os.path.basename(path) in ("", ".", ".."):
+        raise UsageError(f"--output must name a file, got {path!r}")
+    if os.path.isdir(path):
+        raise UsageError(f"--output {path!r} is a directory; name a {suffix} file")
+    if not path.endswith(suffix):
+        path += suffix
+    if os.path.isdir(path):
+        raise UsageError(f"--output {path!r} is a directory; name a {suffix} file")
+    parent = os.path.dirname(path) or "."
+    if not os.path.isdir(parent):
+        raise UsageError(f"--output {path!r}: directory {parent!r} does not exist")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise UsageError(f"--output {path!r}: directory {parent!r} is not writable")
+    return path
 
 
 def dump_json(payload: dict) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 
-from .cli import EXIT_OK, UsageError, _register, dump_json, parse_settings
+from .cli import EXIT_OK, UsageError, _register, dump_json, parse_settings, prepare_output_dir
 from .cli_engine import _positive_int, _progress, add_backend_arguments, make_backend
 
 
@@ -48,10 +48,7 @@ def _cmd_detect(args) -> int:
         record_layout(args.records)
     except ValueError as exc:
         raise UsageError(f"--records: {exc}") from None
-    if args.output is not None:
-        if os.path.exists(args.output) and not os.path.isdir(args.output):
-            raise UsageError(f"--output {args.output!r} exists and is not a directory")
-        os.makedirs(args.output, exist_ok=True)
+    prepare_output_dir(args.output)
     with make_backend(args) as backend:
         report = detect(model, records=args.records, confidence=args.confidence,
                         seed=args.seed, repetitions=args.repetitions,

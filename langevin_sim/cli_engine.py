@@ -14,6 +14,8 @@ from .cli import (
     add_model_arguments,
     dump_json,
     load_cli_model,
+    prepare_output_dir,
+    prepare_output_file,
 )
 
 
@@ -128,6 +130,7 @@ def _cmd_simulate(args) -> int:
     from .measures import measure_names
 
     model, pair = load_cli_model(args)
+    output = prepare_output_file(args.output, ".npz")
     system = model.linear_system(args.branch)
     integrator = get_integrator(args.method)
     dt = integrator.resolve_dt(args.dt)
@@ -138,15 +141,15 @@ def _cmd_simulate(args) -> int:
                           backend=backend, progress=_progress(args),
                           metadata={"parameters": model.as_dict(), "model": model.name,
                                     "pair": list(pair)})
-    if args.output:
-        result.save(args.output)
+    if output:
+        result.save(output)
     names = measure_names(pair)
     est = result.measures(pair, names=(names[0], names[2], names[4]))
     if args.json:
         payload = {"times": result.times, "mean": result.mean,
                    "covariance": result.covariance, "stderr": result.covariance_stderr,
                    "seed": str(result.seed), "method": result.method, "dt": result.dt,
-                   "n_traj": result.n_traj, "partial": result.partial, "output": args.output}
+                   "n_traj": result.n_traj, "partial": result.partial, "output": output}
         for i, k in enumerate(est.names):
             payload[k], payload[k + "_stderr"] = est.values[:, i], est.stderr[:, i]
         print(dump_json(payload))
@@ -163,8 +166,8 @@ def _cmd_simulate(args) -> int:
             print(f"{times[t]:>10.4g}{result.covariance[t, xb, xb]:>12.5g}{se[t, xb, xb]:>10.2g}"
                   f"{est.values[t, 0]:>10.4g}{est.stderr[t, 0]:>10.2g}"
                   f"{est.values[t, 1]:>10.4g}{est.stderr[t, 1]:>10.2g}")
-        if args.output:
-            print(f"wrote {args.output}")
+        if output:
+            print(f"wrote {output}")
     return EXIT_OK
 
 
@@ -204,6 +207,7 @@ def _cmd_relax(args) -> int:
                          f"{args.initial!r}")
     if args.n_times < 3:
         raise UsageError("--n-times must be >= 3")
+    prepare_output_dir(args.output)
     with make_backend(args) as backend:
         report = relax(model, pair=pair, branch=args.branch, initial=args.initial,
                        t_final=args.t_final, n_times=args.n_times, method=args.method, dt=args.dt,
@@ -211,7 +215,6 @@ def _cmd_relax(args) -> int:
                        chunk_size=args.chunk_size, backend=backend, progress=_progress(args))
     summary = report.summary_dict()
     if args.output:
-        os.makedirs(args.output, exist_ok=True)
         files = {
             "variances": plotting.plot_relaxation_variances(
                 report, os.path.join(args.output, "relax_variances.png")),
@@ -220,10 +223,12 @@ def _cmd_relax(args) -> int:
             "distance": plotting.plot_relaxation_distance(
                 report, os.path.join(args.output, "relax_distance.png")),
         }
-        report.ensemble.save(os.path.join(args.output, "relax_ensemble.npz"))
-        with open(os.path.join(args.output, "relax_report.json"), "w") as f:
-            f.write(dump_json(summary))
+        files["ensemble"] = os.path.join(args.output, "relax_ensemble.npz")
+        report.ensemble.save(files["ensemble"])
+        files["report"] = os.path.join(args.output, "relax_report.json")
         summary["files"] = files
+        with open(files["report"], "w") as f:
+            f.write(dump_json(summary))
     if args.json:
         print(dump_json(summary))
     else:
@@ -258,6 +263,7 @@ def _cmd_figures(args) -> int:
 
     if args.mc_check < 0:
         raise UsageError(f"--mc-check must be >= 0, got {args.mc_check}")
+    prepare_output_dir(args.output)
     figs = ("2", "3", "4") if args.fig == "all" else (args.fig,)
     t0 = time.perf_counter()
     with make_backend(args) as backend:
@@ -315,10 +321,7 @@ def _cmd_sweep(args) -> int:
     axes = dict(_parse_axis(a) for a in args.axis)
     if len(axes) != len(args.axis):
         raise UsageError("the two --axis must name different parameters")
-    if args.output is not None:
-        if os.path.exists(args.output) and not os.path.isdir(args.output):
-            raise UsageError(f"--output {args.output!r} exists and is not a directory")
-        os.makedirs(args.output, exist_ok=True)
+    prepare_output_dir(args.output)
     with make_backend(args) as backend:
         result = sweep(model, axes, pair=pair, backend=backend, progress=_progress(args))
     summary = sweep_summary(result)
