@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .errors import UnstableSystemError
+from .errors import UnphysicalStateError, UnstableSystemError
 from .gaussian import steady_state
 from .measures import measure_names, measures
 from .models import as_model, check_pair
@@ -18,7 +18,8 @@ def steady_report(model=None, pair=None, branch: int = 0) -> dict:
 
     Keys: ``model``, ``parameters``, ``pair``, ``measure_names``, ``unit``, ``stable``,
     ``reason`` (if unstable), ``eigenvalues`` (pairs [re, im], model units), ``slowest_rate``,
-    ``fastest_rate``, ``quadratures``, ``covariance``, ``physical``, ``physicality_margin``,
+    ``fastest_rate``, ``quadratures``, ``covariance``, ``physical`` (False, with ``reason`` and
+    no numbers, when the solution violates σ + iΩ/2 ≥ 0), ``physicality_margin``,
     the six measures (keys :func:`~langevin_sim.measures.measure_names`), and for a driven
     model ``mean_field`` (``branches``: amplitudes, quanta, effective detunings, stability;
     ``linearised_branch``: index into ``branches``).
@@ -62,6 +63,9 @@ def steady_report(model=None, pair=None, branch: int = 0) -> dict:
         sigma = steady_state(system)
     except UnstableSystemError as exc:
         report.update(stable=False, reason=str(exc))
+        return report
+    except UnphysicalStateError as exc:
+        report.update(stable=True, physical=False, reason=str(exc))
         return report
     report.update(stable=True, covariance=sigma)
     report.update(measures(sigma, system, modes=pair).as_dict())

@@ -13,7 +13,7 @@ import sys
 import numpy as np
 
 from ._json import dumps
-from .errors import StepTooLargeError, UnstableSystemError
+from .errors import StepTooLargeError, UnphysicalStateError, UnstableSystemError
 
 EXIT_OK, EXIT_INCONSISTENT, EXIT_USAGE, EXIT_UNSTABLE = 0, 1, 2, 3
 
@@ -158,7 +158,7 @@ def _cmd_steady(args) -> int:
         print(dump_json(report))
     else:
         print(render_steady(report))
-    return EXIT_OK if report["stable"] else EXIT_UNSTABLE
+    return EXIT_OK if report["stable"] and report.get("physical", True) else EXIT_UNSTABLE
 
 
 def render_steady(report: dict) -> str:
@@ -178,6 +178,9 @@ def render_steady(report: dict) -> str:
             lines.append(f"    {det}")
     if not report["stable"]:
         lines.append(f"UNSTABLE: {report['reason']}")
+        return "\n".join(lines)
+    if not report.get("physical", True):
+        lines.append(f"UNPHYSICAL: {report['reason']}")
         return "\n".join(lines)
     lines.append(f"stable: yes; slowest relaxation rate {report['slowest_rate']:.6g} {unit}, "
                  f"fastest {report['fastest_rate']:.6g} {unit}")
@@ -228,7 +231,7 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         print(f"langevin-sim: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except UnstableSystemError as exc:
+    except (UnstableSystemError, UnphysicalStateError) as exc:
         print(f"langevin-sim: {exc}", file=sys.stderr)
         return EXIT_UNSTABLE
     except (StepTooLargeError, ValueError) as exc:

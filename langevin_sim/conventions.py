@@ -101,7 +101,15 @@ def thermal_occupation(frequency_hz, temperature_k):
     return float(n) if n.ndim == 0 else n
 
 
-def is_physical(sigma: np.ndarray, tol: float = 1e-9) -> bool:
+PHYSICALITY_TOL = 1e-9
+"""Relative round-off allowance of the physicality check σ + iΩ/2 ≥ 0."""
+
+THRESHOLD_TOL = 1e-9
+"""Margin by which a measure must pass its threshold to signal a correlation, so that
+round-off (a product state's Duan product 1 - 3e-15) never counts."""
+
+
+def is_physical(sigma: np.ndarray, tol: float = PHYSICALITY_TOL) -> bool:
     """Whether ``σ + iΩ/2 ≥ 0`` (the uncertainty principle), up to ``tol``.
 
     Parameters

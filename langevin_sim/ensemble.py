@@ -20,7 +20,7 @@ import numpy as np
 
 from ._json import dumps
 from ._kernels.propagate import simulate_chunk
-from .conventions import is_physical, quadrature_indices
+from .conventions import PHYSICALITY_TOL, is_physical, physicality_margin, quadrature_indices
 from .gaussian import linear_recursion, psd_factor
 from .integrators import Integrator, get_integrator
 from .measures import measure_names, two_mode_measures
@@ -86,6 +86,10 @@ def make_initial_state(system: LinearSystem, spec="thermal", integrator: Integra
         raise ValueError("initial covariance must be symmetric")
     if np.linalg.eigvalsh(cov)[0] < -1e-10 * max(1.0, np.abs(cov).max()):
         raise ValueError("initial covariance must be positive semidefinite")
+    margin = physicality_margin(0.5 * (cov + cov.T))
+    if margin < -PHYSICALITY_TOL * max(1.0, float(np.abs(cov).max())):
+        raise ValueError(f"initial covariance is not a quantum state: σ + iΩ/2 has eigenvalue "
+                         f"{margin:.3g} < 0 (below the vacuum, whose variance is 1/2)")
     return InitialState(mean, 0.5 * (cov + cov.T), label)
 
 

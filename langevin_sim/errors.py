@@ -24,3 +24,9 @@ class UnstableSystemError(ValueError):
 
 class StepTooLargeError(ValueError):
     """An explicit integrator was asked for a step beyond its stability bound."""
+
+
+class UnphysicalStateError(ValueError):
+    """A covariance that should be a quantum state violates σ + iΩ/2 ≥ 0 beyond round-off
+    (for a steady state: the system is too close to an instability for a trustworthy
+    solution). Reported as such (CLI exit status 3), never as numbers."""

@@ -69,8 +69,10 @@ def figure_sweeps(fig: str, resolution: int = DEFAULT_RESOLUTION, backend=None,
 
 def mc_points(result: SweepResult, k: int, measure: str = "E_bm") -> list[tuple[int, int]]:
     """``k`` grid indices for spot checks: the optimum of ``measure`` and ``k - 1`` stable
-    points nearest its threshold (value 1), spread over the plane."""
+    points nearest its threshold (value 1) but past it or short of it by more than round-off
+    (a product state sitting exactly on the threshold says nothing), spread over the plane."""
     v = np.where(result.stable, result.values[measure], np.nan)
+    v = np.where(np.abs(v - 1.0) > 1e-6, v, np.nan)
     if k < 1 or np.all(np.isnan(v)):
         return []
     best = np.unravel_index(np.nanargmin(v), v.shape)

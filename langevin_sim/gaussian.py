@@ -9,10 +9,13 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import scipy.linalg as sla
 
-from .errors import StepTooLargeError, UnstableSystemError
+from .conventions import PHYSICALITY_TOL, physicality_margin
+from .errors import StepTooLargeError, UnphysicalStateError, UnstableSystemError
 from .systems.linear import LinearSystem
 
 _VAN_LOAN_MAX_NORM = 0.5  # ||A h|| above which Van Loan's exponential is split by doubling
@@ -37,11 +40,24 @@ def steady_state(system: LinearSystem) -> np.ndarray:
     Raises
     ------
     UnstableSystemError
-        If ``A`` has an eigenvalue with non-negative real part (no steady state).
+        If ``A`` has an eigenvalue with non-negative real part (no steady state), or one within
+        round-off of 0.
+    UnphysicalStateError
+        If the solution violates ``σ + iΩ/2 ≥ 0`` beyond round-off (relative
+        :data:`~langevin_sim.conventions.PHYSICALITY_TOL`): too ill-conditioned to trust.
     """
     system.check_stable()
-    sigma = sla.solve_continuous_lyapunov(system.drift, -system.diffusion)
-    return _sym(sigma)
+    with warnings.catch_warnings():  # near-singular cases are caught by the check below
+        warnings.simplefilter("ignore", RuntimeWarning)
+        sigma = _sym(sla.solve_continuous_lyapunov(system.drift, -system.diffusion))
+    margin = physicality_margin(sigma)
+    if not np.all(np.isfinite(sigma)) or \
+            margin < -PHYSICALITY_TOL * max(1.0, float(np.max(np.abs(sigma)))):
+        raise UnphysicalStateError(
+            f"the steady state is not physical: σ + iΩ/2 has eigenvalue {margin:.3g} (the "
+            f"system is too close to an instability; slowest rate "
+            f"{system.slowest_rate:.3g}) — no numbers are reported")
+    return sigma
 
 
 def lyapunov_residual(system: LinearSystem, sigma: np.ndarray) -> float:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._kernels.measures import minimize_over_angles
-from .conventions import physicality_margin, reduced_covariance
+from .conventions import THRESHOLD_TOL, physicality_margin, reduced_covariance
 
 
 def measure_names(pair=("b", "m")) -> tuple:
@@ -63,9 +63,13 @@ def smaller_is_stronger(name: str) -> bool:
     return name != "E_N" and not name.startswith("G_")
 
 
-def signals_correlation(name: str, value: float) -> bool:
-    """Whether ``value`` is past the measure's threshold."""
-    return value < threshold(name) if smaller_is_stronger(name) else value > threshold(name)
+def signals_correlation(name: str, value, tol: float = THRESHOLD_TOL):
+    """Whether ``value`` (a number or an array) is past the measure's threshold by more than
+    ``tol``, so that round-off never counts as a correlation."""
+    value = np.asarray(value, float)
+    out = value < threshold(name) - tol if smaller_is_stronger(name) else \
+        value > threshold(name) + tol
+    return bool(out) if out.ndim == 0 else out
 
 
 MEASURE_NAMES = measure_names(("b", "m"))

@@ -16,6 +16,7 @@ import numpy as np  # noqa: E402
 from .measures import (  # noqa: E402
     MEASURE_LABELS,
     measure_labels,
+    signals_correlation,
     smaller_is_stronger,
     threshold,
 )
@@ -142,7 +143,7 @@ def draw_map(ax, result, measure, x_axis, y_axis, title=None, checks=()):
     gx, gy = result.grids[ix], result.grids[iy]
     thr = threshold(measure)
     smaller = smaller_is_stronger(measure)
-    show = stable & ((v < thr) if smaller else (v > thr))
+    show = stable & signals_correlation(measure, np.where(stable, v, thr))
     data = np.ma.masked_array(v, ~show).T  # rows = y
     cmap = "viridis" if smaller else "magma"
     im = ax.pcolormesh(gx, gy, data, shading="nearest", cmap=cmap)
@@ -151,17 +152,27 @@ def draw_map(ax, result, measure, x_axis, y_axis, title=None, checks=()):
         ax.contourf(gx, gy, unstable, levels=[0.5, 1.5], colors=["0.8"], hatches=["//"])
         ax.contour(gx, gy, unstable, levels=[0.5], colors="0.4", linewidths=0.8)
     filled = np.where(stable, v, np.nan).T
-    if np.nanmin(filled) < thr < np.nanmax(filled):
+    if np.isfinite(filled).any() and np.nanmin(filled) < thr < np.nanmax(filled):
         ax.contour(gx, gy, filled, levels=[thr], colors="k", linewidths=1.0)
-    cb = ax.figure.colorbar(im, ax=ax)
-    cb.set_label(measure_labels(getattr(result, "pair", ("b", "m")))[measure])
+    label = measure_labels(getattr(result, "pair", ("b", "m")))[measure]
+    if show.any():
+        cb = ax.figure.colorbar(im, ax=ax)
+        cb.set_label(label)
+    else:  # no colour bar for an empty map: nothing to read off it
+        ax.text(0.5, 0.5, f"{label}: nowhere past\nthe threshold {thr:g}",
+                transform=ax.transAxes, ha="center", va="center", fontsize=9, color="0.3")
+    xmid, ymid = 0.5 * (gx[0] + gx[-1]), 0.5 * (gy[0] + gy[-1])
     for c in checks:
         px, py = c["parameters"][x_axis], c["parameters"][y_axis]
         m = c[measure]
         ax.plot(px, py, "o", mfc="none", mec="red", ms=7)
+        # label towards the inside of the map, on a white box, so that it is never clipped
+        dx, dy = (-6, "right") if px > xmid else (6, "left"), (-6 if py > ymid else 6)
         ax.annotate(f"{m['sample']:.3f}±{m['stderr']:.3f}\n(exact {m['analytic']:.3f})",
-                    (px, py), textcoords="offset points", xytext=(5, 5), fontsize=6,
-                    color="red")
+                    (px, py), textcoords="offset points", xytext=(dx[0], dy), fontsize=6,
+                    color="red", ha=dx[1], va="top" if dy < 0 else "bottom",
+                    bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none",
+                          "alpha": 0.8})
     ax.set_xlabel(AXIS_LABELS.get(x_axis, x_axis))
     ax.set_ylabel(AXIS_LABELS.get(y_axis, y_axis))
     if title:

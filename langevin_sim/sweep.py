@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import UnstableSystemError
+from .errors import UnphysicalStateError, UnstableSystemError
 from .gaussian import steady_state
 from .measures import measure_names, measures
 from .models import CascadeParameters, as_model, check_pair
@@ -131,10 +131,13 @@ def _evaluate_block(model, axes: tuple, pair: tuple, points: np.ndarray) -> np.n
             out[i, 0] = False
             continue
         ev_max = float(np.max(system.eigenvalues.real))
-        out[i, 0] = ev_max < 0
+        out[i, 0] = system.is_stable
         out[i, 1] = -ev_max
-        if ev_max < 0:
-            out[i, 2:] = measures(steady_state(system), system, modes=pair).values()
+        if system.is_stable:
+            try:
+                out[i, 2:] = measures(steady_state(system), system, modes=pair).values()
+            except UnphysicalStateError:  # too close to the instability: masked, no numbers
+                out[i, 0] = False
     return out
 
 

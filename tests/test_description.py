@@ -8,6 +8,7 @@ import pytest
 from scipy.linalg import expm
 
 from langevin_sim.conventions import thermal_occupation
+from langevin_sim.errors import UnphysicalStateError
 from langevin_sim.gaussian import steady_state
 from langevin_sim.measures import measures
 from langevin_sim.models import (
@@ -293,7 +294,10 @@ def test_passive_chain_of_vacuum_inputs_stays_in_vacuum(eta12, eta23):
     np.testing.assert_allclose(steady_state(system), 0.5 * np.eye(6), atol=1e-12)
     b = system.noise_input.copy()
     b[2:4, 0:2] = 0.0  # cavity 2 no longer shares cavity 1's input
-    broken = steady_state(system.with_noise_input(b))
+    try:
+        broken = steady_state(system.with_noise_input(b))
+    except UnphysicalStateError:  # not even a quantum state
+        return
     assert np.max(np.abs(broken - 0.5 * np.eye(6))) > 0.05
 
 

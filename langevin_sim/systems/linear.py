@@ -61,6 +61,10 @@ class ModeLabelled:
         return mode_slice(self.mode_index(mode))
 
 
+MARGINAL_TOL = 1e-12
+"""Relative size of the largest Re λ below which a system counts as marginally stable."""
+
+
 @dataclass(frozen=True, eq=False)
 class LinearSystem(ModeLabelled):
     """Linear Langevin system in *xpxp* order with white thermal noise.
@@ -157,8 +161,12 @@ class LinearSystem(ModeLabelled):
 
     @property
     def is_stable(self) -> bool:
-        """Whether every eigenvalue of ``A`` has a strictly negative real part."""
-        return bool(np.all(self.eigenvalues.real < 0))
+        """Whether every eigenvalue of ``A`` has a negative real part beyond round-off."""
+        try:
+            self.check_stable()
+        except UnstableSystemError:
+            return False
+        return True
 
     @property
     def slowest_rate(self) -> float:
@@ -171,10 +179,15 @@ class LinearSystem(ModeLabelled):
         return float(-self.eigenvalues[-1].real)
 
     def check_stable(self) -> None:
-        """Raise :class:`UnstableSystemError` naming the offending eigenvalue if unstable."""
+        """Raise :class:`UnstableSystemError` naming the offending eigenvalue if unstable or
+        marginally stable (largest real part within round-off of 0: ``|Re λ| <= 1e-12 ||A||``,
+        where no steady state can be trusted)."""
         ev = self.eigenvalues
         if ev[0].real >= 0:
             raise UnstableSystemError(ev[0])
+        if ev[0].real >= -MARGINAL_TOL * max(1.0, float(np.max(np.abs(self.drift)))):
+            raise UnstableSystemError(ev[0], "marginally stable: a mode is undamped to "
+                                      "round-off")
 
     def with_noise_input(self, noise_input: np.ndarray) -> LinearSystem:
         """The same system with another noise-input matrix (for what-if studies)."""
