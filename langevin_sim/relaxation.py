@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
+from .conventions import physicality_margin
 from .ensemble import DEFAULT_N_TRAJ, EnsembleResult, exact_moments, make_initial_state, simulate
 from .gaussian import steady_state, transient
 from .integrators import get_integrator
@@ -330,16 +331,45 @@ def default_times(system: LinearSystem, t_final: float | None, n_times: int) -> 
 
 def load_initial(path) -> tuple[np.ndarray, np.ndarray]:
     """Initial (mean, covariance) from an ``.npz``: arrays ``covariance`` (and ``mean``); for a
-    saved ensemble (a stack over times) the last record is used."""
-    with np.load(path, allow_pickle=False) as f:
-        if "covariance" not in f:
-            raise ValueError(f"{path}: no 'covariance' array (expected an .npz written by "
-                             "langevin-sim simulate or with 'covariance' and 'mean')")
-        cov = np.asarray(f["covariance"], float)
-        mean = np.asarray(f["mean"], float) if "mean" in f else None
+    saved ensemble (a stack over times) the last record is used.
+
+    A *sampled* covariance (a saved ensemble, with ``covariance_stderr``) may fall below the
+    vacuum by its statistical error, since nearly pure modes sit on the bound: if
+    ``σ + iΩ/2`` has an eigenvalue ``-ε`` with ε within 3 standard errors of the largest
+    element's, the covariance is raised by ``ε I`` to the nearest physical state of that form.
+    Anything else unreadable, malformed or below the vacuum raises ``ValueError`` (one line).
+    """
+    import zipfile
+
+    try:
+        f = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        raise ValueError(f"{path}: not a readable .npz archive ({type(exc).__name__})") from None
+    if not isinstance(f, np.lib.npyio.NpzFile):
+        raise ValueError(f"{path}: a single .npy array, expected an .npz archive with "
+                         "'covariance' (and 'mean')")
+    try:
+        with f:
+            if "covariance" not in f:
+                raise ValueError(f"{path}: no 'covariance' array (expected an .npz written by "
+                                 "langevin-sim simulate or with 'covariance' and 'mean')")
+            cov = np.asarray(f["covariance"], float)
+            mean = np.asarray(f["mean"], float) if "mean" in f else None
+            se = np.asarray(f["covariance_stderr"], float) if "covariance_stderr" in f else None
+    except (OSError, EOFError, zipfile.BadZipFile, KeyError) as exc:
+        raise ValueError(f"{path}: corrupted .npz archive ({type(exc).__name__})") from None
     if cov.ndim == 3:
         cov = cov[-1]
         mean = None if mean is None else mean[-1]
+        se = None if se is None or se.ndim != 3 else se[-1]
+    if cov.ndim != 2 or cov.shape[0] != cov.shape[1] or not np.all(np.isfinite(cov)):
+        raise ValueError(f"{path}: 'covariance' must be a finite square matrix, got shape "
+                         f"{cov.shape}")
+    if se is not None and se.shape == cov.shape and cov.shape[0] % 2 == 0:
+        sym = 0.5 * (cov + cov.T)
+        margin = physicality_margin(sym)
+        if margin < 0 and -margin <= 3 * float(np.max(se)):
+            cov = sym - margin * np.eye(cov.shape[0])
     return mean, cov
 
 
