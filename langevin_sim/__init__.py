@@ -7,6 +7,7 @@ mean field; :class:`LinearSystem` for its linearisation) → analytic Gaussian s
 measures (:mod:`langevin_sim.measures`) → analyses, CLI, plots.
 """
 
+from . import measures  # the module, callable as the function measures(sigma, ...)
 from .conventions import VACUUM_VARIANCE, is_physical, symplectic_form, thermal_occupation
 from .errors import StepTooLargeError, UnstableSystemError
 from .gaussian import (
@@ -17,7 +18,7 @@ from .gaussian import (
                        steady_state,
                        transient,
 )
-from .measures import Measures, measures
+from .measures import Measures
 from .models import ModelDescription, ModelError, library_models, load_model
 from .models.cascade import CascadeParameters, build_system
 from .systems.linear import LinearSystem

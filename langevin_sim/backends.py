@@ -13,6 +13,9 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, ThreadPoolE
 
 from tqdm.auto import tqdm
 
+CONNECT_TIMEOUT = 10
+"""Seconds to wait for a Dask scheduler given by address."""
+
 
 class BackendUnavailableError(ImportError):
     """A backend's optional dependency is not installed."""
@@ -152,7 +155,12 @@ class DaskBackend(Backend):
                     processes=True, dashboard_address=":0")
                 client = distributed.Client(self._cluster)
             else:
-                client = distributed.Client(address)
+                try:
+                    client = distributed.Client(address, timeout=f"{CONNECT_TIMEOUT}s")
+                except (OSError, TimeoutError) as exc:
+                    raise BackendUnavailableError(
+                        f"cannot reach the Dask scheduler at {address!r} within "
+                        f"{CONNECT_TIMEOUT} s ({type(exc).__name__})") from None
         self.client = client
         self.retries = retries
         self.chunk_runner = chunk_runner

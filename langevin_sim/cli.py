@@ -1,7 +1,8 @@
 """Command-line interface: a thin layer over the Python API.
 
 Exit statuses: 0 success, 1 a validation run found the sample inconsistent, 2 bad input
-(unknown option or parameter, bad value), 3 unstable parameters.
+(unknown option or parameter, bad value, unusable file or output path), 3 unstable or
+unphysical, 130 interrupted (Ctrl-C or SIGTERM; what was finished is saved and marked partial).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import numpy as np
 from ._json import dumps
 from .errors import StepTooLargeError, UnphysicalStateError, UnstableSystemError
 
-EXIT_OK, EXIT_INCONSISTENT, EXIT_USAGE, EXIT_UNSTABLE = 0, 1, 2, 3
+EXIT_OK, EXIT_INCONSISTENT, EXIT_USAGE, EXIT_UNSTABLE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 
 class UsageError(Exception):
@@ -211,6 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="langevin-sim", description=(
         "Stochastic Langevin simulator of Tan & Li's cascaded phonon-magnon system. "
         "Rates are in units of ω_b, times in units of 1/ω_b, temperatures in K."))
+    parser.add_argument("--version", action="version", version=version_string())
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     for name, (_, help_text, add_arguments) in COMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text)
@@ -222,8 +224,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``langevin-sim``; returns the exit status."""
+    import warnings
+
     _load_commands()
+    show_before, warnings.showwarning = warnings.showwarning, _one_line_warning
     parser = build_parser()
+    previous = _sigterm_as_interrupt()
     try:
         args = parser.parse_args(argv)
         func = COMMANDS[args.command][0]
@@ -234,12 +240,59 @@ def main(argv: list[str] | None = None) -> int:
     except (UnstableSystemError, UnphysicalStateError) as exc:
         print(f"langevin-sim: {exc}", file=sys.stderr)
         return EXIT_UNSTABLE
-    except (StepTooLargeError, ValueError) as exc:
+    except (StepTooLargeError, ValueError, OverflowError) as exc:
         print(f"langevin-sim: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        print("langevin-sim: interrupted", file=sys.stderr)
-        return 130
+        print("langevin-sim: interrupted before any result was complete", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # the reader went away (`... --json | head`): say so once, write nothing more
+        _silence_stdout()
+        print("langevin-sim: error: output pipe closed by the reader", file=sys.stderr)
+        return EXIT_USAGE
+    finally:
+        _restore_sigterm(previous)
+        warnings.showwarning = show_before
+
+
+def _one_line_warning(message, category, filename, lineno, file=None, line=None):
+    print(f"langevin-sim: note: {message}", file=sys.stderr)
+
+
+def _sigterm_as_interrupt():
+    """SIGTERM behaves as Ctrl-C (finished work saved, exit 130), in the main thread only."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def handler(signum, frame):
+        raise KeyboardInterrupt
+
+    return signal.signal(signal.SIGTERM, handler)
+
+
+def _restore_sigterm(previous) -> None:
+    import signal
+
+    if previous is not None:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _silence_stdout() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no real file descriptor (captured output)
+        pass
+
+
+def version_string() -> str:
+    from . import __version__
+
+    return f"langevin-sim {__version__}"
 
 
 def _load_commands() -> None:
@@ -248,4 +301,6 @@ def _load_commands() -> None:
 
 
 def run() -> None:  # console-script wrapper
+    # the command line draws to files: headless, whatever display there is
+    os.environ.setdefault("MPLBACKEND", "Agg")
     sys.exit(main())

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 
 from .cli import EXIT_OK, UsageError, _register, dump_json, parse_settings, prepare_output_dir
-from .cli_engine import _positive_int, _progress, add_backend_arguments, make_backend
+from .cli_engine import _positive_int, _progress, _seed, add_backend_arguments, make_backend
 
 
 def _add_detect(p):
@@ -19,7 +19,7 @@ def _add_detect(p):
                    help="homodyne records of the simulated experiment (default 20000)")
     p.add_argument("--confidence", type=float, default=0.99,
                    help="one-sided confidence of the certificates, in (0.5, 1) (default 0.99)")
-    p.add_argument("--seed", type=int, default=2024, help="root seed (reproducible)")
+    p.add_argument("--seed", type=_seed, default=2024, help="root seed >= 0 (reproducible)")
     p.add_argument("--repetitions", type=int, default=8,
                    help="independent repetitions whose spread cross-checks the SE (default 8)")
     p.add_argument("--no-check", action="store_true",
@@ -42,8 +42,6 @@ def _cmd_detect(args) -> int:
         raise UsageError(f"--confidence must be in (0.5, 1), got {args.confidence}")
     if args.repetitions < 0:
         raise UsageError(f"--repetitions must be >= 0, got {args.repetitions}")
-    if args.seed < 0:
-        raise UsageError(f"--seed must be >= 0, got {args.seed}")
     try:
         record_layout(args.records)
     except ValueError as exc:

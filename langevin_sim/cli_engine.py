@@ -8,6 +8,7 @@ import numpy as np
 
 from .cli import (
     EXIT_INCONSISTENT,
+    EXIT_INTERRUPTED,
     EXIT_OK,
     UsageError,
     _register,
@@ -29,6 +30,26 @@ def _positive_int(text: str) -> int:
     return v
 
 
+def _seed(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise UsageError(f"--seed expects an integer >= 0, got {text!r}") from None
+    if v < 0:
+        raise UsageError(f"--seed must be >= 0, got {v}")
+    return v
+
+
+def _nonnegative_float(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise UsageError(f"expected a number >= 0, got {text!r}") from None
+    if not np.isfinite(v) or v < 0:
+        raise UsageError(f"expected a finite number >= 0, got {text!r}")
+    return v
+
+
 def _positive_float(text: str) -> float:
     try:
         v = float(text)
@@ -46,7 +67,7 @@ def add_ensemble_arguments(p) -> None:
     p.add_argument("--dt", type=_positive_float, default=None,
                    help="time step in 1/ω_b (default: 1 for exact, 0.005 for em)")
     p.add_argument("--n-traj", type=_positive_int, default=16384, help="trajectories")
-    p.add_argument("--seed", type=int, default=2024, help="root seed (reproducible)")
+    p.add_argument("--seed", type=_seed, default=2024, help="root seed >= 0 (reproducible)")
     p.add_argument("--chunk-size", type=_positive_int, default=None,
                    help="trajectories per chunk (default min(1024, n_traj/32))")
     add_backend_arguments(p)
@@ -91,7 +112,7 @@ def _add_validate(p):
                    help="spacing of the records averaged, in 1/ω_b (default 20)")
     p.add_argument("--initial", choices=["steady", "thermal", "vacuum"], default="steady",
                    help="initial state (steady: the scheme's own stationary state)")
-    p.add_argument("--burn-in", type=float, default=None,
+    p.add_argument("--burn-in", type=_nonnegative_float, default=None,
                    help="discard records before this time (1/ω_b); default 0 from steady, "
                         "else 7 slowest relaxation times")
     p.add_argument("--alpha", type=float, default=0.01,
@@ -111,6 +132,8 @@ def _cmd_validate(args) -> int:
                           initial=args.initial, burn_in=args.burn_in, alpha=args.alpha,
                           chunk_size=args.chunk_size, backend=backend, progress=_progress(args))
     print(dump_json(report.to_dict()) if args.json else report.render())
+    if report.partial:
+        return EXIT_INTERRUPTED
     return EXIT_OK if report.check.consistent else EXIT_INCONSISTENT
 
 
@@ -168,7 +191,7 @@ def _cmd_simulate(args) -> int:
                   f"{est.values[t, 1]:>10.4g}{est.stderr[t, 1]:>10.2g}")
         if output:
             print(f"wrote {output}")
-    return EXIT_OK
+    return EXIT_INTERRUPTED if result.partial else EXIT_OK
 
 
 _register("validate", _cmd_validate,
@@ -205,6 +228,9 @@ def _cmd_relax(args) -> int:
     if args.initial not in ("thermal", "vacuum") and not os.path.isfile(args.initial):
         raise UsageError(f"--initial must be thermal, vacuum or an existing .npz file, got "
                          f"{args.initial!r}")
+    if args.initial not in ("thermal", "vacuum"):
+        from .relaxation import load_initial
+        load_initial(args.initial)  # unreadable or unphysical: one line, before any work
     if args.n_times < 3:
         raise UsageError("--n-times must be >= 3")
     prepare_output_dir(args.output)
@@ -235,6 +261,8 @@ def _cmd_relax(args) -> int:
         print(report.render())
         if args.output:
             print("wrote " + ", ".join(json.loads(dump_json(summary))["files"].values()))
+    if report.partial:
+        return EXIT_INTERRUPTED
     return EXIT_OK if report.check.consistent else EXIT_INCONSISTENT
 
 

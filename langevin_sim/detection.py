@@ -96,6 +96,8 @@ def homodyne_moments(system, records: int, seed, pair=DETECTED_PAIR, burn_in=Non
     res = simulate(system, [t_burn], method="exact", dt=t_burn / 20, n_traj=blocks * n_set
                    * per_chunk, chunk_size=per_chunk, seed=seed, initial="thermal",
                    backend=backend)
+    if res.partial:  # an experiment with settings missing cannot be reconstructed
+        raise KeyboardInterrupt
     c = res.chunks
     count = np.zeros((blocks, n_set))
     mean = np.zeros((blocks, n_set, 2))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
@@ -32,6 +33,18 @@ MAX_CHUNK_SIZE = 1024
 TARGET_CHUNKS = 32
 JACKKNIFE_GROUPS = 64
 """Standard errors come from a delete-a-group jackknife over at most this many chunk groups."""
+
+MIN_VERDICT_CHUNKS = 8
+"""A consistency verdict needs at least this many independent chunks (jackknife dof >= 7)."""
+
+MAX_TRAJECTORY_STEPS = 1e11
+"""Runs estimated beyond this many trajectory-steps are refused before they start."""
+
+ASSUMED_THROUGHPUT = 5e7
+"""Trajectory-steps per second assumed for the cost estimates in messages."""
+
+LONG_RUN_SECONDS = 60
+"""Runs estimated longer than this say so (a warning) before they start."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -211,6 +224,37 @@ def chunk_sizes(n_traj: int, chunk_size: int | None = None) -> np.ndarray:
     return np.array(sizes, np.int64)
 
 
+def check_verdict_size(n_traj: int, chunk_size: int | None = None) -> None:
+    """``ValueError`` if the ensemble has too few independent chunks for a verdict."""
+    n = chunk_sizes(n_traj, chunk_size).size
+    if n < MIN_VERDICT_CHUNKS:
+        raise ValueError(f"n_traj = {n_traj} gives {n} independent chunks; a consistency "
+                         f"verdict needs at least {MIN_VERDICT_CHUNKS} (jackknife dof >= "
+                         f"{MIN_VERDICT_CHUNKS - 1}): use n_traj >= {2 * MIN_VERDICT_CHUNKS}")
+
+
+def check_step_count(times, dt: float, n_traj: int) -> None:
+    """Refuse, before building anything, a step so small that the run could never finish
+    (``--dt 1e-300``)."""
+    t = np.asarray(times, dtype=float)
+    if t.size and np.all(np.isfinite(t)) and np.isfinite(dt) and dt > 0:
+        with np.errstate(over="ignore"):
+            check_cost(n_traj, float(np.max(t)) / dt)
+
+
+def check_cost(n_traj: int, total_steps: int) -> float:
+    """Estimated trajectory-steps of a run; ``ValueError`` (saying what it would cost) beyond
+    :data:`MAX_TRAJECTORY_STEPS`."""
+    cost = float(n_traj) * float(total_steps)
+    if cost > MAX_TRAJECTORY_STEPS:
+        hours = cost / ASSUMED_THROUGHPUT / 3600
+        raise ValueError(f"this run would take {cost:.3g} trajectory-steps (~{hours:.3g} h at "
+                         f"{ASSUMED_THROUGHPUT:.0e} steps/s), above the limit "
+                         f"{MAX_TRAJECTORY_STEPS:.0e}: use a larger dt (the exact step is exact "
+                         "at any dt), fewer or shorter records, or fewer trajectories")
+    return cost
+
+
 @dataclass(frozen=True)
 class EnsemblePlan:
     """Everything a worker needs to run any chunk (shared by all chunks of a run)."""
@@ -271,7 +315,7 @@ class MeasureEstimates:
         return self.values[:, i], self.stderr[:, i]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class EnsembleResult:
     """Statistics of a trajectory ensemble at its record times.
 
@@ -440,6 +484,16 @@ class EnsembleResult:
         if self.seed == other.seed and np.intersect1d(self.chunk_index, other.chunk_index).size:
             raise ValueError("the two ensembles share chunks (same seed): merging would "
                              "double-count them")
+        if self.mode_labels != other.mode_labels:
+            raise ValueError("can only merge ensembles of the same modes, got "
+                             f"{self.mode_labels} and {other.mode_labels}")
+        for key in ("model", "parameters", "initial", "pair"):
+            a, b = self.metadata.get(key), other.metadata.get(key)
+            if a is not None and b is not None and a != b:
+                raise ValueError(f"can only merge ensembles of the same {key}: "
+                                 f"{_describe_difference(a, b)}")
+        seeds = [*self.metadata.get("merged_seeds", [self.seed]),
+                 *other.metadata.get("merged_seeds", [other.seed])]
         c = Moments(np.concatenate([self.chunks.count, other.chunks.count]),
                     np.concatenate([self.chunks.mean, other.chunks.mean]),
                     np.concatenate([self.chunks.m2, other.chunks.m2]))
@@ -447,7 +501,13 @@ class EnsembleResult:
         return replace(self, chunks=c,
                        chunk_index=np.concatenate([self.chunk_index, other.chunk_index + offset]),
                        n_chunks_planned=self.n_chunks_planned + other.n_chunks_planned,
-                       metadata={**self.metadata, "merged_seeds": [self.seed, other.seed]})
+                       metadata={**self.metadata, "merged_seeds": seeds})
+
+    def __repr__(self) -> str:
+        return (f"EnsembleResult({self.n_traj} trajectories, {self.times.size} records "
+                f"t = {self.times[0]:g}..{self.times[-1]:g}, method {self.method!r}, "
+                f"dt = {self.dt:g}, seed {self.seed}, modes {', '.join(self.mode_labels)}"
+                + (", PARTIAL" if self.partial else "") + ")")
 
     # -- files ----------------------------------------------------------------------------
     def save(self, path) -> None:
@@ -480,6 +540,13 @@ class EnsembleResult:
                    n_chunks_planned=int(core["n_chunks_planned"]),
                    mode_labels=tuple(core["mode_labels"]), metadata=meta,
                    records_pooled=int(core["records_pooled"]))
+
+
+def _describe_difference(a, b) -> str:
+    if isinstance(a, dict) and isinstance(b, dict):
+        keys = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
+        return ", ".join(f"{k} = {a.get(k)!r} vs {b.get(k)!r}" for k in keys[:4])
+    return f"{a!r} vs {b!r}"
 
 
 def _measure_subset(sigma4: np.ndarray, names, pair) -> list[float]:
@@ -527,10 +594,16 @@ def simulate(system: LinearSystem, times, *, method: str | Integrator = "exact",
 
     integrator = get_integrator(method)
     dt = integrator.resolve_dt(dt)
+    sizes = chunk_sizes(n_traj, chunk_size)
+    check_step_count(times, dt, n_traj)
     schedule = build_schedule(system, integrator, times, dt)
+    cost = check_cost(n_traj, schedule.total_steps)
+    if cost > LONG_RUN_SECONDS * ASSUMED_THROUGHPUT:
+        warnings.warn(f"this run is about {cost:.2g} trajectory-steps (~"
+                      f"{cost / ASSUMED_THROUGHPUT / 60:.0f} min at {ASSUMED_THROUGHPUT:.0e} "
+                      "steps/s)", stacklevel=2)
     init = make_initial_state(system, initial, integrator, dt)
     plan = EnsemblePlan(schedule, init.mean, psd_factor(init.covariance))
-    sizes = chunk_sizes(n_traj, chunk_size)
     root = np.random.SeedSequence(seed)
     children = root.spawn(sizes.size)
     backend = LocalBackend() if backend is None else backend

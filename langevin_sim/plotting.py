@@ -1,14 +1,10 @@
 """Figures. Each function takes a result object and draws; none computes physics of its own.
 
-Matplotlib runs headless (Agg) unless a backend was chosen before import.
+Importing this module never changes matplotlib's backend (inline plots in a notebook keep
+working); the command line draws headless by choosing Agg itself.
 """
 
 from __future__ import annotations
-
-import matplotlib
-
-if matplotlib.get_backend().lower() not in ("agg", "pdf", "svg", "ps", "cairo"):
-    matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402

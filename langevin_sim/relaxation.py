@@ -14,7 +14,14 @@ import numpy as np
 from scipy import stats
 
 from .conventions import physicality_margin
-from .ensemble import DEFAULT_N_TRAJ, EnsembleResult, exact_moments, make_initial_state, simulate
+from .ensemble import (
+    DEFAULT_N_TRAJ,
+    EnsembleResult,
+    check_verdict_size,
+    exact_moments,
+    make_initial_state,
+    simulate,
+)
 from .gaussian import steady_state, transient
 from .integrators import get_integrator
 from .measures import (
@@ -263,9 +270,14 @@ class RelaxationReport:
     pair: tuple = ("b", "m")
     unit: str = "ω_b"
 
+    @property
+    def partial(self) -> bool:
+        """True if the ensemble was interrupted (statistics from the finished chunks)."""
+        return self.ensemble.partial
+
     def summary_dict(self) -> dict:
         """Onset and settling times, rates and the consistency summary (the ``--json``)."""
-        return {
+        return {"partial": self.partial,
             "method": self.method, "dt": self.dt, "n_traj": self.n_traj, "seed": str(self.seed),
             "initial": self.initial, "t_final": float(self.times[-1]),
             "n_times": int(self.times.size), "rates": self.rates.to_dict(),
@@ -316,6 +328,8 @@ class RelaxationReport:
             lines.append(f"{self.times[t]:>9.4g}" + "".join(
                 f"{v:>9.4g}±{e:<6.2g}({x:.4g})" for v, e, x in cells))
         lines += ["(sample ± SE (exact))", "", self.check.summary()]
+        if self.partial:
+            lines.append("PARTIAL: interrupted run; statistics are from the chunks completed")
         return "\n".join(lines)
 
 
@@ -325,6 +339,10 @@ def default_times(system: LinearSystem, t_final: float | None, n_times: int) -> 
     if n_times < 3:
         raise ValueError(f"n_times must be >= 3, got {n_times}")
     t_final = 5.0 / system.slowest_rate if t_final is None else float(t_final)
+    if not t_final >= 1.0 / system.fastest_rate:
+        raise ValueError(f"t_final = {t_final:g} is shorter than the fastest relaxation time "
+                         f"1/{system.fastest_rate:.4g} = {1 / system.fastest_rate:.3g}: nothing "
+                         "relaxes on that scale")
     t_min = min(0.05 / system.fastest_rate, t_final / 10)
     return np.concatenate([[0.0], np.geomspace(t_min, t_final, n_times - 1)])
 
@@ -391,12 +409,16 @@ def relax(model=None, *, pair=None, branch: int = 0, initial="thermal",
     system.check_stable()
     pair = check_pair(system.mode_labels, model.pair(pair))
     names = measure_names(pair)
+    check_verdict_size(n_traj, chunk_size)
     integrator = get_integrator(method)
     dt = integrator.resolve_dt(dt)
     times = default_times(system, t_final, n_times)
     if integrator.uniform_steps:
         times = np.unique(np.round(times / dt)) * dt
     label = initial if isinstance(initial, str) else "custom"
+    if isinstance(initial, str) and initial == "steady":
+        raise ValueError("initial='steady' starts in the stationary state, where nothing "
+                         "relaxes; use 'thermal', 'vacuum', an .npz file or (mean, covariance)")
     if isinstance(initial, str) and initial not in ("thermal", "vacuum"):
         initial = load_initial(initial)
     init = make_initial_state(system, initial, integrator, dt)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .ensemble import DEFAULT_N_TRAJ, record_times, simulate
+from .ensemble import DEFAULT_N_TRAJ, check_verdict_size, record_times, simulate
 from .gaussian import steady_state
 from .integrators import get_integrator
 from .measures import measure_names, measures
@@ -139,9 +139,9 @@ def validate(model=None, *, pair=None, branch: int = 0, method: str = "exact",
     """Run an ensemble and compare its time-averaged covariance and measures with the exact
     stationary ones (see module docstring).
 
-    Defaults: ``exact`` with dt = 1, ``em`` with dt = 0.005; t_final = 400 (1/ω_b), a record
-    every 20 (1/ω_b); start in the scheme's stationary state (``initial="steady"``, burn-in 0);
-    for another initial state the burn-in defaults to 7 slowest relaxation times.
+    Defaults: ``exact`` with dt = 1, ``em`` with dt = 0.005; a record every 20 (1/ω_b) for
+    400/ω_b after the burn-in; start in the scheme's stationary state (``initial="steady"``,
+    burn-in 0); for another initial state the burn-in defaults to 7 slowest relaxation times.
 
     ``model`` is anything :func:`~langevin_sim.models.as_model` takes (default: the paper's
     linearised cascade); a nonlinear model is linearised around its stable mean field number
@@ -153,13 +153,18 @@ def validate(model=None, *, pair=None, branch: int = 0, method: str = "exact",
     pair = check_pair(system.mode_labels, model.pair(pair))
     names = measure_names(pair)
     meta = {"parameters": model.as_dict(), "model": model.name, "pair": list(pair)}
+    check_verdict_size(n_traj, chunk_size)
     integrator = get_integrator(method)
     dt = integrator.resolve_dt(dt)
-    times = record_times(400.0 if t_final is None else float(t_final),
-                         20.0 if record_every is None else float(record_every), integrator, dt)
-    record_every = times[1] - times[0]
     if burn_in is None:
         burn_in = 0.0 if initial == "steady" else 7.0 / system.slowest_rate
+    if burn_in < 0:
+        raise ValueError(f"burn_in must be >= 0, got {burn_in:g}")
+    if t_final is None:  # 400/ω_b of records after the burn-in
+        t_final = 400.0 + burn_in
+    times = record_times(float(t_final), 20.0 if record_every is None else float(record_every),
+                         integrator, dt)
+    record_every = times[1] - times[0]
     if burn_in >= times[-1]:
         raise ValueError(f"burn_in = {burn_in:g} must be below t_final = {times[-1]:g}")
     result = simulate(system, times, method=integrator, dt=dt, n_traj=n_traj, seed=seed,
