@@ -24,7 +24,12 @@ from ._kernels.propagate import simulate_chunk
 from .conventions import PHYSICALITY_TOL, is_physical, physicality_margin, quadrature_indices
 from .gaussian import linear_recursion, psd_factor
 from .integrators import Integrator, get_integrator
-from .measures import measure_names, two_mode_measures
+from .measures import (
+    gaussian_steerability,
+    log_negativity,
+    measure_names,
+    two_mode_measures,
+)
 from .statistics import Moments, group_parts, jackknife_stderr, leave_one_out, pool
 from .systems.linear import LinearSystem
 
@@ -303,12 +308,18 @@ class MeasureEstimates:
     stderr : ndarray, shape (n_rec, n_measures)
     physical : ndarray of bool, shape (n_rec,)
         Whether the sampled two-mode covariance satisfied ``σ + iΩ/2 ≥ 0``.
+    bias_corrected : ndarray, shape (n_rec, n_measures)
+        Jackknife bias-corrected estimates.
+    clipped : bool
+        False if E_N and G are unclipped (negative below their threshold: smooth, testable).
     """
 
     names: tuple[str, ...]
     values: np.ndarray
     stderr: np.ndarray
     physical: np.ndarray
+    bias_corrected: np.ndarray | None = None
+    clipped: bool = True
 
     def column(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         i = self.names.index(name)
@@ -420,11 +431,20 @@ class EnsembleResult:
         -------
         values, stderr : ndarray, shape (n_rec, k)
         """
+        values, stderr, _ = self.statistic_with_bias(func)
+        return values, stderr
+
+    def statistic_with_bias(self, func):
+        """As :meth:`statistic`, plus the jackknife bias-corrected estimate
+        ``K θ - (K - 1) mean_k θ_{-k}`` (K groups), shape (n_rec, k)."""
         full = self.covariance
         loo = self._leave_one_out.covariance
         values = np.array([np.atleast_1d(func(c)) for c in full], dtype=float)
         jack = np.array([[np.atleast_1d(func(c)) for c in group] for group in loo], dtype=float)
-        return values, jackknife_stderr(jack)
+        k = jack.shape[0]
+        with np.errstate(invalid="ignore"):
+            corrected = k * values - (k - 1) * jack.mean(axis=0)
+        return values, jackknife_stderr(jack), corrected
 
     def two_mode_selector(self, modes) -> np.ndarray:
         """Indices of the quadratures of the two ``modes`` (A first) in the state vector."""
@@ -433,9 +453,11 @@ class EnsembleResult:
             raise ValueError(f"modes must be two different modes, got {modes!r}")
         return quadrature_indices((a, b))
 
-    def measures(self, modes=None, names=None) -> MeasureEstimates:
+    def measures(self, modes=None, names=None, clip: bool = True) -> MeasureEstimates:
         """The two-mode measures of ``modes`` (default: the model's pair, else (b, m)) at each
-        record, with jackknife errors; ``names`` picks some of :func:`measure_names`."""
+        record, with jackknife errors and bias-corrected values; ``names`` picks some of
+        :func:`measure_names`; ``clip=False`` gives E_N and G unclipped (for tests and onsets:
+        ``max(0, ·)`` would bias an estimate near its threshold)."""
         modes = tuple(self.metadata.get("pair", ("b", "m")) if modes is None else modes)
         sel = self.two_mode_selector(modes)
         pair = tuple(self.mode_labels[self._mode(m)] for m in modes)
@@ -446,9 +468,10 @@ class EnsembleResult:
             raise ValueError(f"unknown measure(s) {bad} for the pair {pair}; allowed: "
                              f"{', '.join(allowed)}")
         ix = np.ix_(sel, sel)
-        values, stderr = self.statistic(lambda c: _measure_subset(c[ix], names, pair))
+        values, stderr, corrected = self.statistic_with_bias(
+            lambda c: _measure_subset(c[ix], names, pair, clip))
         physical = np.array([is_physical(c[ix]) for c in self.covariance])
-        return MeasureEstimates(names, values, stderr, physical)
+        return MeasureEstimates(names, values, stderr, physical, corrected, clip)
 
     def _mode(self, mode) -> int:
         if isinstance(mode, (int, np.integer)):
@@ -542,6 +565,9 @@ class EnsembleResult:
                    records_pooled=int(core["records_pooled"]))
 
 
+_SWAP = np.array([2, 3, 0, 1])
+
+
 def _describe_difference(a, b) -> str:
     if isinstance(a, dict) and isinstance(b, dict):
         keys = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
@@ -549,9 +575,16 @@ def _describe_difference(a, b) -> str:
     return f"{a!r} vs {b!r}"
 
 
-def _measure_subset(sigma4: np.ndarray, names, pair) -> list[float]:
+def _measure_subset(sigma4: np.ndarray, names, pair, clip: bool = True) -> list[float]:
     m = two_mode_measures(sigma4, pair=pair)
-    return [m[k] for k in names]
+    out = [m[k] for k in names]
+    if not clip:
+        unclipped = {"E_N": log_negativity(sigma4, clip=False),
+                     m.names[4]: gaussian_steerability(sigma4, clip=False),
+                     m.names[5]: gaussian_steerability(sigma4[np.ix_(_SWAP, _SWAP)],
+                                                       clip=False)}
+        out = [unclipped.get(k, v) for k, v in zip(names, out)]
+    return out
 
 
 # ---------------------------------------------------------------------------------------------

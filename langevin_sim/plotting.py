@@ -72,6 +72,8 @@ def plot_relaxation_measures(report, path=None):
         ax.axhline(threshold(name), color="grey", ls="--", lw=1,
                    label=f"threshold {threshold(name):g}")
         ax.set_xscale("log")
+        if smaller_is_stronger(name):  # Duan and Reid span decades: the threshold 1 stays visible
+            ax.set_yscale("log")
         ax.set_ylabel(labels[name])
         if k >= 3:
             ax.set_xlabel(time_label(report.unit))

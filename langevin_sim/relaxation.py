@@ -172,7 +172,8 @@ class Onset:
 
     ``(sample_low, sample_high]`` runs from the last record at which the sample is still
     confidently on the uncorrelated side to the first at which it is confidently past the
-    threshold (two-sided ``confidence`` level on each record); see :func:`sample_onset`.
+    threshold (each a one-sided test at ``confidence`` on that record); see
+    :func:`sample_onset`.
     """
 
     name: str
@@ -197,7 +198,7 @@ def sample_onset(times, values, stderr, name, confidence=0.99) -> tuple[float, f
     linearly interpolated. NaNs where the sample never becomes confidently correlated.
     """
     _, thr, above = _indicator(name)
-    zq = stats.norm.ppf(0.5 + confidence / 2)
+    zq = stats.norm.ppf(confidence)  # one-sided: "confidently past" or "confidently short"
     sgn = 1.0 if above else -1.0
     signed = sgn * (values - thr)
     past = signed - zq * stderr > 0
@@ -314,7 +315,7 @@ class RelaxationReport:
                          f"({o.sample_low:.4g}, {o.sample_high:.4g}] at {o.confidence:.0%}"
                          f"{'' if o.brackets_exact() else '  (does not bracket exact)'}")
         a, b = self.pair
-        lines += ["", f"{'t':>9}" + "".join(f"{k:>20}" for k in (f"Var(x_{a})", "E_N",
+        lines += ["", f"{'t':>9}" + "".join(f"{k:>30}" for k in (f"Var(x_{a})", "E_N",
                                                                    f"S_{b}|{a}"))]
         xb = self.quadratures.index(f"x_{a}")
         ie, isb = 0, 2  # E_N and S_<B>_given_<A> in measure_names order
@@ -326,7 +327,7 @@ class RelaxationReport:
                      (self.measures[t, isb], self.measures_stderr[t, isb],
                       self.exact_measures[t, isb])]
             lines.append(f"{self.times[t]:>9.4g}" + "".join(
-                f"{v:>9.4g}±{e:<6.2g}({x:.4g})" for v, e, x in cells))
+                f"{f'{v:.4g}±{e:.2g} ({x:.4g})':>30}" for v, e, x in cells))
         lines += ["(sample ± SE (exact))", "", self.check.summary()]
         if self.partial:
             lines.append("PARTIAL: interrupted run; statistics are from the chunks completed")

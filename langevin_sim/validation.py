@@ -10,11 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import stats
 
-from .ensemble import DEFAULT_N_TRAJ, check_verdict_size, record_times, simulate
+from .conventions import reduced_covariance
+from .ensemble import DEFAULT_N_TRAJ, _measure_subset, check_verdict_size, record_times, simulate
 from .gaussian import steady_state
 from .integrators import get_integrator
-from .measures import measure_names, measures
+from .measures import measure_names, measures, smaller_is_stronger, threshold
 from .models import as_model, check_pair
 from .statistics import Consistency, consistency
 
@@ -32,7 +34,14 @@ class ValidationReport:
     continuous : ndarray, shape (d, d)
         The continuous σ∞ (equal to ``analytic`` for the exact method).
     measures, measures_stderr, measures_analytic, measures_z : dict
-        The six measures of ``pair`` likewise (keys :func:`~langevin_sim.measures.measure_names`).
+        The six measures of ``pair`` likewise (keys :func:`~langevin_sim.measures.measure_names`);
+        the z-scores compare the *unclipped* E_N and G (``measures_unclipped``), which stay
+        smooth and unbiased at their threshold.
+    measures_bias_corrected : dict
+        Jackknife bias-corrected (unclipped) estimates.
+    verdicts : dict
+        Per measure: ``correlated`` only if a one-sided test (bias-corrected estimate past the
+        threshold by Student's t quantile at ``confidence`` times its SE) says so.
     check : Consistency
         Max-|z| test over the upper triangle of the covariance and the finite measure z's.
     method, dt, n_traj, seed, t_final, record_every, burn_in, n_records : run description
@@ -49,6 +58,9 @@ class ValidationReport:
     measures_stderr: dict
     measures_analytic: dict
     measures_z: dict
+    measures_unclipped: dict
+    measures_bias_corrected: dict
+    verdicts: dict
     check: Consistency
     method: str
     dt: float
@@ -86,6 +98,9 @@ class ValidationReport:
             out[k + "_stderr"] = self.measures_stderr[k]
             out[k + "_analytic"] = self.measures_analytic[k]
             out[k + "_z"] = self.measures_z[k]
+            out[k + "_unclipped"] = self.measures_unclipped[k]
+            out[k + "_bias_corrected"] = self.measures_bias_corrected[k]
+        out["verdicts"] = self.verdicts
         return out
 
     def render(self) -> str:
@@ -108,10 +123,16 @@ class ValidationReport:
                              f"{self.stderr[i, j]:>11.2g}{self.analytic[i, j]:>12.5g}"
                              f"{self.z[i, j]:>8.2f}")
         head = f"measure ({','.join(self.pair)})"
-        lines += ["", f"{head:<14}{'sample':>12}{'± SE':>11}{'analytic':>12}{'z':>8}"]
+        lines += ["", f"{head:<14}{'sample':>12}{'± SE':>11}{'analytic':>12}{'z':>8}"
+                      f"{'unclipped':>12}{'bias-corr.':>12}  correlated? (one-sided)"]
         for k in self.measure_names:
+            v = self.verdicts[k]
+            say = (f"yes at {v['confidence']:g}" if v["correlated"] else
+                   f"not at {v['confidence']:g}")
             lines.append(f"{k:<14}{self.measures[k]:>12.5g}{self.measures_stderr[k]:>11.2g}"
-                         f"{self.measures_analytic[k]:>12.5g}{self.measures_z[k]:>8.2f}")
+                         f"{self.measures_analytic[k]:>12.5g}{self.measures_z[k]:>8.2f}"
+                         f"{self.measures_unclipped[k]:>12.5g}"
+                         f"{self.measures_bias_corrected[k]:>12.5g}  {say}")
         if self.method == "em":
             gap = self.analytic - self.continuous
             i = int(np.argmax(np.abs(gap)))
@@ -130,7 +151,8 @@ class ValidationReport:
         return "\n".join(lines)
 
 
-def validate(model=None, *, pair=None, branch: int = 0, method: str = "exact",
+def validate(model=None, *, pair=None, branch: int = 0, confidence: float = 0.99,
+             method: str = "exact",
              dt: float | None = None, n_traj: int = DEFAULT_N_TRAJ, seed: int | None = 2024,
              t_final: float | None = None, record_every: float | None = None,
              initial: str = "steady", burn_in: float | None = None, alpha: float = 0.01,
@@ -176,20 +198,32 @@ def validate(model=None, *, pair=None, branch: int = 0, method: str = "exact",
     continuous = steady_state(system)
     z = (cov - reference) / se
     est = steady.measures(pair)
+    # tests use the unclipped E_N and G: max(0, ·) would bias them at their threshold
+    raw = steady.measures(pair, clip=False)
+    ref_raw = _measure_subset(reduced_covariance(reference, [system.mode_index(m) for m in pair]),
+                              names, pair, clip=False)
     exact_m = measures(reference, system, modes=pair)
-    meas, meas_se, meas_ref, meas_z = {}, {}, {}, {}
+    t_one = float(stats.t.ppf(confidence, steady.jackknife_dof))
+    meas, meas_se, meas_ref, meas_z, unclipped, corrected, verdicts = {}, {}, {}, {}, {}, {}, {}
     for i, k in enumerate(names):
         meas[k], meas_se[k] = float(est.values[0, i]), float(est.stderr[0, i])
         meas_ref[k] = exact_m[k]
-        # a measure clipped at its bound (E_N = 0, G = 0) has no sampling spread to test
-        meas_z[k] = (meas[k] - meas_ref[k]) / meas_se[k] if meas_se[k] > 0 else float("nan")
+        unclipped[k], corrected[k] = float(raw.values[0, i]), float(raw.bias_corrected[0, i])
+        err = float(raw.stderr[0, i])
+        meas_z[k] = (unclipped[k] - ref_raw[i]) / err if err > 0 else float("nan")
+        sign = -1.0 if smaller_is_stronger(k) else 1.0
+        stat = sign * (corrected[k] - threshold(k)) / err if err > 0 else float("nan")
+        verdicts[k] = {"correlated": bool(stat > t_one), "statistic": stat,
+                       "quantile": t_one, "confidence": confidence}
     iu = np.triu_indices(system.dim)
     check = consistency(np.concatenate([z[iu], list(meas_z.values())]), alpha,
                         dof=steady.jackknife_dof)
     return ValidationReport(
         quadratures=system.quadrature_labels(), covariance=cov, stderr=se, analytic=reference,
         z=z, continuous=continuous, measures=meas, measures_stderr=meas_se,
-        measures_analytic=meas_ref, measures_z=meas_z, check=check, method=integrator.name,
+        measures_analytic=meas_ref, measures_z=meas_z, measures_unclipped=unclipped,
+        measures_bias_corrected=corrected, verdicts=verdicts, check=check,
+        method=integrator.name,
         dt=float(dt), n_traj=result.n_traj, seed=result.seed, t_final=float(times[-1]),
         record_every=float(record_every), burn_in=float(burn_in),
         n_records=int(np.sum(times >= burn_in)), sample_physical=bool(est.physical[0]),
