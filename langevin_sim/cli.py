@@ -233,7 +233,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = parser.parse_args(argv)
         func = COMMANDS[args.command][0]
-        return func(args)
+        status = func(args)
+        sys.stdout.flush()  # a closed pipe shows up here, not after the exit status is chosen
+        return status
     except UsageError as exc:
         print(f"langevin-sim: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -206,10 +206,10 @@ def validate(model=None, *, pair=None, branch: int = 0, confidence: float = 0.99
     t_one = float(stats.t.ppf(confidence, steady.jackknife_dof))
     meas, meas_se, meas_ref, meas_z, unclipped, corrected, verdicts = {}, {}, {}, {}, {}, {}, {}
     for i, k in enumerate(names):
-        meas[k], meas_se[k] = float(est.values[0, i]), float(est.stderr[0, i])
-        meas_ref[k] = exact_m[k]
+        meas[k], meas_ref[k] = float(est.values[0, i]), exact_m[k]
         unclipped[k], corrected[k] = float(raw.values[0, i]), float(raw.bias_corrected[0, i])
-        err = float(raw.stderr[0, i])
+        # the SE of the unclipped estimate (a clipped value has no spread at its bound)
+        meas_se[k] = err = float(raw.stderr[0, i])
         meas_z[k] = (unclipped[k] - ref_raw[i]) / err if err > 0 else float("nan")
         sign = -1.0 if smaller_is_stronger(k) else 1.0
         stat = sign * (corrected[k] - threshold(k)) / err if err > 0 else float("nan")

@@ -17,7 +17,37 @@ def afile(tmp_path):
 
 def table(tmp, afile):
     missing = os.path.join(str(tmp), "no", "such", "dir", "out.npz")
+    empty = os.path.join(str(tmp), "empty.npz")
+    corrupt = os.path.join(str(tmp), "corrupt.npz")
+    npy = os.path.join(str(tmp), "array.npy")
+    text = os.path.join(str(tmp), "text.npz")
+    below = os.path.join(str(tmp), "below.npz")
     return [
+        (["relax", "--initial", empty], "not a readable .npz"),
+        (["relax", "--initial", corrupt], "not a readable .npz"),
+        (["relax", "--initial", npy], "single .npy array"),
+        (["relax", "--initial", text], "not a readable .npz"),
+        (["relax", "--initial", below], "not a quantum state"),
+        (["relax", "--initial", "steady"], "--initial must be thermal, vacuum"),
+        (["relax", "--t-final", "1e-6"], "shorter than the fastest relaxation time"),
+        (["validate", "--burn-in", "-1"], "expected a finite number >= 0"),
+        (["validate", "--seed", "-1"], "--seed must be >= 0"),
+        (["simulate", "--seed", "x"], "--seed expects an integer"),
+        (["detect", "--seed", "-5"], "--seed must be >= 0"),
+        (["validate", "--n-traj", "4"], "needs at least 8"),
+        (["relax", "--n-traj", "8"], "needs at least 8"),
+        (["validate", "--dt", "1e-300"], "trajectory-steps"),
+        (["validate", "--dt", "1e-12"], "above the limit"),
+        (["relax", "--t-final", "1e7"], "above the limit"),
+        (["validate", "--method", "rk4"], "invalid choice"),
+        (["validate", "--alpha", "2"], "--alpha must be in (0, 1)"),
+        (["steady", "--set", "T=-1"], "T is a temperature"),
+        (["steady", "--set", "eta"], "NAME=VALUE"),
+        (["figures", "--set", "T=1"], "unrecognized arguments"),
+        (["figures", "--fig", "5"], "invalid choice"),
+        (["figures", "--mc-check", "-1"], "--mc-check must be >= 0"),
+        (["simulate", "--scheduler", "tcp://127.0.0.1:1"], "--scheduler and --workers need"),
+        (["sweep", "--axis", "T=a:b:3"], "must be numbers"),
         (["simulate", "--output", ""], "--output must name a file"),
         (["simulate", "--output", str(tmp)], "is a directory"),
         (["simulate", "--output", missing], "does not exist"),
@@ -39,8 +69,20 @@ def table(tmp, afile):
     ]
 
 
+def _bad_files(tmp):
+    import numpy as np
+    (tmp / "empty.npz").write_bytes(b"")
+    (tmp / "corrupt.npz").write_bytes(b"PK\x03\x04 this is not a zip archive")
+    np.save(tmp / "array.npy", np.eye(8))
+    (tmp / "text.npz").write_text("covariance = identity\n")
+    np.savez(tmp / "below.npz", covariance=0.3 * np.eye(8))
+
+
 def test_bad_inputs_exit_2_with_one_line_before_any_work(tmp_path, afile, capsys):
-    for argv, fragment in table(tmp_path, afile):
+    _bad_files(tmp_path)
+    rows = table(tmp_path, afile)
+    assert len(rows) >= 30
+    for argv, fragment in rows:
         before = sorted(os.listdir(tmp_path))
         assert main(argv) == 2, argv
         captured = capsys.readouterr()
@@ -55,3 +97,30 @@ def test_output_file_reports_the_name_written(tmp_path, capsys):
     assert main(["simulate", "--n-traj", "64", "--t-final", "2", "--output", str(target)]) == 0
     out = capsys.readouterr().out
     assert f"wrote {target}.npz" in out and (tmp_path / "noext.npz").exists()
+
+
+def test_unreachable_scheduler_fails_within_the_connect_timeout(capsys):
+    import time
+
+    pytest.importorskip("distributed")
+    from langevin_sim.backends import CONNECT_TIMEOUT
+    t0 = time.perf_counter()
+    assert main(["validate", "--backend", "dask", "--scheduler", "tcp://127.0.0.1:1",
+                 "--n-traj", "64"]) == 2
+    err = capsys.readouterr().err
+    assert "cannot reach the Dask scheduler" in err and err.count("\n") == 1
+    assert time.perf_counter() - t0 < CONNECT_TIMEOUT + 20
+
+
+def test_broken_pipe_gives_one_line_and_status_2():
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom langevin_sim.cli import main\n"
+            "sys.exit(main(['steady', '--json']))")
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    proc.stdout.close()  # the reader is gone before anything is written (`| head` exited)
+    err = proc.stderr.read().decode()
+    assert proc.wait() == 2
+    assert "output pipe closed" in err and "Traceback" not in err

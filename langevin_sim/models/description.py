@@ -393,6 +393,12 @@ class _Builder:
         else:
             v = float(value)
         name = value if isinstance(value, str) and value in self.values else None
+        if name:  # follow aliases (T1 = "T") to the parameter the user set
+            chain, raw = [name], self.model.parameters.get(name)
+            while isinstance(raw, str) and raw.strip() in self.values and raw.strip() not in chain:
+                chain.append(raw.strip())
+                raw = self.model.parameters.get(raw.strip())
+            name = " = ".join(chain)
         shown = f"{name} = {v!r}" if name else f"{v!r}"
         if not math.isfinite(v):
             raise self.model._error(key, f"{what or key} must be finite, got {shown}")
