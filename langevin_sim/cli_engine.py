@@ -175,6 +175,7 @@ def _cmd_simulate(args) -> int:
                    "n_traj": result.n_traj, "partial": result.partial, "output": output}
         for i, k in enumerate(est.names):
             payload[k], payload[k + "_stderr"] = est.values[:, i], est.stderr[:, i]
+        payload["physical"] = est.physical  # per record: σ + iΩ/2 ≥ 0 for the sampled pair
         print(dump_json(payload))
     else:
         print(f"{result.n_traj} trajectories, method {result.method}, dt = {result.dt:g}/ω_b, "
@@ -189,6 +190,10 @@ def _cmd_simulate(args) -> int:
             print(f"{times[t]:>10.4g}{result.covariance[t, xb, xb]:>12.5g}{se[t, xb, xb]:>10.2g}"
                   f"{est.values[t, 0]:>10.4g}{est.stderr[t, 0]:>10.2g}"
                   f"{est.values[t, 1]:>10.4g}{est.stderr[t, 1]:>10.2g}")
+        if not np.all(est.physical):
+            bad = ", ".join(f"{t:g}" for t in result.times[~est.physical][:5])
+            print(f"WARNING: the sampled ({a}, {b}) covariance is not physical at t = {bad}"
+                  f"{' ...' if (~est.physical).sum() > 5 else ''}: its measures are unreliable")
         if output:
             print(f"wrote {output}")
     return EXIT_INTERRUPTED if result.partial else EXIT_OK

@@ -185,6 +185,8 @@ def test_json_has_no_nan_tokens(capsys):
                  "--set", "T=0", "--json"]) == 0
     text = capsys.readouterr().out
     assert "NaN" not in text
+    d = json.loads(text)
+    assert len(d["physical"]) == len(d["times"])  # every record flagged physical or not
 
 
 # -- plots ----------------------------------------------------------------------------------------
