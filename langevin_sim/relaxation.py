@@ -270,6 +270,12 @@ class RelaxationReport:
     ensemble: EnsembleResult
     pair: tuple = ("b", "m")
     unit: str = "ω_b"
+    measures_physical: np.ndarray | None = None
+
+    @property
+    def physical(self) -> np.ndarray:
+        """Per record: whether the sampled covariance of the pair satisfies σ + iΩ/2 ≥ 0."""
+        return self.measures_physical
 
     @property
     def partial(self) -> bool:
@@ -278,7 +284,8 @@ class RelaxationReport:
 
     def summary_dict(self) -> dict:
         """Onset and settling times, rates and the consistency summary (the ``--json``)."""
-        return {"partial": self.partial,
+        unphysical = self.times[~self.physical]
+        return {"partial": self.partial, "unphysical_record_times": unphysical,
             "method": self.method, "dt": self.dt, "n_traj": self.n_traj, "seed": str(self.seed),
             "initial": self.initial, "t_final": float(self.times[-1]),
             "n_times": int(self.times.size), "rates": self.rates.to_dict(),
@@ -329,6 +336,10 @@ class RelaxationReport:
             lines.append(f"{self.times[t]:>9.4g}" + "".join(
                 f"{f'{v:.4g}±{e:.2g} ({x:.4g})':>30}" for v, e, x in cells))
         lines += ["(sample ± SE (exact))", "", self.check.summary()]
+        if not np.all(self.physical):
+            lines.append(f"WARNING: the sampled ({', '.join(self.pair)}) covariance is not "
+                         f"physical at {int((~self.physical).sum())} record(s) (first t = "
+                         f"{self.times[~self.physical][0]:.4g}): its measures are unreliable")
         if self.partial:
             lines.append("PARTIAL: interrupted run; statistics are from the chunks completed")
         return "\n".join(lines)
@@ -465,4 +476,5 @@ def relax(model=None, *, pair=None, branch: int = 0, initial="thermal",
         settling=settling, tol=tol, onsets=onsets, check=check,
         quadratures=system.quadrature_labels(), method=integrator.name, dt=float(dt),
         n_traj=res.n_traj, seed=res.seed, initial=label, parameters=model.as_dict(),
-        ensemble=res, pair=pair, unit=getattr(model, "unit", "ω_b"))
+        ensemble=res, pair=pair, unit=getattr(model, "unit", "ω_b"),
+        measures_physical=est.physical)

@@ -196,6 +196,8 @@ def test_relaxation_plot_uses_log_axes_for_duan_and_reid(tmp_path):
     from langevin_sim.plotting import plot_relaxation_measures
     from langevin_sim.relaxation import relax
     rep = relax(n_traj=512, n_times=6, t_final=50.0, seed=1)
+    assert rep.physical.shape == rep.times.shape  # every record flagged
+    assert "unphysical_record_times" in rep.summary_dict()
     fig = plot_relaxation_measures(rep)
     scales = {ax.get_ylabel(): ax.get_yscale() for ax in fig.axes}
     assert scales[r"$S_{b|m}$"] == "log" and scales[r"$E_{bm}$"] == "log"
