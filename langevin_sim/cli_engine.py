@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+import math
 import sys
 
 import numpy as np
@@ -20,44 +22,25 @@ from .cli import (
 )
 
 
-def _positive_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise UsageError(f"expected a positive integer, got {text!r}") from None
-    if v <= 0:
-        raise UsageError(f"expected a positive integer, got {text!r}")
-    return v
+def _number(convert, minimum, strict: bool, what: str):
+    """An argparse ``type``: ``convert(text)``, finite and above ``minimum``; otherwise
+    argparse reports one line naming the option ("argument --seed: expected ...")."""
+    def parse(text: str):
+        try:
+            v = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+        if not math.isfinite(v) or (v <= minimum if strict else v < minimum):
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
+        return v
+
+    return parse
 
 
-def _seed(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise UsageError(f"--seed expects an integer >= 0, got {text!r}") from None
-    if v < 0:
-        raise UsageError(f"--seed must be >= 0, got {v}")
-    return v
-
-
-def _nonnegative_float(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise UsageError(f"expected a number >= 0, got {text!r}") from None
-    if not np.isfinite(v) or v < 0:
-        raise UsageError(f"expected a finite number >= 0, got {text!r}")
-    return v
-
-
-def _positive_float(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise UsageError(f"expected a positive number, got {text!r}") from None
-    if not np.isfinite(v) or v <= 0:
-        raise UsageError(f"expected a positive finite number, got {text!r}")
-    return v
+_positive_int = _number(int, 0, True, "a positive integer")
+_seed = _number(int, 0, False, "an integer >= 0")
+_nonnegative_float = _number(float, 0.0, False, "a finite number >= 0")
+_positive_float = _number(float, 0.0, True, "a positive finite number")
 
 
 def add_ensemble_arguments(p) -> None:

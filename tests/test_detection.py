@@ -202,20 +202,6 @@ def test_detect_is_reproducible():
     assert np.array_equal(a.repetitions, b.repetitions)
 
 
-@pytest.mark.parametrize("argv, fragment", [
-    (["detect", "--records", "10"], "--records"),
-    (["detect", "--confidence", "1.5"], "--confidence must be in (0.5, 1)"),
-    (["detect", "--set", "eta_d=2"], "eta_d is an efficiency"),
-    (["detect", "--set", "g_probe=x"], "not a number"),
-    (["detect", "--repetitions", "-1"], "--repetitions must be >= 0"),
-    (["detect", "--seed", "-1"], "--seed must be >= 0"),
-])
-def test_detect_bad_input_exits_2(argv, fragment, capsys, tmp_path):
-    assert main(argv) == 2
-    err = capsys.readouterr().err
-    assert fragment in err and err.count("\n") == 1
-
-
 def test_detect_refuses_an_output_that_is_a_file(tmp_path, capsys):
     f = tmp_path / "file"
     f.write_text("x")
