@@ -286,6 +286,23 @@ def test_cascaded_chain_is_one_way_with_the_input_output_coefficients():
     assert s.noise_labels == ("a1_in", "a2_loss_in", "a3_loss_in")
 
 
+def test_output_fields_are_named_objects_with_the_input_output_relation():
+    s = load_model("cascade").replace(eta=0.6).build()
+    v = load_model("cascade").replace(eta=0.6).parameter_values()
+    out1, out2 = s.outputs["a1"], s.outputs["a2"]
+    # a1_out = √κ1 a1 + a1_in;  a2_out = √κ2 a2 + √η a1_out + √(1-η) a_η,in
+    np.testing.assert_allclose(out1.mode_coefficients, [math.sqrt(v["kappa1"]), 0, 0, 0])
+    np.testing.assert_allclose(out1.noise_coefficients, [1, 0, 0, 0])
+    np.testing.assert_allclose(out2.mode_coefficients, [math.sqrt(0.6 * v["kappa1"]),
+                                                        math.sqrt(v["kappa2"]), 0, 0])
+    np.testing.assert_allclose(out2.noise_coefficients, [math.sqrt(0.6), math.sqrt(0.4), 0, 0])
+    c, dmat = out2.quadratures()
+    assert c.shape == (2, 8) and dmat.shape == (2, 8)
+    for eta12, eta23 in [(1.0, 0.7), (0.3, 0.5)]:  # every output is a unit free field
+        for o in chain(eta12, eta23).build().outputs.values():
+            assert np.sum(o.noise_coefficients ** 2) == pytest.approx(1.0)
+
+
 @pytest.mark.parametrize("eta12, eta23", [(1.0, 1.0), (1.0, 0.7), (0.3, 0.5)])
 def test_passive_chain_of_vacuum_inputs_stays_in_vacuum(eta12, eta23):
     # closed form: linear passive optics fed by vacuum is vacuum everywhere (any η), which

@@ -39,7 +39,7 @@ from pathlib import Path
 import numpy as np
 
 from ..conventions import thermal_occupation
-from ..systems.nonlinear import RAMPS, LangevinSystem
+from ..systems.nonlinear import RAMPS, LangevinSystem, OutputField
 from .expressions import parse, resolve_parameters
 
 TERM_KINDS = {
@@ -516,6 +516,12 @@ class _Builder:
             else:
                 cn[field_of[name]] = 1.0
             inputs[name] = (cm, cn)
+        outputs = {}
+        for name, (_, dmp) in ports.items():  # p_out = √κ p + p_in
+            cm, cn = inputs[name]
+            coeff = np.sqrt(cm)
+            coeff[self.idx(dmp.mode)] += math.sqrt(rates[name])
+            outputs[name] = OutputField(name, dmp.mode, coeff, np.sqrt(cn))
         b_in = np.zeros((d, 2 * k))
         for name, (_, dmp) in ports.items():
             kappa = rates[name]
@@ -550,7 +556,7 @@ class _Builder:
             quadratic_coef=np.array([q[3] for q in quad], float), cubic_index=ci,
             cubic_coef=np.array([q[4] for q in cubic], float), weyl_constant=weyl_c,
             weyl_linear=weyl_lin, radiation_pressure=tuple(rp), kerr=tuple(kerr),
-            parameters=self.values, name=model.name)
+            parameters=self.values, name=model.name, outputs=outputs)
 
 
 # ------------------------------------------------------------------------------------------

@@ -38,6 +38,34 @@ def ramp_factor(kind: str, ramp_time: float, t) -> np.ndarray:
 
 
 @dataclass(frozen=True, eq=False)
+class OutputField:
+    """The output field of a damping port, ``p_out = √κ o + p_in``, written out as
+    ``Σ_m c_m o_m + Σ_j d_j in_j``: mode amplitudes and input (bath) fields with real
+    coefficients, the same for both quadratures (cascades make a port's input itself a
+    combination of upstream modes and fields). ``Σ_j d_j² = 1``: an output is a unit-normalised
+    free field.
+
+    Attributes
+    ----------
+    port, mode : str
+        The port and the mode it damps.
+    mode_coefficients : ndarray (n_modes,)
+    noise_coefficients : ndarray (n_fields,)
+        One per input field of ``noise_labels`` (x and p alike).
+    """
+
+    port: str
+    mode: str
+    mode_coefficients: np.ndarray
+    noise_coefficients: np.ndarray
+
+    def quadratures(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(C, D)`` with ``(x_out, p_out) = C X + D ξ``: shapes (2, d) and (2, 2 n_fields)."""
+        return (np.kron(self.mode_coefficients, np.eye(2)),
+                np.kron(self.noise_coefficients, np.eye(2)))
+
+
+@dataclass(frozen=True, eq=False)
 class LangevinSystem(ModeLabelled):
     """Polynomial-drift Langevin system (see module docstring). Shapes: ``d = 2 n_modes``.
 
@@ -63,6 +91,8 @@ class LangevinSystem(ModeLabelled):
     kerr : tuple of (mode, K)
     parameters : dict
         The numbers the system was built from (for reports).
+    outputs : dict
+        ``port name -> OutputField``: every damping port's output field.
     """
 
     mode_labels: tuple
@@ -82,6 +112,7 @@ class LangevinSystem(ModeLabelled):
     kerr: tuple = ()
     parameters: dict = field(default_factory=dict)
     name: str = ""
+    outputs: dict = field(default_factory=dict)
 
     @property
     def is_linear(self) -> bool:
