@@ -20,6 +20,7 @@ from functools import cached_property
 import numpy as np
 
 from ._json import dumps
+from ._kernels.measures import batch_measures
 from ._kernels.propagate import simulate_chunk
 from .conventions import PHYSICALITY_TOL, is_physical, physicality_margin, quadrature_indices
 from .gaussian import linear_recursion, psd_factor
@@ -453,11 +454,17 @@ class EnsembleResult:
             raise ValueError(f"modes must be two different modes, got {modes!r}")
         return quadrature_indices((a, b))
 
-    def measures(self, modes=None, names=None, clip: bool = True) -> MeasureEstimates:
+    def measures(self, modes=None, names=None, clip: bool = True,
+                 records=None) -> MeasureEstimates:
         """The two-mode measures of ``modes`` (default: the model's pair, else (b, m)) at each
         record, with jackknife errors and bias-corrected values; ``names`` picks some of
         :func:`measure_names`; ``clip=False`` gives E_N and G unclipped (for tests and onsets:
-        ``max(0, ·)`` would bias an estimate near its threshold)."""
+        ``max(0, ·)`` would bias an estimate near its threshold); ``records`` (indices) limits
+        the work to the records that are shown.
+
+        Every matrix (each record, and each leave-one-group-out replica) goes through one
+        batched, compiled pass, parallel over the cores.
+        """
         modes = tuple(self.metadata.get("pair", ("b", "m")) if modes is None else modes)
         sel = self.two_mode_selector(modes)
         pair = tuple(self.mode_labels[self._mode(m)] for m in modes)
@@ -467,11 +474,20 @@ class EnsembleResult:
         if bad:
             raise ValueError(f"unknown measure(s) {bad} for the pair {pair}; allowed: "
                              f"{', '.join(allowed)}")
+        rec = np.arange(self.times.size) if records is None else np.asarray(records, int)
         ix = np.ix_(sel, sel)
-        values, stderr, corrected = self.statistic_with_bias(
-            lambda c: _measure_subset(c[ix], names, pair, clip))
-        physical = np.array([is_physical(c[ix]) for c in self.covariance])
-        return MeasureEstimates(names, values, stderr, physical, corrected, clip)
+        full = self.covariance[rec][(slice(None),) + ix]
+        loo = self._leave_one_out.covariance[:, rec][(slice(None), slice(None)) + ix]
+        which = np.array([k in names for k in allowed])
+        cols = [allowed.index(k) for k in names]
+        values = batch_measures(np.ascontiguousarray(full), which, clip)[:, cols]
+        jack = batch_measures(np.ascontiguousarray(loo.reshape(-1, 4, 4)), which, clip)
+        jack = jack.reshape(loo.shape[0], rec.size, 6)[:, :, cols]
+        k = jack.shape[0]
+        with np.errstate(invalid="ignore"):
+            corrected = k * values - (k - 1) * jack.mean(axis=0)
+        physical = np.array([is_physical(c) for c in full])
+        return MeasureEstimates(names, values, jackknife_stderr(jack), physical, corrected, clip)
 
     def _mode(self, mode) -> int:
         if isinstance(mode, (int, np.integer)):

@@ -19,6 +19,7 @@ from .errors import StepTooLargeError, UnphysicalStateError, UnstableSystemError
 from .systems.linear import LinearSystem
 
 _VAN_LOAN_MAX_NORM = 0.5  # ||A h|| above which Van Loan's exponential is split by doubling
+_EIG_COND_MAX = 1e8  # eigenvector condition number above which propagators fall back to expm
 
 
 def _sym(m: np.ndarray) -> np.ndarray:
@@ -128,13 +129,31 @@ def psd_factor(q: np.ndarray, rtol: float = 1e-12) -> np.ndarray:
     return v[:, keep] * np.sqrt(w[keep])[None, :]
 
 
-def transient(system: LinearSystem, times, sigma0: np.ndarray, mean0=None):
+def propagators(drift: np.ndarray, times) -> np.ndarray:
+    """``e^{A t}`` for every ``t`` of ``times`` at once, shape (n_t, d, d).
+
+    One eigendecomposition ``A = V Λ V⁻¹`` serves all times (``V e^{Λt} V⁻¹``); if ``V`` is
+    ill-conditioned (a nearly defective ``A``), one ``expm`` per time instead.
+    """
+    t = np.asarray(times, dtype=float)
+    w, v = np.linalg.eig(drift)
+    if np.linalg.cond(v) < _EIG_COND_MAX:
+        vinv = np.linalg.inv(v)
+        with np.errstate(under="ignore"):
+            e = np.exp(np.outer(t, w))
+        return np.einsum("ij,tj,jk->tik", v, e, vinv).real
+    return np.array([sla.expm(drift * ti) for ti in t])
+
+
+def transient(system: LinearSystem, times, sigma0: np.ndarray, mean0=None, sigma_inf=None):
     """Exact mean and covariance at each of ``times`` from a Gaussian initial state.
 
     ``σ(t) = e^{At} σ0 e^{Aᵀt} + Q(t)``. For a stable system this is evaluated as
     ``σ(t) = σ∞ + e^{At} (σ0 - σ∞) e^{Aᵀt}`` (docs/physics.md), sound at every t: at
-    ``t = 10⁴/ω_b`` it returns σ∞ with no overflow. For an unstable system ``Q(t)`` comes
-    from :func:`ou_transition` (finite while ``e^{At}`` is representable).
+    ``t = 10⁴/ω_b`` it returns σ∞ with no overflow; all times share one eigendecomposition of
+    ``A`` (:func:`propagators`) and σ∞ is solved once (or passed in as ``sigma_inf``). For an
+    unstable system ``Q(t)`` comes from :func:`ou_transition` (finite while ``e^{At}`` is
+    representable).
 
     Parameters
     ----------
@@ -145,6 +164,8 @@ def transient(system: LinearSystem, times, sigma0: np.ndarray, mean0=None):
         Initial covariance.
     mean0 : ndarray, shape (d,), optional
         Initial mean (default zero).
+    sigma_inf : ndarray, shape (d, d), optional
+        The steady state, if already known.
 
     Returns
     -------
@@ -157,19 +178,30 @@ def transient(system: LinearSystem, times, sigma0: np.ndarray, mean0=None):
     d = system.dim
     sigma0 = _check_covariance(sigma0, d, "sigma0")
     mean0 = np.zeros(d) if mean0 is None else _check_vector(mean0, d, "mean0")
-    means = np.empty((t.size, d))
-    covs = np.empty((t.size, d, d))
-    stable = system.is_stable
-    sigma_inf = steady_state(system) if stable else None
-    for i, ti in enumerate(t):
-        phi = sla.expm(system.drift * ti)
-        means[i] = phi @ mean0
-        if stable:
-            covs[i] = _sym(sigma_inf + phi @ (sigma0 - sigma_inf) @ phi.T)
+    with small_linear_algebra():
+        phi = propagators(system.drift, t)
+        means = phi @ mean0
+        if system.is_stable:
+            sigma_inf = steady_state(system) if sigma_inf is None else sigma_inf
+            covs = _sym(sigma_inf + phi @ (sigma0 - sigma_inf) @ np.swapaxes(phi, -1, -2))
         else:
-            _, q = ou_transition(system, ti)
-            covs[i] = _sym(phi @ sigma0 @ phi.T + q)
+            covs = np.array([_sym(p @ sigma0 @ p.T + ou_transition(system, ti)[1])
+                             for p, ti in zip(phi, t)])
     return means, covs
+
+
+def small_linear_algebra():
+    """Context in which BLAS/LAPACK run single-threaded: the package's matrices are 8×8 to
+    16×16, where threads only cost (and oversubscribe a loaded machine or a Dask worker)."""
+    global _CONTROLLER
+    if _CONTROLLER is None:  # scanning the loaded libraries is slow: once per process
+        from threadpoolctl import ThreadpoolController
+
+        _CONTROLLER = ThreadpoolController()
+    return _CONTROLLER.limit(limits=1)
+
+
+_CONTROLLER = None
 
 
 def compose_transitions(first, second):

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._kernels.measures import minimize_over_angles
+from ._kernels.measures import batch_measures, minimize_over_angles
 from .conventions import THRESHOLD_TOL, physicality_margin, reduced_covariance
 
 
@@ -249,6 +249,13 @@ def two_mode_measures(sigma, tol: float = 1e-9, pair=("b", "m")) -> Measures:
         physicality_margin=margin,
         pair=tuple(pair),
     )
+
+
+def measures_stack(stack, clip: bool = True) -> np.ndarray:
+    """The six measures of each 4×4 covariance of ``stack`` (n, 4, 4), shape (n, 6), in one
+    compiled pass (parallel over the matrices); NaN where a matrix cannot be evaluated."""
+    s = np.ascontiguousarray(np.asarray(stack, dtype=float).reshape(-1, 4, 4))
+    return batch_measures(s, np.ones(6, dtype=np.bool_), clip)
 
 
 def measures(sigma, system=None, modes=("b", "m"), tol: float = 1e-9) -> Measures:

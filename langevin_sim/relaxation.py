@@ -9,9 +9,9 @@ and onset times, and the ensemble gives onset times with confidence intervals.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from statistics import NormalDist
 
 import numpy as np
-from scipy import stats
 
 from .conventions import physicality_margin
 from .ensemble import (
@@ -28,6 +28,7 @@ from .measures import (
     gaussian_steerability,
     log_negativity,
     measure_names,
+    measures_stack,
     reid_steering,
     two_mode_measures,
 )
@@ -138,20 +139,24 @@ def _first_crossing(times, values, threshold, above):
     return float(times[i - 1] + (times[i] - times[i - 1]) * (-s0) / (s1 - s0)), i
 
 
-def exact_onset(system, sigma0, mean0, name, t_max, *, sel, n_grid=600) -> float:
+def exact_onset(system, sigma0, mean0, name, t_max, *, sel, n_grid=600, sigma_inf=None
+                ) -> float:
     """Exact onset time of ``name`` (see :data:`ONSET_INDICATORS`), refined by bisection.
 
-    ``sel`` holds the quadrature indices (A first) of the two modes measured.
+    ``sel`` holds the quadrature indices (A first) of the two modes measured; ``sigma_inf``
+    the steady state if known (solved once otherwise).
     """
     func, thr, above = _indicator(name)
     ix = np.ix_(sel, sel)
+    if sigma_inf is None and system.is_stable:
+        sigma_inf = steady_state(system)
 
     def value(t):
-        _, c = transient(system, [t], sigma0, mean0)
+        _, c = transient(system, [t], sigma0, mean0, sigma_inf)
         return func(c[0][ix])
 
     grid = np.concatenate([[0.0], np.geomspace(1e-3, t_max, n_grid)])
-    _, covs = transient(system, grid, sigma0, mean0)
+    _, covs = transient(system, grid, sigma0, mean0, sigma_inf)
     vals = np.array([func(c[ix]) for c in covs])
     t, i = _first_crossing(grid, vals, thr, above)
     if i <= 0:
@@ -198,7 +203,7 @@ def sample_onset(times, values, stderr, name, confidence=0.99) -> tuple[float, f
     linearly interpolated. NaNs where the sample never becomes confidently correlated.
     """
     _, thr, above = _indicator(name)
-    zq = stats.norm.ppf(confidence)  # one-sided: "confidently past" or "confidently short"
+    zq = NormalDist().inv_cdf(confidence)  # one-sided: "confidently past" or "short"
     sgn = 1.0 if above else -1.0
     signed = sgn * (values - thr)
     past = signed - zq * stderr > 0
@@ -339,7 +344,8 @@ class RelaxationReport:
         if not np.all(self.physical):
             lines.append(f"WARNING: the sampled ({', '.join(self.pair)}) covariance is not "
                          f"physical at {int((~self.physical).sum())} record(s) (first t = "
-                         f"{self.times[~self.physical][0]:.4g}): its measures are unreliable")
+                         f"{self.times[~self.physical][0]:.4g}; a sampled near-pure state falls "
+                         "below the bound by its statistical error): its measures are unreliable")
         if self.partial:
             lines.append("PARTIAL: interrupted run; statistics are from the chunks completed")
         return "\n".join(lines)
@@ -449,11 +455,11 @@ def relax(model=None, *, pair=None, branch: int = 0, initial="thermal",
     sel = res.two_mode_selector(pair)
     ix = np.ix_(sel, sel)
     est = res.measures(pair)
-    exact_m = np.array([two_mode_measures(c[ix]).values() for c in covs])
+    exact_m = measures_stack(covs[(slice(None),) + ix])
     sigma_inf = steady_state(system)
     fine = np.concatenate([[0.0], np.geomspace(times[1], times[-1] * 1.5, 500)])
-    _, fine_covs = transient(system, fine, init.covariance, init.mean)
-    fine_m = np.array([two_mode_measures(c[ix]).values() for c in fine_covs])
+    _, fine_covs = transient(system, fine, init.covariance, init.mean, sigma_inf)
+    fine_m = measures_stack(fine_covs[(slice(None),) + ix])
     fine_d = distance_to_steady(fine_covs, sigma_inf)
     dist, dist_se = res.statistic(lambda c: distance_to_steady(c, sigma_inf))
     m_inf = two_mode_measures(sigma_inf[ix]).values()
@@ -462,10 +468,14 @@ def relax(model=None, *, pair=None, branch: int = 0, initial="thermal",
         settling[k] = settling_time(fine, np.abs(fine_m[:, i] - m_inf[i]), tol)
 
     onsets = {}
-    for k, (func, _, _) in onset_indicators(pair).items():
-        vals, errs = res.statistic(lambda c, f=func: f(c[ix]))
-        point, low, high = sample_onset(times, vals[:, 0], errs[:, 0], k, confidence)
-        ex = exact_onset(system, init.covariance, init.mean, k, times[-1], sel=sel)
+    # E_N and G unclipped: smooth through the threshold
+    raw = res.measures(pair, clip=False, names=tuple(onset_indicators(pair)))
+    for k in onset_indicators(pair):
+        col = raw.names.index(k)
+        point, low, high = sample_onset(times, raw.values[:, col], raw.stderr[:, col], k,
+                                        confidence)
+        ex = exact_onset(system, init.covariance, init.mean, k, times[-1], sel=sel,
+                         sigma_inf=sigma_inf)
         onsets[k] = Onset(k, ex, point, low, high, confidence)
     return RelaxationReport(
         times=times, covariance=cov, stderr=se, exact_covariance=covs, z=z,

@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 
 @dataclass(frozen=True)
@@ -136,7 +135,9 @@ def z_threshold(n_compared: int, alpha: float, dof: int) -> float:
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must be in (0, 1), got {alpha!r}")
     q = 1 - alpha / (2 * max(n_compared, 1))
-    return float(stats.t.ppf(q, dof) if np.isfinite(dof) else stats.norm.ppf(q))
+    from scipy.special import ndtri, stdtrit  # quantiles without importing scipy.stats
+
+    return float(stdtrit(dof, q) if np.isfinite(dof) else ndtri(q))
 
 
 def consistency(z: np.ndarray, alpha: float = 0.01, dof: float = np.inf) -> Consistency:
