@@ -22,10 +22,12 @@ class BackendUnavailableError(ImportError):
 
 
 class Backend:
-    """Interface: ``run_chunks(plan, sizes, seeds, progress) -> {index: Moments}``.
+    """Interface: ``run_chunks(plan, sizes, seeds, progress, sink) -> {index: Moments}``.
 
     Chunk ``i`` must be run with ``seeds[i]``; a backend may return fewer chunks than asked
-    for only when interrupted (Ctrl-C), and then returns every chunk that did finish.
+    for only when interrupted (Ctrl-C), and then returns every chunk that did finish. With a
+    ``sink``, each finished chunk is handed to ``sink(i, moments)`` as it arrives and not kept
+    (memory independent of the number of chunks); the return value is then empty.
     """
 
     def __enter__(self):
@@ -37,7 +39,7 @@ class Backend:
     def close(self) -> None:
         """Release resources (clusters, clients); a no-op for local threads."""
 
-    def run_chunks(self, plan, sizes, seeds, progress=False) -> dict:
+    def run_chunks(self, plan, sizes, seeds, progress=False, sink=None) -> dict:
         raise NotImplementedError
 
     def map(self, func, items, progress=False, desc="") -> list:
@@ -71,28 +73,40 @@ class LocalBackend(Backend):
     def describe(self) -> str:
         return f"local({self.n_threads} threads)"
 
-    def run_chunks(self, plan, sizes, seeds, progress=False) -> dict:
+    def run_chunks(self, plan, sizes, seeds, progress=False, sink=None) -> dict:
         from .ensemble import run_chunk
 
         done: dict = {}
+        take = sink if sink is not None else done.__setitem__
         bar = tqdm(total=len(sizes), disable=not progress, unit="chunk", desc="ensemble")
         pool = ThreadPoolExecutor(self.n_threads)
-        futures = {pool.submit(run_chunk, plan, int(n), s): i
-                   for i, (n, s) in enumerate(zip(sizes, seeds))}
-        pending = set(futures)
+        # submitted a window at a time, and each result handed on and dropped at once: memory
+        # does not grow with the number of chunks
+        jobs = iter(enumerate(zip(sizes, seeds)))
+        futures: dict = {}
+
+        def submit(k):
+            for i, (n, s) in jobs:
+                futures[pool.submit(run_chunk, plan, int(n), s)] = i
+                k -= 1
+                if k == 0:
+                    break
+
+        submit(4 * self.n_threads)
         try:
-            while pending:
-                finished, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+            while futures:
+                finished, _ = wait(set(futures), timeout=0.2, return_when=FIRST_COMPLETED)
                 for f in finished:
-                    done[futures[f]] = f.result()
+                    take(futures.pop(f), f.result())
                     bar.update(1)
+                submit(len(finished))
         except KeyboardInterrupt:
             # queued chunks are dropped; chunks already inside the kernel cannot be stopped,
             # so wait for them and keep them
             pool.shutdown(wait=True, cancel_futures=True)
-            for f in futures:
+            for f, i in list(futures.items()):
                 if f.done() and not f.cancelled() and f.exception() is None:
-                    done[futures[f]] = f.result()
+                    take(i, f.result())
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
             bar.close()
@@ -175,7 +189,7 @@ class DaskBackend(Backend):
             if self._cluster is not None:
                 self._cluster.close()
 
-    def run_chunks(self, plan, sizes, seeds, progress=False) -> dict:
+    def run_chunks(self, plan, sizes, seeds, progress=False, sink=None) -> dict:
         import uuid
 
         from .ensemble import run_chunk
@@ -188,15 +202,18 @@ class DaskBackend(Backend):
                                retries=self.retries, pure=False): i
             for i, (n, s) in enumerate(zip(sizes, seeds))}
         done: dict = {}
+        take = sink if sink is not None else done.__setitem__
         bar = tqdm(total=len(futures), disable=not progress, unit="chunk", desc="ensemble")
         try:
             for fut in self._distributed.as_completed(list(futures)):
-                done[futures[fut]] = fut.result()
+                i = futures.pop(fut)
+                take(i, fut.result())
+                fut.release()
                 bar.update(1)
         except KeyboardInterrupt:
-            for fut in futures:
-                if fut.status == "finished" and futures[fut] not in done:
-                    done[futures[fut]] = fut.result()
+            for fut, i in list(futures.items()):  # those not handed on yet
+                if fut.status == "finished":
+                    take(i, fut.result())
             self.client.cancel([f for f in futures if f.status != "finished"])
         finally:
             bar.close()

@@ -95,15 +95,15 @@ def homodyne_moments(system, records: int, seed, pair=DETECTED_PAIR, burn_in=Non
     t_burn = 20.0 / system.slowest_rate if burn_in is None else float(burn_in)
     res = simulate(system, [t_burn], method="exact", dt=t_burn / 20, n_traj=blocks * n_set
                    * per_chunk, chunk_size=per_chunk, seed=seed, initial="thermal",
-                   backend=backend)
+                   backend=backend, groups=None)  # one group per chunk: each its own setting
     if res.partial:  # an experiment with settings missing cannot be reconstructed
         raise KeyboardInterrupt
-    c = res.chunks
+    c = res.groups
     count = np.zeros((blocks, n_set))
     mean = np.zeros((blocks, n_set, 2))
     m2 = np.zeros((blocks, n_set, 2, 2))
     for i in range(c.count.shape[0]):
-        b, s = divmod(int(res.chunk_index[i]), n_set)
+        b, s = divmod(i, n_set)
         u = _lo_vectors(system, pair, PHASE_SETTINGS[s])
         count[b, s] = c.count[i, -1]
         mean[b, s] = c.mean[i, -1] @ u

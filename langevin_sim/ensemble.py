@@ -3,10 +3,12 @@
 An ensemble of ``n_traj`` trajectories is cut into fixed chunks (their sizes depend only on
 ``n_traj`` and ``chunk_size``); chunk ``i`` draws its random numbers from child ``i`` of
 ``SeedSequence(seed)``. Each chunk returns only its moments at the record times (never raw
-trajectories), and the chunks are pooled in index order, so the same seed gives bit-identical
-results for any number of threads or workers. Memory per running chunk is
+trajectories), merged as they arrive into at most 64 fixed groups of consecutive chunks (each
+group in chunk-index order), so the same seed gives bit-identical results for any number of
+threads or workers. Memory per running chunk is
 ``(2 d + r) × chunk_size`` doubles (state, next state, normals), independent of the number of
-steps; the result holds ``n_chunks × n_records × (d + d²)`` doubles of moments.
+steps; the result holds ``n_groups × n_records × (d + d²)`` doubles of moments, whatever
+``n_traj``.
 """
 
 from __future__ import annotations
@@ -261,6 +263,45 @@ def check_cost(n_traj: int, total_steps: int) -> float:
     return cost
 
 
+class GroupAccumulator:
+    """Merges chunk moments, as they arrive in any order, into fixed groups of consecutive
+    chunks, each group strictly in chunk-index order (a chunk waits until its predecessor in
+    the group has been merged), so the bits do not depend on the completion order.
+
+    Groups are contiguous ranges of chunk indices (``n_groups`` of them, or one per chunk if
+    there are fewer chunks); memory holds the groups plus the few chunks that arrived early.
+    """
+
+    def __init__(self, n_chunks: int, n_groups: int | None = JACKKNIFE_GROUPS):
+        g = n_chunks if n_groups is None else min(int(n_groups), n_chunks)
+        self.edges = np.linspace(0, n_chunks, g + 1).round().astype(np.int64)
+        self.next = self.edges[:-1].copy()
+        self.acc: list = [None] * g
+        self.waiting: dict = {}
+        self.n_done = 0
+
+    def add(self, index: int, moments: Moments) -> None:
+        self.waiting[int(index)] = moments
+        self.n_done += 1
+        g = int(np.searchsorted(self.edges, index, side="right") - 1)
+        while self.next[g] in self.waiting:
+            self._merge(g, self.waiting.pop(int(self.next[g])))
+            self.next[g] += 1
+
+    def _merge(self, g, m):
+        self.acc[g] = m if self.acc[g] is None else self.acc[g].merge(m)
+
+    def groups(self) -> Moments:
+        """The non-empty groups, stacked (an interrupted run's stragglers merged in index
+        order into their groups)."""
+        for i in sorted(self.waiting):
+            self._merge(int(np.searchsorted(self.edges, i, side="right") - 1), self.waiting[i])
+        self.waiting.clear()
+        full = [m for m in self.acc if m is not None]
+        return Moments(np.stack([m.count for m in full]), np.stack([m.mean for m in full]),
+                       np.stack([m.m2 for m in full]))
+
+
 @dataclass(frozen=True)
 class EnsemblePlan:
     """Everything a worker needs to run any chunk (shared by all chunks of a run)."""
@@ -336,11 +377,12 @@ class EnsembleResult:
     times : ndarray, shape (n_rec,)
         Record times (1/ω_b for the paper's model). A time-averaged result has one record
         whose time is the start of its averaging window.
-    chunks : Moments
-        Per-chunk moments: ``count`` (n_chunks, n_rec), ``mean`` (n_chunks, n_rec, d),
-        ``m2`` (n_chunks, n_rec, d, d).
-    chunk_index : ndarray of int, shape (n_chunks,)
-        Which chunks of the planned ensemble these are (all of them unless ``partial``).
+    groups : Moments
+        Moments of fixed groups of consecutive chunks (at most 64, independent of ``n_traj``):
+        ``count`` (n_groups, n_rec), ``mean`` (n_groups, n_rec, d), ``m2``
+        (n_groups, n_rec, d, d).
+    n_chunks : int
+        Chunks that finished (all planned ones unless ``partial``).
     method, dt : str, float
         Integrator name and its (maximum) step.
     seed : int
@@ -355,8 +397,8 @@ class EnsembleResult:
     """
 
     times: np.ndarray
-    chunks: Moments
-    chunk_index: np.ndarray
+    groups: Moments
+    n_chunks: int
     method: str
     dt: float
     seed: int
@@ -367,13 +409,9 @@ class EnsembleResult:
 
     # -- bookkeeping ----------------------------------------------------------------------
     @property
-    def n_chunks(self) -> int:
-        return int(self.chunk_index.size)
-
-    @property
     def n_traj(self) -> int:
         """Trajectories actually simulated (all chunks that finished)."""
-        return int(self.chunks.count[:, 0].sum() // self.records_pooled)
+        return int(self.groups.count[:, 0].sum() // self.records_pooled)
 
     @property
     def partial(self) -> bool:
@@ -382,13 +420,13 @@ class EnsembleResult:
 
     @property
     def dim(self) -> int:
-        return self.chunks.mean.shape[-1]
+        return self.groups.mean.shape[-1]
 
     # -- estimates ------------------------------------------------------------------------
     @cached_property
     def moments(self) -> Moments:
-        """Pooled moments over all chunks, per record (pooled in chunk order; computed once)."""
-        return pool(self.chunks.count, self.chunks.mean, self.chunks.m2, axis=0)
+        """Pooled moments over all groups, per record (in group order; computed once)."""
+        return pool(self.groups.count, self.groups.mean, self.groups.m2, axis=0)
 
     @property
     def mean(self) -> np.ndarray:
@@ -403,12 +441,12 @@ class EnsembleResult:
     @property
     def jackknife_dof(self) -> int:
         """Degrees of freedom of the jackknife standard errors (groups − 1)."""
-        return min(self.n_chunks, JACKKNIFE_GROUPS) - 1
+        return min(self.groups.count.shape[0], JACKKNIFE_GROUPS) - 1
 
     @cached_property
     def _leave_one_out(self) -> Moments:
         """Pooled moments with each of at most ``JACKKNIFE_GROUPS`` chunk groups left out."""
-        return leave_one_out(self.moments, group_parts(self.chunks, JACKKNIFE_GROUPS))
+        return leave_one_out(self.moments, group_parts(self.groups, JACKKNIFE_GROUPS))
 
     @property
     def mean_stderr(self) -> np.ndarray:
@@ -508,11 +546,11 @@ class EnsembleResult:
         if not np.any(sel):
             raise ValueError(f"no record at or after start = {start:g} (last record at "
                              f"{self.times[-1]:g})")
-        c = self.chunks
+        c = self.groups
         pooled = pool(c.count[:, sel], c.mean[:, sel], c.m2[:, sel], axis=1)
-        chunks = Moments(pooled.count[:, None].astype(np.int64), pooled.mean[:, None],
+        groups = Moments(pooled.count[:, None].astype(np.int64), pooled.mean[:, None],
                          pooled.m2[:, None])
-        return replace(self, times=np.array([self.times[sel][0]]), chunks=chunks,
+        return replace(self, times=np.array([self.times[sel][0]]), groups=groups,
                        records_pooled=int(sel.sum()) * self.records_pooled)
 
     def merge(self, other: EnsembleResult) -> EnsembleResult:
@@ -520,7 +558,7 @@ class EnsembleResult:
         if not np.array_equal(self.times, other.times) or self.method != other.method \
                 or self.dt != other.dt:
             raise ValueError("can only merge ensembles with the same times, method and dt")
-        if self.seed == other.seed and np.intersect1d(self.chunk_index, other.chunk_index).size:
+        if self.seed == other.seed:
             raise ValueError("the two ensembles share chunks (same seed): merging would "
                              "double-count them")
         if self.mode_labels != other.mode_labels:
@@ -533,12 +571,10 @@ class EnsembleResult:
                                  f"{_describe_difference(a, b)}")
         seeds = [*self.metadata.get("merged_seeds", [self.seed]),
                  *other.metadata.get("merged_seeds", [other.seed])]
-        c = Moments(np.concatenate([self.chunks.count, other.chunks.count]),
-                    np.concatenate([self.chunks.mean, other.chunks.mean]),
-                    np.concatenate([self.chunks.m2, other.chunks.m2]))
-        offset = self.n_chunks_planned if self.seed != other.seed else 0
-        return replace(self, chunks=c,
-                       chunk_index=np.concatenate([self.chunk_index, other.chunk_index + offset]),
+        c = Moments(np.concatenate([self.groups.count, other.groups.count]),
+                    np.concatenate([self.groups.mean, other.groups.mean]),
+                    np.concatenate([self.groups.m2, other.groups.m2]))
+        return replace(self, groups=c, n_chunks=self.n_chunks + other.n_chunks,
                        n_chunks_planned=self.n_chunks_planned + other.n_chunks_planned,
                        metadata={**self.metadata, "merged_seeds": seeds})
 
@@ -550,31 +586,33 @@ class EnsembleResult:
 
     # -- files ----------------------------------------------------------------------------
     def save(self, path) -> None:
-        """Write an ``.npz``: times, mean, covariance, their standard errors, the per-chunk
-        moments (so the result can be reloaded, merged and re-analysed) and the run's
-        parameters and seed (JSON in ``metadata``)."""
+        """Write an ``.npz``: times, mean, covariance, their standard errors, the group
+        moments (so the result can be reloaded, merged and re-analysed; their size does not
+        grow with ``n_traj``) and the run's parameters and seed (JSON in ``metadata``)."""
         meta = {"method": self.method, "dt": self.dt, "seed": str(self.seed),
-                "n_chunks_planned": self.n_chunks_planned, "mode_labels": self.mode_labels,
+                "n_chunks_planned": self.n_chunks_planned, "n_chunks": self.n_chunks,
+                "mode_labels": self.mode_labels,
                 "records_pooled": self.records_pooled, "n_traj": self.n_traj,
                 "partial": self.partial, **self.metadata}
         np.savez_compressed(
             path, times=self.times, mean=self.mean, covariance=self.covariance,
             mean_stderr=self.mean_stderr, covariance_stderr=self.covariance_stderr,
-            chunk_count=self.chunks.count, chunk_mean=self.chunks.mean,
-            chunk_m2=self.chunks.m2, chunk_index=self.chunk_index,
+            group_count=self.groups.count, group_mean=self.groups.mean,
+            group_m2=self.groups.m2,
             metadata=np.array(dumps(meta, indent=None)))
 
     @classmethod
     def load(cls, path) -> EnsembleResult:
         with np.load(path, allow_pickle=False) as f:
             meta = json.loads(str(f["metadata"]))
-            chunks = Moments(f["chunk_count"], f["chunk_mean"], f["chunk_m2"])
-            times, index = f["times"], f["chunk_index"]
-        core = {k: meta.pop(k) for k in ("method", "dt", "seed", "n_chunks_planned",
+            groups = Moments(f["group_count"], f["group_mean"], f["group_m2"])
+            times = f["times"]
+        core = {k: meta.pop(k) for k in ("method", "dt", "seed", "n_chunks_planned", "n_chunks",
                                          "mode_labels", "records_pooled")}
         for k in ("n_traj", "partial"):
             meta.pop(k, None)
-        return cls(times=times, chunks=chunks, chunk_index=index, method=core["method"],
+        return cls(times=times, groups=groups, n_chunks=int(core["n_chunks"]),
+                   method=core["method"],
                    dt=float(core["dt"]), seed=int(core["seed"]),
                    n_chunks_planned=int(core["n_chunks_planned"]),
                    mode_labels=tuple(core["mode_labels"]), metadata=meta,
@@ -608,7 +646,8 @@ def _measure_subset(sigma4: np.ndarray, names, pair, clip: bool = True) -> list[
 def simulate(system: LinearSystem, times, *, method: str | Integrator = "exact",
              dt: float | None = None, n_traj: int = DEFAULT_N_TRAJ, seed: int | None = None,
              initial="thermal", chunk_size: int | None = None, backend=None,
-             progress: bool = False, metadata: dict | None = None) -> EnsembleResult:
+             progress: bool = False, metadata: dict | None = None,
+             groups: int | None = JACKKNIFE_GROUPS) -> EnsembleResult:
     """Run an ensemble of ``dX = A X dt + B sqrt(N) dW`` and record its moments.
 
     Parameters
@@ -633,6 +672,9 @@ def simulate(system: LinearSystem, times, *, method: str | Integrator = "exact",
         Where chunks run; default :class:`~langevin_sim.backends.LocalBackend` (threads).
     progress : bool
         Show a progress bar over chunks.
+    groups : int or None
+        Chunks are merged into this many fixed groups as they arrive (memory independent of
+        ``n_traj``); ``None`` keeps one group per chunk (for analyses that need the chunks).
 
     Returns
     -------
@@ -656,16 +698,13 @@ def simulate(system: LinearSystem, times, *, method: str | Integrator = "exact",
     root = np.random.SeedSequence(seed)
     children = root.spawn(sizes.size)
     backend = LocalBackend() if backend is None else backend
-    done = backend.run_chunks(plan, sizes, children, progress=progress)
-    if not done:
+    acc = GroupAccumulator(sizes.size, groups)
+    backend.run_chunks(plan, sizes, children, progress=progress, sink=acc.add)
+    if acc.n_done == 0:
         raise KeyboardInterrupt("interrupted before any chunk finished")
-    order = sorted(done)
-    chunks = Moments(np.stack([done[i].count for i in order]),
-                     np.stack([done[i].mean for i in order]),
-                     np.stack([done[i].m2 for i in order]))
     meta = {"initial": init.label, "n_traj_planned": int(n_traj), "chunk_size": int(sizes[0]),
             "backend": backend.describe(), **(metadata or {})}
-    return EnsembleResult(times=schedule.times, chunks=chunks, chunk_index=np.array(order),
+    return EnsembleResult(times=schedule.times, groups=acc.groups(), n_chunks=acc.n_done,
                           method=integrator.name, dt=dt, seed=int(root.entropy),
                           n_chunks_planned=int(sizes.size), mode_labels=system.mode_labels,
                           metadata=meta)

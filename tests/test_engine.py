@@ -113,7 +113,7 @@ def test_same_seed_is_bit_identical_for_any_thread_count_and_different_seeds_dif
     r2 = simulate(system, times, seed=99, backend=LocalBackend(2), **kw)
     r3 = simulate(system, times, seed=100, backend=LocalBackend(2), **kw)
     assert np.array_equal(r1.covariance, r2.covariance)
-    assert np.array_equal(r1.chunks.m2, r2.chunks.m2)
+    assert np.array_equal(r1.groups.m2, r2.groups.m2)
     assert not np.array_equal(r1.covariance[1:], r3.covariance[1:])
 
 
@@ -221,7 +221,7 @@ def test_memory_is_independent_of_the_number_of_steps():
     system = build_system()
     short = simulate(system, [0.0, 1.0], method="em", dt=0.005, n_traj=256, seed=1)
     long = simulate(system, [0.0, 50.0], method="em", dt=0.005, n_traj=256, seed=1)
-    assert short.chunks.m2.nbytes == long.chunks.m2.nbytes
+    assert short.groups.m2.nbytes == long.groups.m2.nbytes
 
 
 @pytest.mark.slow
