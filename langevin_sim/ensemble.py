@@ -39,6 +39,9 @@ from .systems.linear import LinearSystem
 DEFAULT_N_TRAJ = 16384
 MAX_CHUNK_SIZE = 1024
 TARGET_CHUNKS = 32
+MAX_CHUNKS = 16384
+"""Beyond MAX_CHUNKS × MAX_CHUNK_SIZE trajectories chunks grow instead of multiplying, so that
+per-chunk overhead stays a small part of a huge run."""
 JACKKNIFE_GROUPS = 64
 """Standard errors come from a delete-a-group jackknife over at most this many chunk groups."""
 
@@ -218,7 +221,8 @@ def chunk_sizes(n_traj: int, chunk_size: int | None = None) -> np.ndarray:
     if isinstance(n_traj, bool) or not isinstance(n_traj, (int, np.integer)) or n_traj < 4:
         raise ValueError(f"n_traj must be an integer >= 4, got {n_traj!r}")
     if chunk_size is None:
-        chunk_size = max(2, min(MAX_CHUNK_SIZE, -(-int(n_traj) // TARGET_CHUNKS)))
+        chunk_size = max(2, min(MAX_CHUNK_SIZE, -(-int(n_traj) // TARGET_CHUNKS)),
+                         -(-int(n_traj) // MAX_CHUNKS))
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)) \
             or chunk_size < 2:
         raise ValueError(f"chunk_size must be an integer >= 2, got {chunk_size!r}")
@@ -261,6 +265,27 @@ def check_cost(n_traj: int, total_steps: int) -> float:
                          f"{MAX_TRAJECTORY_STEPS:.0e}: use a larger dt (the exact step is exact "
                          "at any dt), fewer or shorter records, or fewer trajectories")
     return cost
+
+
+class ChildSeeds:
+    """The children ``root.spawn(n)`` would give, made one at a time when asked for (child i
+    is ``SeedSequence(root.entropy, spawn_key=root.spawn_key + (i,))``), so that a run of
+    10⁵ chunks does not hold 10⁵ seed objects."""
+
+    def __init__(self, root: np.random.SeedSequence, n: int):
+        self.root, self.n = root, int(n)
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, i: int) -> np.random.SeedSequence:
+        if not 0 <= i < self.n:
+            raise IndexError(i)
+        return np.random.SeedSequence(self.root.entropy, spawn_key=(*self.root.spawn_key, i),
+                                      pool_size=self.root.pool_size)
+
+    def __iter__(self):
+        return (self[i] for i in range(self.n))
 
 
 class GroupAccumulator:
@@ -696,7 +721,7 @@ def simulate(system: LinearSystem, times, *, method: str | Integrator = "exact",
     init = make_initial_state(system, initial, integrator, dt)
     plan = EnsemblePlan(schedule, init.mean, psd_factor(init.covariance))
     root = np.random.SeedSequence(seed)
-    children = root.spawn(sizes.size)
+    children = ChildSeeds(root, sizes.size)
     backend = LocalBackend() if backend is None else backend
     acc = GroupAccumulator(sizes.size, groups)
     backend.run_chunks(plan, sizes, children, progress=progress, sink=acc.add)

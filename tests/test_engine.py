@@ -264,3 +264,41 @@ def test_cli_validate_and_simulate(tmp_path, capsys):
     assert "stability bound" in capsys.readouterr().err
     assert main(["validate", "--n-traj", "-3"]) == 2
     assert main(["validate", "--set", "delta1=-0.5"]) == 3
+
+
+def test_results_hold_fixed_groups_whatever_the_ensemble_size():
+    from langevin_sim.ensemble import JACKKNIFE_GROUPS
+    small = simulate(build_system(), [0.0, 1.0], n_traj=4096, seed=1)
+    big = simulate(build_system(), [0.0, 1.0], n_traj=200_000, seed=1)
+    assert big.n_chunks > JACKKNIFE_GROUPS and big.groups.count.shape[0] == JACKKNIFE_GROUPS
+    assert big.groups.m2.nbytes <= 2 * small.groups.m2.nbytes
+    assert big.n_traj == 200_000 and big.jackknife_dof == JACKKNIFE_GROUPS - 1
+
+
+def test_group_merge_does_not_depend_on_arrival_order():
+    from langevin_sim.ensemble import EnsemblePlan, GroupAccumulator, build_schedule, run_chunk
+    from langevin_sim.gaussian import psd_factor
+    from langevin_sim.integrators import get_integrator
+    system = build_system()
+    sched = build_schedule(system, get_integrator("exact"), [0.0, 5.0], 1.0)
+    plan = EnsemblePlan(sched, np.zeros(8), psd_factor(system.thermal_covariance()))
+    seeds = np.random.SeedSequence(3).spawn(40)
+    chunks = [run_chunk(plan, 16, s) for s in seeds]
+    orders = [range(40), reversed(range(40)), np.random.default_rng(0).permutation(40)]
+    results = []
+    for order in orders:
+        acc = GroupAccumulator(40, 6)
+        for i in order:
+            acc.add(int(i), chunks[int(i)])
+        results.append(acc.groups())
+    for r in results[1:]:
+        assert np.array_equal(r.m2, results[0].m2) and np.array_equal(r.mean, results[0].mean)
+
+
+def test_lazy_child_seeds_are_the_spawned_children():
+    from langevin_sim.ensemble import ChildSeeds
+    spawned = np.random.SeedSequence(2024).spawn(7)
+    lazy = ChildSeeds(np.random.SeedSequence(2024), 7)
+    assert len(lazy) == 7
+    for a, b in zip(spawned, lazy):
+        assert np.array_equal(a.generate_state(8), b.generate_state(8))
