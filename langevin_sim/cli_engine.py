@@ -153,7 +153,7 @@ def _cmd_simulate(args) -> int:
     # measures cost far more than moments: only at the records shown (all of them for --json)
     shown = np.unique(np.linspace(0, len(times) - 1, min(len(times), 11)).astype(int))
     est = result.measures(pair, names=(names[0], names[2], names[4]),
-                          records=None if args.json else shown)
+                          records=None if args.json else shown, progress=_progress(args))
     if args.json:
         payload = {"times": result.times, "mean": result.mean,
                    "covariance": result.covariance, "stderr": result.covariance_stderr,

@@ -517,8 +517,8 @@ class EnsembleResult:
             raise ValueError(f"modes must be two different modes, got {modes!r}")
         return quadrature_indices((a, b))
 
-    def measures(self, modes=None, names=None, clip: bool = True,
-                 records=None) -> MeasureEstimates:
+    def measures(self, modes=None, names=None, clip: bool = True, records=None,
+                 progress: bool = False) -> MeasureEstimates:
         """The two-mode measures of ``modes`` (default: the model's pair, else (b, m)) at each
         record, with jackknife errors and bias-corrected values; ``names`` picks some of
         :func:`measure_names`; ``clip=False`` gives E_N and G unclipped (for tests and onsets:
@@ -543,9 +543,19 @@ class EnsembleResult:
         loo = self._leave_one_out.covariance[:, rec][(slice(None), slice(None)) + ix]
         which = np.array([k in names for k in allowed])
         cols = [allowed.index(k) for k in names]
-        values = batch_measures(np.ascontiguousarray(full), which, clip)[:, cols]
-        jack = batch_measures(np.ascontiguousarray(loo.reshape(-1, 4, 4)), which, clip)
-        jack = jack.reshape(loo.shape[0], rec.size, 6)[:, :, cols]
+        values = np.empty((rec.size, 6))
+        jack = np.empty((loo.shape[0], rec.size, 6))
+        from tqdm.auto import tqdm
+
+        step = 64  # records per compiled pass: a progress bar for long runs
+        for a in tqdm(range(0, rec.size, step), disable=not progress, unit="block",
+                      desc="measures"):
+            b = min(a + step, rec.size)
+            values[a:b] = batch_measures(np.ascontiguousarray(full[a:b]), which, clip)
+            part = loo[:, a:b].reshape(-1, 4, 4)
+            jack[:, a:b] = batch_measures(np.ascontiguousarray(part), which, clip).reshape(
+                loo.shape[0], b - a, 6)
+        values, jack = values[:, cols], jack[:, :, cols]
         k = jack.shape[0]
         with np.errstate(invalid="ignore"):
             corrected = k * values - (k - 1) * jack.mean(axis=0)

@@ -219,3 +219,14 @@ def test_empty_map_has_no_colour_bar():
     draw_map(ax, r, "G_m_to_b", "T", "eta")
     assert len(fig.axes) == 1
     plt.close(fig)
+
+
+def test_commands_do_not_import_what_they_do_not_use():
+    code = ("import sys\nfrom langevin_sim.cli import main\n"
+            "main(['simulate', '--n-traj', '64', '--t-final', '2'])\n"
+            "heavy = sorted({m.split('.')[0] + ('.' + m.split('.')[1] if '.' in m else '')\n"
+            "                for m in sys.modules if m.startswith(('matplotlib', 'distributed',\n"
+            "                'scipy.optimize', 'scipy.stats', 'qutip'))})\n"
+            "print('HEAVY', heavy)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert "HEAVY []" in out.stdout, out.stdout[-300:] + out.stderr[-300:]
