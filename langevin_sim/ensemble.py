@@ -638,10 +638,14 @@ class EnsembleResult:
 
     @classmethod
     def load(cls, path) -> EnsembleResult:
+        """Read a file written by :meth:`save` (files of version 0.1, which kept every chunk's
+        moments, load too: each chunk becomes a group)."""
         with np.load(path, allow_pickle=False) as f:
             meta = json.loads(str(f["metadata"]))
-            groups = Moments(f["group_count"], f["group_mean"], f["group_m2"])
+            prefix = "group" if "group_count" in f else "chunk"
+            groups = Moments(f[f"{prefix}_count"], f[f"{prefix}_mean"], f[f"{prefix}_m2"])
             times = f["times"]
+        meta.setdefault("n_chunks", int(groups.count.shape[0]))
         core = {k: meta.pop(k) for k in ("method", "dt", "seed", "n_chunks_planned", "n_chunks",
                                          "mode_labels", "records_pooled")}
         for k in ("n_traj", "partial"):
