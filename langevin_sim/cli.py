@@ -210,8 +210,10 @@ _register("steady", _cmd_steady, "analytic steady state: stability, covariance a
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="langevin-sim", description=(
-        "Stochastic Langevin simulator of Tan & Li's cascaded phonon-magnon system. "
-        "Rates are in units of ω_b, times in units of 1/ω_b, temperatures in K."))
+        "Stochastic Langevin simulator of Tan & Li's cascaded phonon-magnon system, and of "
+        "any network described as a TOML model. Rates are in units of ω_b (another model: "
+        "its own unit), times in their inverse, temperatures in K. Exit statuses: 0 ok, 1 "
+        "inconsistent, 2 bad input, 3 unstable or unphysical, 130 interrupted."))
     parser.add_argument("--version", action="version", version=version_string())
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     for name, (_, help_text, add_arguments) in COMMANDS.items():
