@@ -14,22 +14,12 @@ import subprocess
 import sys
 import time
 
-import numpy as np
+from bench_engine import numpy_em  # the same numpy baseline as the engine benchmark
 
 from langevin_sim.backends import LocalBackend
 from langevin_sim.ensemble import record_times, simulate
 from langevin_sim.integrators import get_integrator
 from langevin_sim.models.cascade import build_system
-
-
-def numpy_em(system, dt, n_traj, steps, seed=0):
-    f, g = get_integrator("em").transition(system, dt)
-    ft, gt = f.T.copy(), g.T.copy()
-    rng = np.random.default_rng(seed)
-    x = rng.standard_normal((n_traj, system.dim))
-    for _ in range(steps):
-        x = x @ ft + rng.standard_normal((n_traj, g.shape[1])) @ gt
-    return x
 
 
 def main():
