@@ -42,3 +42,53 @@ def test_mean_field_ode_settles_on_the_cubic_root():
     ref = reference(system, [3000.0])
     np.testing.assert_allclose(ref.mean[-1], state.state, rtol=1e-6,
                                atol=1e-6 * np.abs(state.state).max())
+
+
+# -- schemes for a nonlinear drift: their linear reductions ----------------------------------
+def test_exponential_schemes_are_exact_on_a_linear_model():
+    from langevin_sim.gaussian import steady_state
+    from langevin_sim.integrators.nonlinear import stationary_covariance
+    model = load_model("cascade").replace(eta=0.6, T=0.2)
+    sigma = steady_state(model.linear_system())
+    for method in ("exp-euler", "exp-heun"):
+        for dt in (0.05, 0.5, 3.0):  # no discretisation error at any step
+            s = stationary_covariance(method, model.build(), np.zeros(8), dt)
+            np.testing.assert_allclose(s, sigma, rtol=0, atol=1e-9 * np.abs(sigma).max())
+
+
+def test_em_reduction_is_the_em_recursion():
+    from langevin_sim.gaussian import em_stationary
+    from langevin_sim.integrators.nonlinear import stationary_covariance
+    model = load_model("cascade")
+    s = stationary_covariance("em", model.build(), np.zeros(8), 0.005)
+    np.testing.assert_allclose(s, em_stationary(model.linear_system(), 0.005), rtol=1e-9)
+
+
+@pytest.mark.parametrize("method, dts, order", [
+    ("em", (0.0005, 0.001, 0.002), 1.0),
+    ("exp-euler", (0.002, 0.004, 0.008), 1.0),
+    ("exp-heun", (0.002, 0.004, 0.008), 2.0),
+])
+def test_weak_order_slopes_on_the_stationary_variance(method, dts, order):
+    """The bias of the stationary Var(x_b) of each scheme at the linearised full model (exact,
+    from its linear recursion) falls like dt^order."""
+    from langevin_sim.gaussian import steady_state
+    from langevin_sim.integrators.nonlinear import stationary_covariance
+    system = load_model("cascade-full").build()
+    (mf,) = system.mean_field_states()
+    xb = 2 * system.mode_index("b")
+    exact = steady_state(system.linear_system())[xb, xb]
+    bias = [abs(stationary_covariance(method, system, mf.state, dt)[xb, xb] - exact)
+            for dt in dts]
+    slope = np.polyfit(np.log(dts), np.log(bias), 1)[0]
+    assert abs(slope - order) < 0.15, slope
+
+
+def test_em_beyond_its_bound_is_refused_and_exponential_schemes_are_not():
+    from langevin_sim.errors import StepTooLargeError
+    from langevin_sim.integrators.nonlinear import stationary_covariance
+    system = load_model("cascade-full").build()
+    (mf,) = system.mean_field_states()
+    with pytest.raises(StepTooLargeError, match="spectral radius"):
+        stationary_covariance("em", system, mf.state, 0.02)
+    stationary_covariance("exp-heun", system, mf.state, 0.3)
