@@ -344,8 +344,11 @@ def run_chunk(plan: EnsemblePlan, n_traj: int, seed: np.random.SeedSequence) -> 
     """Run one chunk of ``n_traj`` trajectories with its own seed; return its moments.
 
     Pure function of its arguments: the same seed gives the same bits on any machine with the
-    same numpy/numba build.
+    same numpy/numba build. A plan with its own ``run`` (e.g. a truncated Wigner plan) runs
+    the chunk itself.
     """
+    if hasattr(plan, "run"):
+        return plan.run(n_traj, seed)
     sched = plan.schedule
     d = plan.dim
     rng = np.random.Generator(np.random.PCG64(seed))

@@ -1,0 +1,146 @@
+"""Truncated Wigner ensembles of a :class:`~langevin_sim.systems.nonlinear.LangevinSystem`:
+``dX = f(X, t) dt + B√N dW`` with the full (Weyl-ordered) polynomial drift, integrated by a
+scheme of :mod:`langevin_sim.integrators.nonlinear` in the numba kernel
+:func:`langevin_sim._kernels.twa.twa_chunk`.
+
+The chunks, seeds, streaming centred moments, groups, backends (Dask included) and
+reproducibility are those of :func:`langevin_sim.ensemble.simulate`: a :class:`TWAPlan` is a
+plan that runs its own chunks.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._kernels.twa import twa_chunk
+from .ensemble import (
+    JACKKNIFE_GROUPS,
+    ChildSeeds,
+    EnsembleResult,
+    GroupAccumulator,
+    check_cost,
+    chunk_sizes,
+)
+from .gaussian import ou_transition, psd_factor
+from .integrators.nonlinear import get_scheme
+from .statistics import Moments
+from .systems.linear import LinearSystem
+
+SCHEME_IDS = {"em": 0, "exp-euler": 1, "exp-heun": 2}
+RAMP_IDS = {"sudden": 0, "linear": 1, "smooth": 2}
+DEFAULT_DT = {"em": 0.002, "exp-euler": 0.01, "exp-heun": 0.02}
+"""Default steps (1/ω_b): inside EM's stability bound; small biases for the others
+(``scripts/scheme_bias.py``)."""
+
+
+@dataclass(frozen=True, eq=False)
+class TWAPlan:
+    """Everything a worker needs to run a chunk of the truncated Wigner ensemble."""
+
+    scheme: int
+    drift_map: np.ndarray
+    noise_factor: np.ndarray
+    dt: float
+    drives: np.ndarray
+    ramp_kinds: np.ndarray
+    ramp_times: np.ndarray
+    constant: np.ndarray
+    quadratic_index: np.ndarray
+    quadratic_coef: np.ndarray
+    cubic_index: np.ndarray
+    cubic_coef: np.ndarray
+    steps: np.ndarray
+    mean0: np.ndarray
+    init_factor: np.ndarray
+
+    def run(self, n_traj: int, seed: np.random.SeedSequence) -> Moments:
+        d = self.mean0.shape[0]
+        rng = np.random.Generator(np.random.PCG64(seed))
+        r = max(self.noise_factor.shape[1], self.init_factor.shape[1], 1)
+        work = [np.empty((d, n_traj)) for _ in range(6)]
+        z = np.empty((r, n_traj))
+        n_rec = self.steps.size
+        out_mean = np.empty((n_rec, d))
+        out_m2 = np.empty((n_rec, d, d))
+        twa_chunk(self.scheme, self.drift_map, self.noise_factor, self.dt, self.drives,
+                  self.ramp_kinds, self.ramp_times, self.constant, self.quadratic_index,
+                  self.quadratic_coef, self.cubic_index, self.cubic_coef, self.steps,
+                  self.mean0, self.init_factor, rng, *work, z, out_mean, out_m2)
+        return Moments(np.full(n_rec, n_traj, dtype=np.int64), out_mean, out_m2)
+
+
+def scheme_maps(system, method: str, dt: float) -> tuple[np.ndarray, np.ndarray]:
+    """``(F, G)`` of the scheme's linear part: ``(I + LΔt, √Δt B√N)`` for EM, ``(e^{LΔt},
+    Q_L(Δt)^{1/2})`` for the exponential schemes (``L`` the truncated Wigner linear part)."""
+    free = LinearSystem(system.linear_part("weyl"), system.noise_input, system.occupations,
+                        system.mode_labels)
+    if method == "em":
+        g = math.sqrt(dt) * free.noise_amplitude
+        return np.eye(free.dim) + dt * free.drift, g[:, np.any(g != 0, axis=0)]
+    phi, q = ou_transition(free, dt)
+    return phi, psd_factor(q)
+
+
+def simulate_twa(system, times, *, method: str = "exp-heun", dt: float | None = None,
+                 n_traj: int = 4096, seed: int | None = None, initial=None,
+                 chunk_size: int | None = None, backend=None, progress: bool = False,
+                 metadata: dict | None = None, groups: int | None = JACKKNIFE_GROUPS
+                 ) -> EnsembleResult:
+    """Run a truncated Wigner ensemble and record its moments at ``times``.
+
+    Parameters
+    ----------
+    system : LangevinSystem
+    times : array_like
+        Increasing record times >= 0, multiples of ``dt`` (the drives switch on at t = 0).
+    method : {"em", "exp-euler", "exp-heun"}
+    dt : float, optional
+        Step (default :data:`DEFAULT_DT`).
+    initial : (mean, covariance), optional
+        Gaussian initial state (default: means 0, every mode thermal at its bath).
+    Other parameters as for :func:`langevin_sim.ensemble.simulate`.
+    """
+    from .backends import LocalBackend
+    from .switch_on import thermal_state
+
+    get_scheme(method)
+    dt = DEFAULT_DT[method] if dt is None else float(dt)
+    if not (math.isfinite(dt) and dt > 0):
+        raise ValueError(f"dt must be finite and > 0, got {dt!r}")
+    t = np.asarray(times, dtype=float)
+    if t.ndim != 1 or t.size == 0 or np.any(t < 0) or np.any(np.diff(t) <= 0):
+        raise ValueError("times must be a non-empty increasing sequence of values >= 0")
+    steps_total = np.round(t / dt).astype(np.int64)
+    if np.any(np.abs(steps_total * dt - t) > 1e-9 * np.maximum(t, dt)):
+        raise ValueError(f"record times must be multiples of dt = {dt:g}")
+    steps = np.diff(np.concatenate([[0], steps_total]))
+    sizes = chunk_sizes(n_traj, chunk_size)
+    check_cost(n_traj, int(steps_total[-1]))
+    f, g = scheme_maps(system, method, dt)
+    mean0, cov0 = (np.zeros(system.dim), thermal_state(system)) if initial is None else initial
+    mean0 = np.zeros(system.dim) if mean0 is None else np.asarray(mean0, float)
+    plan = TWAPlan(
+        SCHEME_IDS[method], np.ascontiguousarray(f), np.ascontiguousarray(g), dt,
+        np.ascontiguousarray(system.drives.reshape(-1, system.dim)),
+        np.array([RAMP_IDS[k] for k, _ in system.ramps], np.int64),
+        np.array([tr for _, tr in system.ramps], float),
+        np.ascontiguousarray(system.weyl_constant),
+        np.ascontiguousarray(system.quadratic_index), np.ascontiguousarray(system.quadratic_coef),
+        np.ascontiguousarray(system.cubic_index), np.ascontiguousarray(system.cubic_coef),
+        steps, mean0, psd_factor(np.asarray(cov0, float)))
+    root = np.random.SeedSequence(seed)
+    acc = GroupAccumulator(sizes.size, groups)
+    backend = LocalBackend() if backend is None else backend
+    backend.run_chunks(plan, sizes, ChildSeeds(root, sizes.size), progress=progress,
+                       sink=acc.add)
+    if acc.n_done == 0:
+        raise KeyboardInterrupt("interrupted before any chunk finished")
+    meta = {"initial": "thermal" if initial is None else "custom", "scheme": method,
+            "n_traj_planned": int(n_traj), "chunk_size": int(sizes[0]),
+            "backend": backend.describe(), **(metadata or {})}
+    return EnsembleResult(times=t, groups=acc.groups(), n_chunks=acc.n_done, method=method,
+                          dt=dt, seed=int(root.entropy), n_chunks_planned=int(sizes.size),
+                          mode_labels=system.mode_labels, metadata=meta)
