@@ -36,6 +36,22 @@ def _affine(F, G, rank, x, z, y):
 
 
 @nb.njit(cache=True, nogil=True)
+def sample_initial(mean0, L0, rng, z, x):
+    """x = mean0 + L0 Z column by column (Z standard normals drawn into z)."""
+    d, n = x.shape
+    r0 = L0.shape[1]
+    _fill_normals(z, r0, rng)
+    for i in range(d):
+        for j in range(n):
+            x[i, j] = mean0[i]
+        for k in range(r0):
+            lik = L0[i, k]
+            if lik != 0.0:
+                for j in range(n):
+                    x[i, j] += lik * z[k, j]
+
+
+@nb.njit(cache=True, nogil=True)
 def accumulate_moments(x, out_mean, out_m2):
     """Two-pass mean and centred second-moment sum ``M2 = Σ (x - x̄)(x - x̄)ᵀ`` of columns."""
     d, n = x.shape
@@ -63,17 +79,7 @@ def simulate_chunk(Fs, Gs, ranks, seg_steps, mean0, L0, rng, x, y, z, out_mean, 
 
     ``x``, ``y`` (d, n) and ``z`` (r_max, n) are caller-allocated work arrays.
     """
-    d, n = x.shape
-    r0 = L0.shape[1]
-    _fill_normals(z, r0, rng)
-    for i in range(d):
-        for j in range(n):
-            x[i, j] = mean0[i]
-        for k in range(r0):
-            lik = L0[i, k]
-            if lik != 0.0:
-                for j in range(n):
-                    x[i, j] += lik * z[k, j]
+    sample_initial(mean0, L0, rng, z, x)
     for s in range(seg_steps.shape[0]):
         F = Fs[s]
         G = Gs[s]

@@ -11,7 +11,7 @@ import math
 
 import numba as nb
 
-from .propagate import _fill_normals, accumulate_moments
+from .propagate import _affine, _fill_normals, accumulate_moments, sample_initial
 
 
 @nb.njit(cache=True, nogil=True)
@@ -49,20 +49,6 @@ def _nonlinear(x, t, drives, kinds, ramp_times, const, qidx, qcoef, cidx, ccoef,
 
 
 @nb.njit(cache=True, nogil=True)
-def _matvec(F, x, out):
-    """out = F x (columns), skipping exact zeros of F."""
-    d, n = x.shape
-    for i in range(d):
-        for j in range(n):
-            out[i, j] = 0.0
-        for k in range(d):
-            f = F[i, k]
-            if f != 0.0:
-                for j in range(n):
-                    out[i, j] += f * x[k, j]
-
-
-@nb.njit(cache=True, nogil=True)
 def _add_noise(G, rank, z, out):
     d, n = out.shape
     for i in range(d):
@@ -82,34 +68,25 @@ def twa_chunk(scheme, F, G, dt, drives, kinds, ramp_times, const, qidx, qcoef, c
     ``x, fx, fn, n1, n2, xt`` (d, n) and ``z`` (r, n) are caller-allocated work arrays.
     """
     d, n = x.shape
-    r0 = L0.shape[1]
     rank = G.shape[1]
-    _fill_normals(z, r0, rng)
-    for i in range(d):
-        for j in range(n):
-            x[i, j] = mean0[i]
-        for k in range(r0):
-            lik = L0[i, k]
-            if lik != 0.0:
-                for j in range(n):
-                    x[i, j] += lik * z[k, j]
+    sample_initial(mean0, L0, rng, z, x)
     t = 0.0
     for s in range(seg_steps.shape[0]):
         for _ in range(seg_steps[s]):
             _nonlinear(x, t, drives, kinds, ramp_times, const, qidx, qcoef, cidx, ccoef, n1)
             _fill_normals(z, rank, rng)
-            _matvec(F, x, fx)
+            _affine(F, G, 0, x, z, fx)  # F x (no noise yet)
             if scheme == 0:  # X' = (I + LΔt) X + Δt N + G Z
                 for i in range(d):
                     for j in range(n):
                         fx[i, j] += dt * n1[i, j]
             elif scheme == 1:  # X' = Φ (X + Δt N) + ξ
-                _matvec(F, n1, fn)
+                _affine(F, G, 0, n1, z, fn)
                 for i in range(d):
                     for j in range(n):
                         fx[i, j] += dt * fn[i, j]
             else:  # X̃ = ΦX + Δt ΦN + ξ;  X' = ΦX + Δt/2 (ΦN + N(X̃)) + ξ
-                _matvec(F, n1, fn)
+                _affine(F, G, 0, n1, z, fn)
                 for i in range(d):
                     for j in range(n):
                         xt[i, j] = fx[i, j] + dt * fn[i, j]
