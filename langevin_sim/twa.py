@@ -144,3 +144,58 @@ def simulate_twa(system, times, *, method: str = "exp-heun", dt: float | None = 
     return EnsembleResult(times=t, groups=acc.groups(), n_chunks=acc.n_done, method=method,
                           dt=dt, seed=int(root.entropy), n_chunks_planned=int(sizes.size),
                           mode_labels=system.mode_labels, metadata=meta)
+
+
+# -- the scheme's own discrete steady state ------------------------------------------------------
+def _mean_map(system, method: str, dt: float):
+    """The noise-free map of the scheme applied to the mean field (``a†a → |α|²``), with the
+    same constant linear part as the ensemble's kernel; returns ``(map, predictor)``."""
+    free_l = system.linear_part("weyl")
+    f_map, _ = scheme_maps(system, method, dt)
+
+    def nonlinear(x):
+        return system.drift(x, ordering="mean-field") - free_l @ x
+
+    def step(x):
+        n1 = nonlinear(x)
+        if method == "em":
+            return f_map @ x + dt * n1
+        if method == "exp-euler":
+            return f_map @ (x + dt * n1)
+        xt = f_map @ (x + dt * n1)
+        return f_map @ x + 0.5 * dt * (f_map @ n1 + nonlinear(xt))
+
+    def predictor(x):
+        return f_map @ (x + dt * nonlinear(x))
+
+    return step, predictor
+
+
+def discrete_steady_state(system, method: str, dt: float, start):
+    """The scheme's own steady state near ``start`` (a continuous mean field): the fixed point
+    of its noise-free map, and the stationary covariance of its linear recursion there
+    (``Σ = F Σ Fᵀ + G Gᵀ``, F and G from the Jacobians at the point and at Heun's predictor).
+
+    Returns ``(mean, covariance)``; ``StepTooLargeError`` if the recursion diverges there.
+    """
+    import scipy.linalg as sla
+    from scipy import optimize
+
+    from .errors import StepTooLargeError
+    from .integrators.nonlinear import linear_reduction, spectral_radius
+
+    step, predictor = _mean_map(system, method, dt)
+    sol = optimize.root(lambda x: step(x) - x, np.asarray(start, float), method="hybr",
+                        options={"xtol": 1e-14})
+    x = sol.x
+    linear = system.linear_part("weyl")
+    free = LinearSystem(linear, system.noise_input, system.occupations, system.mode_labels)
+    c1 = system.jacobian(x) - system.linear_part("mean-field")
+    c2 = system.jacobian(predictor(x)) - system.linear_part("mean-field")
+    f, g = linear_reduction(method, free, c1, dt, c2)
+    rho = spectral_radius(f)
+    if rho >= 1:
+        raise StepTooLargeError(f"{method} at dt = {dt:g} diverges at this mean field: the "
+                                f"spectral radius of its recursion is {rho:.6g} >= 1")
+    sigma = sla.solve_discrete_lyapunov(f, g @ g.T)
+    return x, 0.5 * (sigma + sigma.T)

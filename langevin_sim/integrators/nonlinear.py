@@ -59,7 +59,8 @@ def get_scheme(name: str) -> Scheme:
 
 
 def linear_reduction(method: str, free: LinearSystem, coupling: np.ndarray,
-                     dt: float) -> tuple[np.ndarray, np.ndarray]:
+                     dt: float, coupling_predictor: np.ndarray | None = None
+                     ) -> tuple[np.ndarray, np.ndarray]:
     """``(F, G)`` of the scheme applied to the drift ``(L + C) X`` with the noise ``B√N``.
 
     ``free`` is the LinearSystem ``(L, B, n̄)``: ``L`` is the part the exponential schemes
@@ -68,7 +69,8 @@ def linear_reduction(method: str, free: LinearSystem, coupling: np.ndarray,
 
     * em: ``F = I + Δt (L + C)``, ``G = √Δt B√N``;
     * exp-euler: ``F = Φ (I + Δt C)``, ``G Gᵀ = Q_L``;
-    * exp-heun: ``F = Φ + (Δt/2)(Φ C + C Φ (I + Δt C))``, ``G = (I + Δt C/2) Q_L^{1/2}``.
+    * exp-heun: ``F = Φ + (Δt/2)(Φ C + C₂ Φ (I + Δt C))``, ``G = (I + Δt C₂/2) Q_L^{1/2}``,
+      with ``C₂`` the coupling at the predictor (``coupling_predictor``; default ``C``).
     """
     scheme = get_scheme(method)
     eye = np.eye(free.dim)
@@ -78,8 +80,9 @@ def linear_reduction(method: str, free: LinearSystem, coupling: np.ndarray,
     root = psd_factor(q)
     if scheme.name == "exp-euler":
         return phi @ (eye + dt * coupling), root
-    f = phi + 0.5 * dt * (phi @ coupling + coupling @ phi @ (eye + dt * coupling))
-    return f, (eye + 0.5 * dt * coupling) @ root
+    c2 = coupling if coupling_predictor is None else coupling_predictor
+    f = phi + 0.5 * dt * (phi @ coupling + c2 @ phi @ (eye + dt * coupling))
+    return f, (eye + 0.5 * dt * c2) @ root
 
 
 def reduction_at(method: str, system, mean, dt: float) -> tuple[np.ndarray, np.ndarray]:
