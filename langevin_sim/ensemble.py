@@ -27,12 +27,7 @@ from ._kernels.propagate import simulate_chunk
 from .conventions import PHYSICALITY_TOL, is_physical, physicality_margin, quadrature_indices
 from .gaussian import linear_recursion, psd_factor
 from .integrators import Integrator, get_integrator
-from .measures import (
-    gaussian_steerability,
-    log_negativity,
-    measure_names,
-    two_mode_measures,
-)
+from .measures import measure_names
 from .statistics import Moments, group_parts, jackknife_stderr, leave_one_out, pool
 from .systems.linear import LinearSystem
 
@@ -339,29 +334,31 @@ class EnsemblePlan:
     def dim(self) -> int:
         return self.mean0.shape[0]
 
+    def run(self, n_traj: int, seed: np.random.SeedSequence) -> Moments:
+        """Run one chunk of ``n_traj`` trajectories with its own seed; return its moments."""
+        sched = self.schedule
+        d = self.dim
+        rng = np.random.Generator(np.random.PCG64(seed))
+        r = max(sched.noise_factors.shape[2], self.init_factor.shape[1], 1)
+        x = np.empty((d, n_traj))
+        y = np.empty((d, n_traj))
+        z = np.empty((r, n_traj))
+        n_rec = sched.times.size
+        out_mean = np.empty((n_rec, d))
+        out_m2 = np.empty((n_rec, d, d))
+        simulate_chunk(sched.drift_maps, sched.noise_factors, sched.ranks, sched.steps, self.mean0,
+                       self.init_factor, rng, x, y, z, out_mean, out_m2)
+        return Moments(np.full(n_rec, n_traj, dtype=np.int64), out_mean, out_m2)
 
-def run_chunk(plan: EnsemblePlan, n_traj: int, seed: np.random.SeedSequence) -> Moments:
+
+def run_chunk(plan, n_traj: int, seed: np.random.SeedSequence) -> Moments:
     """Run one chunk of ``n_traj`` trajectories with its own seed; return its moments.
 
     Pure function of its arguments: the same seed gives the same bits on any machine with the
-    same numpy/numba build. A plan with its own ``run`` (e.g. a truncated Wigner plan) runs
-    the chunk itself.
+    same numpy/numba build. Every plan (:class:`EnsemblePlan`, a truncated Wigner plan) knows
+    how to run its chunks.
     """
-    if hasattr(plan, "run"):
-        return plan.run(n_traj, seed)
-    sched = plan.schedule
-    d = plan.dim
-    rng = np.random.Generator(np.random.PCG64(seed))
-    r = max(sched.noise_factors.shape[2], plan.init_factor.shape[1], 1)
-    x = np.empty((d, n_traj))
-    y = np.empty((d, n_traj))
-    z = np.empty((r, n_traj))
-    n_rec = sched.times.size
-    out_mean = np.empty((n_rec, d))
-    out_m2 = np.empty((n_rec, d, d))
-    simulate_chunk(sched.drift_maps, sched.noise_factors, sched.ranks, sched.steps, plan.mean0,
-                   plan.init_factor, rng, x, y, z, out_mean, out_m2)
-    return Moments(np.full(n_rec, n_traj, dtype=np.int64), out_mean, out_m2)
+    return plan.run(n_traj, seed)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -498,20 +495,11 @@ class EnsembleResult:
         -------
         values, stderr : ndarray, shape (n_rec, k)
         """
-        values, stderr, _ = self.statistic_with_bias(func)
-        return values, stderr
-
-    def statistic_with_bias(self, func):
-        """As :meth:`statistic`, plus the jackknife bias-corrected estimate
-        ``K θ - (K - 1) mean_k θ_{-k}`` (K groups), shape (n_rec, k)."""
         full = self.covariance
         loo = self._leave_one_out.covariance
         values = np.array([np.atleast_1d(func(c)) for c in full], dtype=float)
         jack = np.array([[np.atleast_1d(func(c)) for c in group] for group in loo], dtype=float)
-        k = jack.shape[0]
-        with np.errstate(invalid="ignore"):
-            corrected = k * values - (k - 1) * jack.mean(axis=0)
-        return values, jackknife_stderr(jack), corrected
+        return values, jackknife_stderr(jack)
 
     def two_mode_selector(self, modes) -> np.ndarray:
         """Indices of the quadratures of the two ``modes`` (A first) in the state vector."""
@@ -661,26 +649,11 @@ class EnsembleResult:
                    records_pooled=int(core["records_pooled"]))
 
 
-_SWAP = np.array([2, 3, 0, 1])
-
-
 def _describe_difference(a, b) -> str:
     if isinstance(a, dict) and isinstance(b, dict):
         keys = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
         return ", ".join(f"{k} = {a.get(k)!r} vs {b.get(k)!r}" for k in keys[:4])
     return f"{a!r} vs {b!r}"
-
-
-def _measure_subset(sigma4: np.ndarray, names, pair, clip: bool = True) -> list[float]:
-    m = two_mode_measures(sigma4, pair=pair)
-    out = [m[k] for k in names]
-    if not clip:
-        unclipped = {"E_N": log_negativity(sigma4, clip=False),
-                     m.names[4]: gaussian_steerability(sigma4, clip=False),
-                     m.names[5]: gaussian_steerability(sigma4[np.ix_(_SWAP, _SWAP)],
-                                                       clip=False)}
-        out = [unclipped.get(k, v) for k, v in zip(names, out)]
-    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -723,7 +696,6 @@ def simulate(system: LinearSystem, times, *, method: str | Integrator = "exact",
     EnsembleResult
         If interrupted with Ctrl-C, the chunks finished so far, with ``partial == True``.
     """
-    from .backends import LocalBackend
 
     integrator = get_integrator(method)
     dt = integrator.resolve_dt(dt)
@@ -737,19 +709,34 @@ def simulate(system: LinearSystem, times, *, method: str | Integrator = "exact",
                       "steps/s)", stacklevel=2)
     init = make_initial_state(system, initial, integrator, dt)
     plan = EnsemblePlan(schedule, init.mean, psd_factor(init.covariance))
+    meta = {"initial": init.label, **(metadata or {})}
+    return run_plan(plan, sizes, seed, schedule.times, method=integrator.name, dt=dt,
+                    mode_labels=system.mode_labels, metadata=meta, backend=backend,
+                    progress=progress, groups=groups)
+
+
+def run_plan(plan, sizes, seed, times, *, method: str, dt: float, mode_labels, metadata: dict,
+             backend=None, progress: bool = False, groups: int | None = JACKKNIFE_GROUPS
+             ) -> EnsembleResult:
+    """Run every chunk of ``plan`` (sizes from :func:`chunk_sizes`, chunk ``i`` with child
+    ``i`` of ``SeedSequence(seed)``) on ``backend``, merging the chunks into fixed groups as
+    they arrive, and wrap the result. Shared by every kind of ensemble; Ctrl-C returns the
+    chunks that finished (``partial``)."""
+    from .backends import LocalBackend
+
     root = np.random.SeedSequence(seed)
-    children = ChildSeeds(root, sizes.size)
     backend = LocalBackend() if backend is None else backend
     acc = GroupAccumulator(sizes.size, groups)
-    backend.run_chunks(plan, sizes, children, progress=progress, sink=acc.add)
+    backend.run_chunks(plan, sizes, ChildSeeds(root, sizes.size), progress=progress,
+                       sink=acc.add)
     if acc.n_done == 0:
         raise KeyboardInterrupt("interrupted before any chunk finished")
-    meta = {"initial": init.label, "n_traj_planned": int(n_traj), "chunk_size": int(sizes[0]),
-            "backend": backend.describe(), **(metadata or {})}
-    return EnsembleResult(times=schedule.times, groups=acc.groups(), n_chunks=acc.n_done,
-                          method=integrator.name, dt=dt, seed=int(root.entropy),
-                          n_chunks_planned=int(sizes.size), mode_labels=system.mode_labels,
-                          metadata=meta)
+    meta = {"n_traj_planned": int(sizes.sum()), "chunk_size": int(sizes[0]),
+            "backend": backend.describe(), **metadata}
+    return EnsembleResult(times=np.asarray(times, float), groups=acc.groups(),
+                          n_chunks=acc.n_done, method=method, dt=float(dt),
+                          seed=int(root.entropy), n_chunks_planned=int(sizes.size),
+                          mode_labels=tuple(mode_labels), metadata=meta)
 
 
 def exact_moments(system: LinearSystem, times, *, method="exact", dt=None, initial="thermal"):

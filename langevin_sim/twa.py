@@ -16,14 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._kernels.twa import twa_chunk
-from .ensemble import (
-    JACKKNIFE_GROUPS,
-    ChildSeeds,
-    EnsembleResult,
-    GroupAccumulator,
-    check_cost,
-    chunk_sizes,
-)
+from .ensemble import JACKKNIFE_GROUPS, EnsembleResult, check_cost, chunk_sizes, run_plan
 from .gaussian import ou_transition, psd_factor
 from .integrators.nonlinear import get_scheme
 from .statistics import Moments
@@ -103,7 +96,6 @@ def simulate_twa(system, times, *, method: str = "exp-heun", dt: float | None = 
         Gaussian initial state (default: means 0, every mode thermal at its bath).
     Other parameters as for :func:`langevin_sim.ensemble.simulate`.
     """
-    from .backends import LocalBackend
     from .switch_on import thermal_state
 
     get_scheme(method)
@@ -131,19 +123,10 @@ def simulate_twa(system, times, *, method: str = "exp-heun", dt: float | None = 
         np.ascontiguousarray(system.quadratic_index), np.ascontiguousarray(system.quadratic_coef),
         np.ascontiguousarray(system.cubic_index), np.ascontiguousarray(system.cubic_coef),
         steps, mean0, psd_factor(np.asarray(cov0, float)))
-    root = np.random.SeedSequence(seed)
-    acc = GroupAccumulator(sizes.size, groups)
-    backend = LocalBackend() if backend is None else backend
-    backend.run_chunks(plan, sizes, ChildSeeds(root, sizes.size), progress=progress,
-                       sink=acc.add)
-    if acc.n_done == 0:
-        raise KeyboardInterrupt("interrupted before any chunk finished")
     meta = {"initial": "thermal" if initial is None else "custom", "scheme": method,
-            "n_traj_planned": int(n_traj), "chunk_size": int(sizes[0]),
-            "backend": backend.describe(), **(metadata or {})}
-    return EnsembleResult(times=t, groups=acc.groups(), n_chunks=acc.n_done, method=method,
-                          dt=dt, seed=int(root.entropy), n_chunks_planned=int(sizes.size),
-                          mode_labels=system.mode_labels, metadata=meta)
+            **(metadata or {})}
+    return run_plan(plan, sizes, seed, t, method=method, dt=dt, mode_labels=system.mode_labels,
+                    metadata=meta, backend=backend, progress=progress, groups=groups)
 
 
 # -- the scheme's own discrete steady state ------------------------------------------------------

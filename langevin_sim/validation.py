@@ -13,10 +13,10 @@ import numpy as np
 from scipy import stats
 
 from .conventions import reduced_covariance
-from .ensemble import DEFAULT_N_TRAJ, _measure_subset, check_verdict_size, record_times, simulate
+from .ensemble import DEFAULT_N_TRAJ, check_verdict_size, record_times, simulate
 from .gaussian import steady_state
 from .integrators import get_integrator
-from .measures import measure_names, measures, smaller_is_stronger, threshold
+from .measures import measure_names, measures, measures_stack, smaller_is_stronger, threshold
 from .models import as_model, check_pair
 from .statistics import Consistency, consistency
 
@@ -200,8 +200,8 @@ def validate(model=None, *, pair=None, branch: int = 0, confidence: float = 0.99
     est = steady.measures(pair)
     # tests use the unclipped E_N and G: max(0, ·) would bias them at their threshold
     raw = steady.measures(pair, clip=False)
-    ref_raw = _measure_subset(reduced_covariance(reference, [system.mode_index(m) for m in pair]),
-                              names, pair, clip=False)
+    ref_raw = measures_stack(reduced_covariance(
+        reference, [system.mode_index(m) for m in pair]), clip=False)[0]
     exact_m = measures(reference, system, modes=pair)
     t_one = float(stats.t.ppf(confidence, steady.jackknife_dof))
     meas, meas_se, meas_ref, meas_z, unclipped, corrected, verdicts = {}, {}, {}, {}, {}, {}, {}
