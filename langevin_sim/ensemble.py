@@ -24,6 +24,7 @@ import numpy as np
 from ._json import dumps
 from ._kernels.measures import batch_measures
 from ._kernels.propagate import simulate_chunk
+from ._kernels.random import seed_state
 from .conventions import PHYSICALITY_TOL, is_physical, physicality_margin, quadrature_indices
 from .gaussian import linear_recursion, psd_factor
 from .integrators import Integrator, get_integrator
@@ -338,7 +339,7 @@ class EnsemblePlan:
         """Run one chunk of ``n_traj`` trajectories with its own seed; return its moments."""
         sched = self.schedule
         d = self.dim
-        rng = np.random.Generator(np.random.PCG64(seed))
+        state = seed_state(seed)
         r = max(sched.noise_factors.shape[2], self.init_factor.shape[1], 1)
         x = np.empty((d, n_traj))
         y = np.empty((d, n_traj))
@@ -347,7 +348,7 @@ class EnsemblePlan:
         out_mean = np.empty((n_rec, d))
         out_m2 = np.empty((n_rec, d, d))
         simulate_chunk(sched.drift_maps, sched.noise_factors, sched.ranks, sched.steps, self.mean0,
-                       self.init_factor, rng, x, y, z, out_mean, out_m2)
+                       self.init_factor, state, x, y, z, out_mean, out_m2)
         return Moments(np.full(n_rec, n_traj, dtype=np.int64), out_mean, out_m2)
 
 

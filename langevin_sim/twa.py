@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._kernels.random import seed_state
 from ._kernels.twa import twa_chunk
 from .ensemble import JACKKNIFE_GROUPS, EnsembleResult, check_cost, chunk_sizes, run_plan
 from .gaussian import ou_transition, psd_factor
@@ -51,7 +52,7 @@ class TWAPlan:
 
     def run(self, n_traj: int, seed: np.random.SeedSequence) -> Moments:
         d = self.mean0.shape[0]
-        rng = np.random.Generator(np.random.PCG64(seed))
+        state = seed_state(seed)
         r = max(self.noise_factor.shape[1], self.init_factor.shape[1], 1)
         work = [np.empty((d, n_traj)) for _ in range(6)]
         z = np.empty((r, n_traj))
@@ -61,7 +62,7 @@ class TWAPlan:
         twa_chunk(self.scheme, self.drift_map, self.noise_factor, self.dt, self.drives,
                   self.ramp_kinds, self.ramp_times, self.constant, self.quadratic_index,
                   self.quadratic_coef, self.cubic_index, self.cubic_coef, self.steps,
-                  self.mean0, self.init_factor, rng, *work, z, out_mean, out_m2)
+                  self.mean0, self.init_factor, state, *work, z, out_mean, out_m2)
         return Moments(np.full(n_rec, n_traj, dtype=np.int64), out_mean, out_m2)
 
 

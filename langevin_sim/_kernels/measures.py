@@ -139,9 +139,28 @@ def _det2(s, i, j):
 
 
 @nb.njit(cache=True, nogil=True)
+def _det4(a):
+    """Determinant of a 4×4 matrix by its 2×2 minors (Laplace expansion along rows 0–1); no
+    LAPACK, so loading the compiled measures does not import scipy.linalg."""
+    s0 = a[0, 0] * a[1, 1] - a[1, 0] * a[0, 1]
+    s1 = a[0, 0] * a[1, 2] - a[1, 0] * a[0, 2]
+    s2 = a[0, 0] * a[1, 3] - a[1, 0] * a[0, 3]
+    s3 = a[0, 1] * a[1, 2] - a[1, 1] * a[0, 2]
+    s4 = a[0, 1] * a[1, 3] - a[1, 1] * a[0, 3]
+    s5 = a[0, 2] * a[1, 3] - a[1, 2] * a[0, 3]
+    c5 = a[2, 2] * a[3, 3] - a[3, 2] * a[2, 3]
+    c4 = a[2, 1] * a[3, 3] - a[3, 1] * a[2, 3]
+    c3 = a[2, 1] * a[3, 2] - a[3, 1] * a[2, 2]
+    c2 = a[2, 0] * a[3, 3] - a[3, 0] * a[2, 3]
+    c1 = a[2, 0] * a[3, 2] - a[3, 0] * a[2, 2]
+    c0 = a[2, 0] * a[3, 1] - a[3, 0] * a[2, 1]
+    return s0 * c5 - s1 * c4 + s2 * c3 + s3 * c2 - s4 * c1 + s5 * c0
+
+
+@nb.njit(cache=True, nogil=True)
 def _log_negativity(s, clip):
     sig = _det2(s, 0, 0) + _det2(s, 2, 2) - 2 * _det2(s, 0, 2)
-    disc = sig * sig - 4 * np.linalg.det(s)
+    disc = sig * sig - 4 * _det4(s)
     nu2 = 0.5 * (sig - math.sqrt(max(disc, 0.0)))
     if nu2 <= 0:
         return np.nan
@@ -151,7 +170,7 @@ def _log_negativity(s, clip):
 
 @nb.njit(cache=True, nogil=True)
 def _steerability(s, clip):
-    det_s = np.linalg.det(s)
+    det_s = _det4(s)
     det_a = _det2(s, 0, 0)
     if det_s <= 0 or det_a <= 0:
         return np.nan

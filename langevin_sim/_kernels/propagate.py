@@ -7,13 +7,7 @@ exact Ornstein–Uhlenbeck step (``F = e^{AΔt}``, ``G G ᵀ = Q(Δt)``) run thr
 
 import numba as nb
 
-
-@nb.njit(cache=True, nogil=True)
-def _fill_normals(z, rows, rng):
-    n = z.shape[1]
-    for k in range(rows):
-        for j in range(n):
-            z[k, j] = rng.standard_normal()
+from .random import fill_normals
 
 
 @nb.njit(cache=True, nogil=True)
@@ -36,11 +30,11 @@ def _affine(F, G, rank, x, z, y):
 
 
 @nb.njit(cache=True, nogil=True)
-def sample_initial(mean0, L0, rng, z, x):
+def sample_initial(mean0, L0, state, z, x):
     """x = mean0 + L0 Z column by column (Z standard normals drawn into z)."""
     d, n = x.shape
     r0 = L0.shape[1]
-    _fill_normals(z, r0, rng)
+    fill_normals(z, r0, state)
     for i in range(d):
         for j in range(n):
             x[i, j] = mean0[i]
@@ -72,20 +66,20 @@ def accumulate_moments(x, out_mean, out_m2):
 
 
 @nb.njit(cache=True, nogil=True)
-def simulate_chunk(Fs, Gs, ranks, seg_steps, mean0, L0, rng, x, y, z, out_mean, out_m2):
+def simulate_chunk(Fs, Gs, ranks, seg_steps, mean0, L0, state, x, y, z, out_mean, out_m2):
     """Sample ``X_0 = mean0 + L0 Z``, then for each segment ``s`` take ``seg_steps[s]`` steps
     with ``(Fs[s], Gs[s][:, :ranks[s]])`` and record the chunk's moments into
     ``out_mean[s]`` (d,) and ``out_m2[s]`` (d, d).
 
     ``x``, ``y`` (d, n) and ``z`` (r_max, n) are caller-allocated work arrays.
     """
-    sample_initial(mean0, L0, rng, z, x)
+    sample_initial(mean0, L0, state, z, x)
     for s in range(seg_steps.shape[0]):
         F = Fs[s]
         G = Gs[s]
         r = ranks[s]
         for _ in range(seg_steps[s]):
-            _fill_normals(z, r, rng)
+            fill_normals(z, r, state)
             _affine(F, G, r, x, z, y)
             x, y = y, x
         accumulate_moments(x, out_mean[s], out_m2[s])

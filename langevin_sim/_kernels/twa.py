@@ -11,7 +11,8 @@ import math
 
 import numba as nb
 
-from .propagate import _affine, _fill_normals, accumulate_moments, sample_initial
+from .propagate import _affine, accumulate_moments, sample_initial
+from .random import fill_normals
 
 
 @nb.njit(cache=True, nogil=True)
@@ -61,7 +62,7 @@ def _add_noise(G, rank, z, out):
 
 @nb.njit(cache=True, nogil=True)
 def twa_chunk(scheme, F, G, dt, drives, kinds, ramp_times, const, qidx, qcoef, cidx, ccoef,
-              seg_steps, mean0, L0, rng, x, fx, fn, n1, n2, xt, z, out_mean, out_m2):
+              seg_steps, mean0, L0, state, x, fx, fn, n1, n2, xt, z, out_mean, out_m2):
     """Sample ``X_0 = mean0 + L0 Z``, then take ``seg_steps[s]`` steps of the scheme before
     recording the chunk's moments into ``out_mean[s]`` (d,) and ``out_m2[s]`` (d, d).
 
@@ -69,12 +70,12 @@ def twa_chunk(scheme, F, G, dt, drives, kinds, ramp_times, const, qidx, qcoef, c
     """
     d, n = x.shape
     rank = G.shape[1]
-    sample_initial(mean0, L0, rng, z, x)
+    sample_initial(mean0, L0, state, z, x)
     t = 0.0
     for s in range(seg_steps.shape[0]):
         for _ in range(seg_steps[s]):
             _nonlinear(x, t, drives, kinds, ramp_times, const, qidx, qcoef, cidx, ccoef, n1)
-            _fill_normals(z, rank, rng)
+            fill_normals(z, rank, state)
             _affine(F, G, 0, x, z, fx)  # F x (no noise yet)
             if scheme == 0:  # X' = (I + LΔt) X + Δt N + G Z
                 for i in range(d):
