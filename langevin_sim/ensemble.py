@@ -502,6 +502,16 @@ class EnsembleResult:
         jack = np.array([[np.atleast_1d(func(c)) for c in group] for group in loo], dtype=float)
         return values, jackknife_stderr(jack)
 
+    def record_statistic(self, func) -> tuple[np.ndarray, np.ndarray]:
+        """A function of the means (n_rec, d) and covariances (n_rec, d, d) of *all* records
+        (a time average over a window, an oscillation amplitude, ...), with its jackknife
+        standard error: ``func`` returns a 1-D array; returns ``(value, stderr)``."""
+        loo = self._leave_one_out
+        value = np.atleast_1d(np.asarray(func(self.mean, self.covariance), float))
+        jack = np.array([np.atleast_1d(func(m, c)) for m, c in zip(loo.mean, loo.covariance)],
+                        dtype=float)
+        return value, jackknife_stderr(jack)
+
     def two_mode_selector(self, modes) -> np.ndarray:
         """Indices of the quadratures of the two ``modes`` (A first) in the state vector."""
         a, b = (self._mode(m) for m in modes)

@@ -279,3 +279,101 @@ def plot_detection_scan(scan, path=None):
     fig.suptitle("Read-out design: what homodyne detection of the probes' outputs sees")
     fig.tight_layout()
     return _finish(fig, path)
+
+
+# ---------------------------------------------------------------------------------------------
+# switch-on (langevin-sim switch-on)
+def _mode_tex(label: str) -> str:
+    return label if len(label) == 1 else f"{label[0]}_{{{label[1:]}}}"
+
+
+def plot_switch_on_means(report, path=None):
+    """Mean-field amplitudes (continuous reference, ensemble means ± SE) and the effective
+    detuning Δ(t) with the intervals where the instantaneous linearisation is unstable."""
+    fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(8, 6.5), dpi=110, sharex=True)
+    q = report.quadratures
+    tf, t = report.fine_times, report.times
+    for mode, color in ((report.detuning_mode, "C0"), (report.pair[0], "C1")):
+        ix = q.index(f"x_{mode}")
+        m = report.fine_mean
+        amp = np.hypot(m[:, ix], m[:, ix + 1]) / np.sqrt(2)
+        ax1.plot(tf, amp, color=color, lw=1, label=rf"$|\langle {_mode_tex(mode)} \rangle|$ "
+                 "continuous reference")
+        em, se = report.ensemble["mean"], report.ensemble["mean_stderr"]
+        amp_e = np.hypot(em[:, ix], em[:, ix + 1]) / np.sqrt(2)
+        se_e = np.hypot(se[:, ix], se[:, ix + 1]) / np.sqrt(2)
+        ax1.errorbar(t, amp_e, yerr=se_e, fmt=".", ms=2, color=color, alpha=0.6,
+                     label="ensemble ± 1 SE")
+    ax1.set_ylabel(r"mean amplitude $|\langle o \rangle| = \sqrt{x^2 + p^2}/\sqrt{2}$")
+    ax1.set_yscale("log")
+    ax1.legend(fontsize=7)
+    ax1.set_title(f"Switching the drive on ({report.ramp}"
+                  + (f", T = {report.ramp_time:g}" if report.ramp != "sudden" else "")
+                  + f"): {report.model}")
+    det = report.fine_effective_detuning
+    ax2.plot(tf, det, "k-", lw=1, label=rf"$\Delta_{{{_mode_tex(report.detuning_mode)}}}(t)$")
+    ax2.axhline(0.0, color="grey", ls="--", lw=1, label="threshold Δ = 0")
+    unstable = report.fine_max_real > 0
+    if unstable.any():
+        ax2.fill_between(tf, det.min(), det.max(), where=unstable, color="red", alpha=0.2,
+                         lw=0, label=f"unstable A(t): {report.unstable_time:.3g} in total")
+    ax2.set_ylabel(rf"effective detuning ($\omega_b$)")
+    ax2.set_xlabel(time_label(report.unit))
+    ax2.legend(fontsize=7)
+    fig.tight_layout()
+    return _finish(fig, path)
+
+
+def plot_switch_on_variances(report, path=None):
+    """Var(x_A), Var(x_B), Cov(x_A, x_B): ensemble ± 1 SE over the scheme's reference, with the
+    continuous reference dashed."""
+    q = report.quadratures
+    a, b = report.pair
+    xa, xb = q.index(f"x_{a}"), q.index(f"x_{b}")
+    fig, ax = plt.subplots(figsize=(8, 4.8), dpi=110)
+    t = report.times
+    for (i, j), label, color in (((xa, xa), rf"Var$(x_{{{_mode_tex(a)}}})$", "C0"),
+                                 ((xb, xb), rf"Var$(x_{{{_mode_tex(b)}}})$", "C1"),
+                                 ((xa, xb), rf"Cov$(x_{{{_mode_tex(a)}}}, x_{{{_mode_tex(b)}}})$",
+                                  "C2")):
+        ax.plot(t, report.discrete["covariance"][:, i, j], color=color, lw=1.2,
+                label=f"{label} scheme's reference")
+        ax.plot(t, report.reference["covariance"][:, i, j], color=color, lw=1, ls="--",
+                label="continuous")
+        v = report.ensemble["covariance"][:, i, j]
+        e = report.ensemble["covariance_stderr"][:, i, j]
+        ax.fill_between(t, v - e, v + e, color=color, alpha=0.3, lw=0,
+                        label="ensemble ± 1 SE")
+    ax.set_xlabel(time_label(report.unit))
+    ax.set_ylabel("(co)variance (vacuum = 1/2)")
+    ax.set_title(f"Fluctuations during the switch-on ({report.n_traj} trajectories, "
+                 f"{report.method}, dt = {report.dt:g})")
+    ax.legend(fontsize=7, ncol=3)
+    fig.tight_layout()
+    return _finish(fig, path)
+
+
+def plot_switch_on_measures(report, path=None):
+    """The six measures: ensemble ± 1 SE, the scheme's reference, thresholds drawn."""
+    fig, axes = plt.subplots(2, 3, figsize=(12, 6.5), dpi=110, sharex=True)
+    labels = measure_labels(report.pair)
+    t = report.times
+    for k, (ax, name) in enumerate(zip(axes.ravel(), report.measure_names)):
+        ax.plot(report.fine_times, report.fine_measures[:, k], "k-", lw=0.8,
+                label="continuous reference")
+        ax.plot(t, report.discrete["measures"][:, k], "-", color="C2", lw=0.8,
+                label="scheme's reference")
+        v, e = report.ensemble["measures"][:, k], report.ensemble["measures_stderr"][:, k]
+        ax.fill_between(t, v - e, v + e, color="C3", alpha=0.35, lw=0, label="ensemble ± 1 SE")
+        ax.axhline(threshold(name), color="grey", ls="--", lw=1,
+                   label=f"threshold {threshold(name):g}")
+        if smaller_is_stronger(name):
+            ax.set_yscale("log")
+        ax.set_ylabel(labels[name])
+        if k >= 3:
+            ax.set_xlabel(time_label(report.unit))
+        if k == 0:
+            ax.legend(fontsize=7)
+    fig.suptitle(f"Correlations of ({', '.join(report.pair)}) building up after the switch-on")
+    fig.tight_layout()
+    return _finish(fig, path)

@@ -1,16 +1,28 @@
-"""Switching the drive on: the deterministic reference of the full model (docs/physics.md,
-"Mean field and linearisation").
+"""Switching the drive on: truncated Wigner ensembles of the full model against their
+deterministic references (docs/physics.md, "Switching the drive on").
 
-The mean-field equations of a :class:`~langevin_sim.systems.nonlinear.LangevinSystem`
-(``a†a → |α|²``, drives with their ramps) are integrated together with the covariance of the
-fluctuations around them, ``dσ/dt = A(t) σ + σ A(t)ᵀ + D``, ``A(t)`` the Jacobian along the
-mean-field trajectory. This is exact up to O(g0/g_ab) corrections, and is what a truncated
-Wigner ensemble of the switch-on must reproduce when the single-photon coupling is small.
+Two references are integrated along the switch-on:
+
+* the **continuous** one (:func:`reference`): the mean-field equations of a
+  :class:`~langevin_sim.systems.nonlinear.LangevinSystem` (``a†a → |α|²``, drives with their
+  ramps) with the covariance of the fluctuations around them, ``dσ/dt = A(t)σ + σA(t)ᵀ + D``,
+  ``A(t)`` the Jacobian along the mean-field trajectory: exact up to O(g0/g_ab) corrections;
+* the **scheme's own** one (:func:`discrete_reference`): the same, discretised exactly as the
+  ensemble's integrator discretises it (its noise-free map for the means, its linear recursion
+  ``Σ ← F_n Σ F_nᵀ + G_n G_nᵀ`` along them). The mean field is ~10⁴–10⁵ while the ensemble's
+  standard errors are ~10⁻², so any scheme's O(Δt²) shift of the means dwarfs them: the
+  ensemble is judged against the scheme's reference, and the continuous one is reported beside.
+
+:func:`switch_on` runs both with the ensemble on the same records and gathers the report of
+``langevin-sim switch-on``: z-scores and a verdict, the effective detuning Δ1(t), the time the
+instantaneous linearisation is unstable, onset and settling times, and (beyond the instability
+threshold) the limit cycle.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -101,3 +113,505 @@ def reference(system, times, mean0=None, sigma0=None, rtol: float = 1e-11) -> Re
                      for i in range(system.n_modes)])
         maxre.append(float(np.max(np.linalg.eigvals(a).real)))
     return Reference(t, means, covs, np.array(dets), np.array(maxre), system.mode_labels)
+
+
+# -- the scheme's own reference ------------------------------------------------------------------
+def discrete_reference(system, times, method: str, dt: float, mean0, sigma0
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """Means and covariances of the scheme's own discretisation of the switch-on, at ``times``
+    (multiples of ``dt``).
+
+    Means follow the scheme's noise-free map with the mean-field drift (the ensemble mean of
+    the Weyl symbol ``(x² + p²)/2 − 1/2`` is ``|ᾱ|²`` up to the fluctuations' O(g0) share);
+    the covariance follows the scheme's linear recursion along them, ``Σ ← F_n Σ F_nᵀ + G_n
+    G_nᵀ``, with ``F_n``, ``G_n`` from the Jacobians at the mean and (exponential Heun) at its
+    predictor, exactly as :func:`~langevin_sim.integrators.nonlinear.linear_reduction`.
+    """
+    from .twa import SCHEME_IDS, scheme_maps
+
+    if method not in SCHEME_IDS:
+        raise ValueError(f"unknown method {method!r}; allowed: {', '.join(SCHEME_IDS)}")
+    targets = np.round(np.asarray(times, float) / dt).astype(np.int64)
+    phi, g = scheme_maps(system, method, dt)
+    gg = g @ g.T
+    lin_w = system.linear_part("weyl")
+    lin_mf = system.linear_part("mean-field")
+    eye = np.eye(system.dim)
+
+    def nonlinear(x, t):
+        return system.drift(x, t, ordering="mean-field") - lin_w @ x
+
+    x = np.asarray(mean0, float).copy()
+    s = np.asarray(sigma0, float).copy()
+    means, covs, n = [], [], 0
+    for target in targets:
+        while n < target:
+            t = n * dt
+            n1 = nonlinear(x, t)
+            c1 = system.jacobian(x) - lin_mf
+            if method == "em":
+                x_next, f, q = phi @ x + dt * n1, phi + dt * c1, gg
+            elif method == "exp-euler":
+                x_next, f, q = phi @ (x + dt * n1), phi @ (eye + dt * c1), gg
+            else:
+                xt = phi @ (x + dt * n1)
+                c2 = system.jacobian(xt) - lin_mf
+                x_next = phi @ x + 0.5 * dt * (phi @ n1 + nonlinear(xt, t + dt))
+                f = phi + 0.5 * dt * (phi @ c1 + c2 @ phi @ (eye + dt * c1))
+                h = eye + 0.5 * dt * c2
+                q = h @ gg @ h.T
+            s = f @ s @ f.T + q
+            x = x_next
+            n += 1
+        means.append(x.copy())
+        covs.append(0.5 * (s + s.T))
+    return np.array(means), np.array(covs)
+
+
+# -- the switch-on report --------------------------------------------------------------------------
+RAMP_KINDS = ("sudden", "linear", "smooth")
+DEFAULT_MODEL = "cascade-full"
+FINE_STEP = 0.05
+"""Spacing (in the model's time unit) of the continuous reference's fine grid, on which the
+effective detuning, the unstable time (resolved to this), onsets and settling are evaluated."""
+
+
+def with_ramp(system, ramp: str, ramp_time: float | None):
+    """``system`` with every drive switched on by ``ramp`` over ``ramp_time``: ``sudden``
+    (at t = 0), ``linear`` (``E·min(1, t/T)``), ``smooth`` (``E·sin²(πt/2T)`` for t < T)."""
+    if ramp not in RAMP_KINDS:
+        raise ValueError(f"ramp must be one of {', '.join(RAMP_KINDS)}, got {ramp!r}")
+    if ramp == "sudden":
+        return replace(system, ramps=tuple(("sudden", 0.0) for _ in system.ramps))
+    if ramp_time is None or not (math.isfinite(ramp_time) and ramp_time > 0):
+        raise ValueError(f"ramp_time must be a finite number > 0 for a {ramp} ramp, got "
+                         f"{ramp_time!r}")
+    return replace(system, ramps=tuple((ramp, float(ramp_time)) for _ in system.ramps))
+
+
+def unstable_time(times, max_real) -> float:
+    """Total time with ``max Re λ > 0``, linear interpolation between grid points."""
+    t = np.asarray(times, float)
+    v = np.asarray(max_real, float)
+    total = 0.0
+    for a, b, h in zip(v[:-1], v[1:], np.diff(t)):
+        if a > 0 and b > 0:
+            total += h
+        elif a > 0 or b > 0:
+            total += h * max(a, b) / (abs(a) + abs(b))
+    return float(total)
+
+
+def _amplitude(x) -> float:
+    return 0.5 * float(np.max(x) - np.min(x)) if len(x) else float("nan")
+
+
+@dataclass(frozen=True)
+class LimitCycle:
+    """What the switch-on settles on, from the last half of the run.
+
+    ``kind`` is ``"fixed point"`` when a stable steady mean field exists (the ringing decays),
+    ``"limit cycle"`` when none does and the mechanical oscillation of the mean field keeps its
+    amplitude (within 10 % between the last two quarters of the run), ``"growing"`` when none
+    does and it is still growing (run longer). Amplitudes are half the peak-to-peak swing of
+    the displaced mode's x quadrature (mean field) and, from the ensemble, the rms radius
+    ``sqrt(<(x − x̄)² + (p − p̄)²>)`` about the centre of the oscillation over the last quarter
+    of the records (± its jackknife SE: thermal fluctuations alone give about sqrt(2 n̄ + 1)).
+    """
+
+    kind: str
+    mode: str
+    fixed_point_stable: bool
+    amplitude_mean_field: float
+    amplitude_ratio: float
+    radius_ensemble: float
+    radius_ensemble_stderr: float
+
+    @property
+    def detected(self) -> bool:
+        return self.kind == "limit cycle"
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind, "detected": self.detected, "mode": self.mode,
+                "fixed_point_stable": self.fixed_point_stable,
+                "amplitude_mean_field": self.amplitude_mean_field,
+                "amplitude_ratio_last_quarters": self.amplitude_ratio,
+                "radius_ensemble": self.radius_ensemble,
+                "radius_ensemble_stderr": self.radius_ensemble_stderr}
+
+
+def limit_cycle(system, fine_times, fine_mean, result=None) -> LimitCycle | None:
+    """Classify the end of a switch-on (see :class:`LimitCycle`); None if no mode is displaced
+    by radiation pressure."""
+    if not system.radiation_pressure:
+        return None
+    mode = system.radiation_pressure[0][1]
+    ix = 2 * system.mode_index(mode)
+    t_end = fine_times[-1]
+    q3 = (fine_times >= 0.5 * t_end) & (fine_times < 0.75 * t_end)
+    q4 = fine_times >= 0.75 * t_end
+    a3, a4 = _amplitude(fine_mean[q3, ix]), _amplitude(fine_mean[q4, ix])
+    ratio = a4 / a3 if a3 > 0 else float("nan")
+    stable = any(s.stable for s in system.mean_field_states())
+    if stable:
+        kind = "fixed point"
+    else:
+        kind = "growing" if ratio > 1.1 else "limit cycle"
+    radius = radius_se = float("nan")
+    if result is not None:
+        window = result.times >= 0.75 * result.times[-1]
+
+        def rms_radius(means, covs):
+            m, c = means[window][:, ix:ix + 2], covs[window][:, ix:ix + 2, ix:ix + 2]
+            centre = m.mean(axis=0)
+            r2 = c[:, 0, 0] + c[:, 1, 1] + np.sum((m - centre) ** 2, axis=1)
+            return [math.sqrt(max(float(r2.mean()), 0.0))]
+
+        (radius,), (radius_se,) = result.record_statistic(rms_radius)
+    return LimitCycle(kind, mode, bool(stable), a4, float(ratio), float(radius),
+                      float(radius_se))
+
+
+def drive_parameters(model, overrides: dict) -> dict:
+    """Resolve ``drive_power_w`` (W) or ``drive_amplitude`` (|E|, the model's rate unit) into
+    the model's ``drive_re``/``drive_im`` (a real E), as ``--set`` values.
+
+    ``|E| = sqrt(κ1 P / (ħ ω_d))`` for a drive of power P through cavity 1's port (rates in the
+    model's unit ω_b = 2π·omega_b_hz; ω_d = 2π(f_m_hz − delta_m·omega_b_hz), the drive's lab
+    frequency). Other entries pass through; the bare detuning keeps its value (``delta1_bare``
+    may be set alongside).
+    """
+    from .conventions import HBAR
+
+    out = dict(overrides)
+    power = out.pop("drive_power_w", None)
+    amp = out.pop("drive_amplitude", None)
+    if power is None and amp is None:
+        return out
+    if power is not None and amp is not None:
+        raise ValueError("set either drive_power_w or drive_amplitude, not both")
+    params = model.replace(**out).as_dict()
+    needed = ("drive_re", "drive_im", "kappa1", "omega_b_hz", "f_m_hz", "delta_m")
+    if any(k not in params for k in needed):
+        raise ValueError("drive_power_w and drive_amplitude apply to a model with the "
+                         f"parameters {', '.join(needed)} (cascade-full)")
+    if amp is None:
+        if not (math.isfinite(power) and power >= 0):
+            raise ValueError(f"drive_power_w must be a finite number >= 0 (W), got {power!r}")
+        unit = 2 * math.pi * params["omega_b_hz"]
+        omega_d = 2 * math.pi * (params["f_m_hz"] - params["delta_m"] * params["omega_b_hz"])
+        amp = math.sqrt(params["kappa1"] * unit * power / (HBAR * omega_d)) / unit
+    elif not (math.isfinite(amp) and amp >= 0):
+        raise ValueError(f"drive_amplitude must be a finite number >= 0, got {amp!r}")
+    return {**out, "drive_re": float(amp), "drive_im": 0.0}
+
+
+@dataclass(frozen=True)
+class SwitchOnReport:
+    """Everything ``langevin-sim switch-on`` computes; arrays over the record ``times``, and
+    over ``fine_times`` (the continuous reference's fine grid) for the exact curves.
+
+    ``reference`` is the continuous reference, ``discrete`` the scheme's own (what the
+    ensemble is judged against), each a dict with ``mean``, ``covariance`` and ``measures``
+    (n_rec, 6; unclipped E_N and G in ``measures_unclipped``).
+    """
+
+    times: np.ndarray
+    pair: tuple
+    measure_names: tuple
+    quadratures: tuple
+    unit: str
+    reference: dict
+    discrete: dict
+    ensemble: dict
+    fine_times: np.ndarray
+    fine_mean: np.ndarray
+    fine_measures: np.ndarray
+    detuning_mode: str
+    fine_effective_detuning: np.ndarray
+    effective_detuning: np.ndarray
+    fine_max_real: np.ndarray
+    unstable_time: float
+    check: object
+    continuous_offset: dict
+    quench: object
+    onsets: dict
+    settling_time: dict
+    limit_cycle: LimitCycle | None
+    method: str
+    dt: float
+    n_traj: int
+    seed: int
+    ramp: str
+    ramp_time: float
+    partial: bool
+    parameters: dict
+    model: str
+    settling_tolerance: float = 0.01
+    extras: dict = field(default_factory=dict)
+
+    @property
+    def min_effective_detuning(self) -> float:
+        return float(np.min(self.fine_effective_detuning))
+
+    @property
+    def max_effective_detuning(self) -> float:
+        return float(np.max(self.fine_effective_detuning))
+
+    def _block(self, part: dict, stderr: bool) -> dict:
+        out = {}
+        for i, k in enumerate(self.measure_names):
+            out[k] = part["measures"][:, i]
+            if stderr:
+                out[f"{k}_stderr"] = part["measures_stderr"][:, i]
+        out["E_N_unclipped"] = part["measures_unclipped"][:, 0]
+        for k in ("mean", "covariance"):
+            out[k] = part[k]
+            if stderr:
+                out[f"{k}_stderr"] = part[f"{k}_stderr"]
+        return out
+
+    def to_dict(self) -> dict:
+        """The ``--json`` report (NaN becomes null when dumped)."""
+        return {
+            "partial": self.partial, "model": self.model, "pair": list(self.pair),
+            "quadratures": list(self.quadratures), "unit": self.unit,
+            "method": self.method, "dt": self.dt, "n_traj": self.n_traj, "seed": self.seed,
+            "ramp": self.ramp, "ramp_time": self.ramp_time, "times": self.times,
+            "reference": self._block(self.reference, False),
+            "discrete_reference": self._block(self.discrete, False),
+            "ensemble": self._block(self.ensemble, True),
+            "effective_detuning_mode": self.detuning_mode,
+            "effective_detuning": self.effective_detuning,
+            "min_effective_detuning": self.min_effective_detuning,
+            "max_effective_detuning": self.max_effective_detuning,
+            "max_real_eigenvalue": self.fine_max_real[::self._stride],
+            "unstable_time": self.unstable_time, "unstable_time_resolution": FINE_STEP,
+            "consistent": self.check.consistent, "max_abs_z": self.check.max_abs_z,
+            "z_threshold": self.check.threshold, "n_compared": self.check.n_compared,
+            "summary": self.check.summary(),
+            "continuous_reference_offset": self.continuous_offset,
+            "quench": None if self.quench is None else {
+                "consistent": self.quench.consistent, "max_abs_z": self.quench.max_abs_z,
+                "z_threshold": self.quench.threshold},
+            "onsets": {k: {"exact": o.exact, "sample": o.sample, "sample_low": o.sample_low,
+                           "sample_high": o.sample_high, "confidence": o.confidence}
+                       for k, o in self.onsets.items()},
+            "settling_time": self.settling_time,
+            "settling_tolerance": self.settling_tolerance,
+            "limit_cycle": None if self.limit_cycle is None else self.limit_cycle.to_dict(),
+            "parameters": self.parameters,
+        }
+
+    @property
+    def _stride(self) -> int:
+        return max(1, round((self.times[1] - self.times[0]) / (self.fine_times[1]
+                                                                - self.fine_times[0])))
+
+    def render(self, rows: int = 11) -> str:
+        """A table at ``rows`` records and the summary lines."""
+        q = self.quadratures
+        a, b = self.pair
+        ixb = q.index(f"x_{a}")
+        idx = np.unique(np.linspace(0, self.times.size - 1, rows).round().astype(int))
+        en, ref, dis = self.ensemble, self.reference, self.discrete
+        lines = [
+            f"switch-on of {self.model} ({self.ramp}"
+            + (f", ramp time {self.ramp_time:g}" if self.ramp != "sudden" else "")
+            + f"): {self.n_traj} truncated Wigner trajectories, {self.method}, dt = "
+            f"{self.dt:g}/{self.unit}, seed {self.seed}"
+            + (" (PARTIAL: interrupted)" if self.partial else ""),
+            f"{'t':>8} {'Δ_' + self.detuning_mode:>9} {'Var x_' + a:>10} {'± SE':>7} "
+            f"{'scheme':>9} {'contin.':>9} {'E_N':>8} {'± SE':>7} {'scheme':>8}",
+        ]
+        for i in idx:
+            lines.append(
+                f"{self.times[i]:8.4g} {self.effective_detuning[i]:9.4f} "
+                f"{en['covariance'][i, ixb, ixb]:10.4g} {en['covariance_stderr'][i, ixb, ixb]:7.2g} "
+                f"{dis['covariance'][i, ixb, ixb]:9.4g} {ref['covariance'][i, ixb, ixb]:9.4g} "
+                f"{en['measures'][i, 0]:8.4f} {en['measures_stderr'][i, 0]:7.2g} "
+                f"{dis['measures'][i, 0]:8.4f}")
+        lines += ["", f"effective detuning Δ_{self.detuning_mode}(t) between "
+                  f"{self.min_effective_detuning:.4g} and {self.max_effective_detuning:.4g} "
+                  f"{self.unit}; instantaneous linearisation unstable for "
+                  f"{self.unstable_time:.3g}/{self.unit} in total (resolution {FINE_STEP:g})"]
+        for k, o in self.onsets.items():
+            lines.append(f"onset of {k}: exact {o.exact:.4g}; ensemble in ({o.sample_low:.4g}, "
+                         f"{o.sample_high:.4g}] at {o.confidence:.0%}")
+        st = self.settling_time
+        lines.append(f"settling (within {self.settling_tolerance:g} of the steady state, "
+                     f"continuous reference): mean {st['mean']:.4g}, covariance "
+                     f"{st['covariance']:.4g} (nan: not within the run)")
+        lc = self.limit_cycle
+        if lc is not None:
+            if lc.kind == "fixed point":
+                lines.append(f"end state: stable steady mean field (mean-field swing of x_{lc.mode}"
+                             f" in the last quarter {lc.amplitude_mean_field:.4g}, "
+                             f"{lc.amplitude_ratio:.3g}× the previous quarter's)")
+            else:
+                lines.append(f"end state: {lc.kind.upper()} (no stable steady mean field): "
+                             f"mean-field amplitude of x_{lc.mode} {lc.amplitude_mean_field:.5g}"
+                             f" ({lc.amplitude_ratio:.3g}× the previous quarter's); ensemble rms"
+                             f" radius {lc.radius_ensemble:.5g} ± {lc.radius_ensemble_stderr:.2g}")
+        off = self.continuous_offset
+        lines.append(f"continuous reference vs the scheme's: means differ by up to "
+                     f"{off['mean_max_abs_z']:.3g} SE, covariances by up to "
+                     f"{off['covariance_max_abs_z']:.3g} SE (discretisation error)")
+        if self.quench is not None:
+            lines.append(f"quench of the linearised system (Δ1 frozen at its final value, "
+                         f"today's relax): max |z| = {self.quench.max_abs_z:.3g} against this "
+                         f"ensemble ({'consistent' if self.quench.consistent else 'INCONSISTENT'})")
+        lines.append(self.check.summary() + " (ensemble vs the scheme's reference: means and "
+                     "covariances at every record)")
+        return "\n".join(lines)
+
+
+def switch_on(model=None, *, pair=None, ramp: str = "sudden", ramp_time: float | None = None,
+              t_final: float = 1000.0, record_every: float = 1.0, method: str = "exp-heun",
+              dt: float | None = None, n_traj: int = 4096, seed: int | None = 2024,
+              alpha: float = 0.01, confidence: float = 0.99, tol: float = 0.01,
+              chunk_size: int | None = None, backend=None, progress: bool = False
+              ) -> SwitchOnReport:
+    """Switch the drive on: a truncated Wigner ensemble of the full model from the thermal
+    state (drive off before t = 0), against the scheme's own reference and the continuous one.
+
+    Parameters
+    ----------
+    model : model, name or file, optional
+        A nonlinear driven model (default ``cascade-full`` at the paper's point, g0 = 1.5e-5).
+    ramp, ramp_time : str, float
+        ``sudden``; ``linear`` (``E·min(1, t/T)``) or ``smooth`` (``E·sin²(πt/2T)``) over T.
+    t_final, record_every : float
+        Run length and record spacing (the model's time unit; multiples of ``dt``).
+    method, dt : str, float
+        ``em``, ``exp-euler`` or ``exp-heun`` (default, dt = 0.02).
+    alpha : float
+        Family-wise significance of the max-|z| test.
+    confidence : float
+        One-sided confidence of the ensemble's onset brackets.
+    tol : float
+        Settling tolerance (relative distance of means and covariance to the steady state).
+    """
+    from .ensemble import check_verdict_size
+    from .gaussian import steady_state, transient
+    from .measures import measure_names, measures_stack
+    from .models import as_model, check_pair
+    from .relaxation import Onset, _first_crossing, _indicator, sample_onset, settling_time
+    from .statistics import consistency
+    from .twa import DEFAULT_DT, SCHEME_IDS, simulate_twa
+
+    model = as_model(DEFAULT_MODEL if model is None else model)
+    if not hasattr(model, "build"):
+        raise ValueError("switch-on needs a model description with drives (a nonlinear model "
+                         "such as cascade-full), not a fixed linear system")
+    if method not in SCHEME_IDS:
+        raise ValueError(f"method must be one of {', '.join(SCHEME_IDS)}, got {method!r}")
+    dt = DEFAULT_DT[method] if dt is None else float(dt)
+    for name, v in (("dt", dt), ("t_final", t_final), ("record_every", record_every)):
+        if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
+            raise ValueError(f"{name} must be a finite number > 0, got {v!r}")
+    if not 0 < alpha < 1 or not 0.5 < confidence < 1:
+        raise ValueError("alpha must be in (0, 1) and confidence in (0.5, 1)")
+    per = round(record_every / dt)
+    if per < 1 or abs(per * dt - record_every) > 1e-9 * record_every:
+        raise ValueError(f"record_every = {record_every:g} must be a multiple of dt = {dt:g}")
+    n_rec = int(math.floor(t_final / record_every + 1e-9))
+    if n_rec < 4:
+        raise ValueError(f"t_final = {t_final:g} gives {n_rec} records after t = 0; need at "
+                         f"least 4 (record_every = {record_every:g})")
+    check_verdict_size(n_traj, chunk_size)
+    system = with_ramp(model.build(), ramp, ramp_time)
+    if not system.is_driven or not system.radiation_pressure:
+        raise ValueError(f"model {model.name!r} has no drive or no radiation-pressure term: "
+                         "nothing switches on (use relax for a linear model)")
+    pair = check_pair(system.mode_labels, model.pair(pair))
+    names = measure_names(pair)
+    times = record_every * np.arange(n_rec + 1)
+    sub = max(1, math.ceil(record_every / FINE_STEP))
+    fine = np.arange(n_rec * sub + 1) * (record_every / sub)
+    mean0 = np.zeros(system.dim)
+    sigma0 = thermal_state(system)
+
+    # the references (cheap; computed first so that a failure costs no simulation)
+    cont = reference(system, fine, mean0, sigma0)
+    rec = slice(None, None, sub)
+    dmean, dcov = discrete_reference(system, times, method, dt, mean0, sigma0)
+    res = simulate_twa(system, times, method=method, dt=dt, n_traj=n_traj, seed=seed,
+                       initial=(mean0, sigma0), chunk_size=chunk_size, backend=backend,
+                       progress=progress, metadata={"parameters": model.as_dict(),
+                                                    "model": model.name, "pair": list(pair)})
+
+    sel = res.two_mode_selector(pair)
+    ix = (slice(None),) + np.ix_(sel, sel)
+    est = res.measures(pair)
+    raw = res.measures(pair, clip=False)
+
+    def block(mean, cov):
+        return {"mean": mean, "covariance": cov, "measures": measures_stack(cov[ix]),
+                "measures_unclipped": measures_stack(cov[ix], clip=False)}
+
+    ref_block = block(cont.mean[rec], cont.covariance[rec])
+    dis_block = block(dmean, dcov)
+    ens = {"mean": res.mean, "mean_stderr": res.mean_stderr, "covariance": res.covariance,
+           "covariance_stderr": res.covariance_stderr, "measures": est.values,
+           "measures_stderr": est.stderr, "measures_unclipped": raw.values,
+           "measures_unclipped_stderr": raw.stderr}
+    iu = np.triu_indices(system.dim)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        zc = (res.covariance - dcov) / res.covariance_stderr
+        zm = (res.mean - dmean) / res.mean_stderr
+        off_m = np.abs(cont.mean[rec] - dmean) / res.mean_stderr
+        off_c = np.abs(cont.covariance[rec] - dcov) / res.covariance_stderr
+    check = consistency(np.concatenate([zc[:, iu[0], iu[1]].ravel(), zm.ravel()]), alpha,
+                        res.jackknife_dof)
+    offset = {"mean_max_abs_z": float(np.nanmax(np.where(np.isfinite(off_m), off_m, np.nan))),
+              "covariance_max_abs_z": float(np.nanmax(np.where(np.isfinite(off_c), off_c,
+                                                               np.nan))),
+              "mean_max_abs": float(np.max(np.abs(cont.mean[rec] - dmean)))}
+
+    # today's relax: the linearisation at the final mean field, quenched (Δ1 frozen)
+    quench, steady_mean, sigma_inf = None, None, None
+    stable = [s for s in system.mean_field_states() if s.stable]
+    if stable:  # the one with the fewest photons, as linear_system() takes
+        steady_mean = stable[0].state
+        lin = system.linearise(steady_mean)
+        sigma_inf = steady_state(lin)
+        _, qcov = transient(lin, times, sigma0, None, sigma_inf)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            zq = (res.covariance - qcov) / res.covariance_stderr
+        quench = consistency(zq[:, iu[0], iu[1]].ravel(), alpha, res.jackknife_dof)
+
+    # onsets (exact on the fine grid; ensemble with one-sided brackets)
+    fine_ix = (slice(None),) + np.ix_(sel, sel)
+    fine_raw = measures_stack(cont.covariance[fine_ix], clip=False)
+    onsets = {}
+    for k in (names[0], names[2], names[4]):
+        func, thr, above = _indicator(k)
+        col = names.index(k)
+        exact, _ = _first_crossing(fine, fine_raw[:, col], thr, above)
+        point, low, high = sample_onset(times, raw.values[:, col], raw.stderr[:, col], k,
+                                        confidence)
+        onsets[k] = Onset(k, exact, point, low, high, confidence)
+    settle = {"mean": float("nan"), "covariance": float("nan")}
+    if steady_mean is not None:
+        dist_m = np.linalg.norm(cont.mean - steady_mean, axis=1) / np.linalg.norm(steady_mean)
+        dist_c = np.linalg.norm(cont.covariance - sigma_inf, axis=(1, 2)) \
+            / np.linalg.norm(sigma_inf)
+        settle = {"mean": settling_time(fine, dist_m, tol),
+                  "covariance": settling_time(fine, dist_c, tol)}
+
+    photon = system.radiation_pressure[0][0]
+    det = cont.effective_detunings[:, system.mode_index(photon)]
+    return SwitchOnReport(
+        times=times, pair=pair, measure_names=names, quadratures=system.quadrature_labels(),
+        unit=getattr(model, "unit", "ω_b") or "ω_b", reference=ref_block, discrete=dis_block,
+        ensemble=ens, fine_times=fine, fine_mean=cont.mean,
+        fine_measures=measures_stack(cont.covariance[fine_ix]), detuning_mode=photon,
+        fine_effective_detuning=det, effective_detuning=det[rec],
+        fine_max_real=cont.max_real_eigenvalue,
+        unstable_time=unstable_time(fine, cont.max_real_eigenvalue), check=check,
+        continuous_offset=offset, quench=quench, onsets=onsets, settling_time=settle,
+        limit_cycle=limit_cycle(system, fine, cont.mean, res), method=method, dt=dt,
+        n_traj=res.n_traj, seed=res.seed, ramp=ramp,
+        ramp_time=0.0 if ramp == "sudden" else float(ramp_time), partial=res.partial,
+        parameters=model.as_dict(), model=model.name, settling_tolerance=tol)
