@@ -133,7 +133,7 @@ def _cmd_switch_on(args) -> int:
             print("wrote " + ", ".join(payload["files"].values()))
     if report.partial:
         return EXIT_INTERRUPTED
-    return EXIT_OK if report.check.consistent else EXIT_INCONSISTENT
+    return EXIT_INCONSISTENT if report.consistent is False else EXIT_OK
 
 
 _register("switch-on", _cmd_switch_on,

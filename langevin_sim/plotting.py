@@ -357,14 +357,17 @@ def plot_switch_on_measures(report, path=None):
     """The six measures: ensemble ± 1 SE, the scheme's reference, thresholds drawn."""
     fig, axes = plt.subplots(2, 3, figsize=(12, 6.5), dpi=110, sharex=True)
     labels = measure_labels(report.pair)
-    t = report.times
+    pos = report.times > 0  # log time axis: the build-up takes a few 1/ω_b, the settling 10³
+    t = report.times[pos]
     for k, (ax, name) in enumerate(zip(axes.ravel(), report.measure_names)):
-        ax.plot(report.fine_times, report.fine_measures[:, k], "k-", lw=0.8,
+        ax.plot(t, report.reference["measures"][pos, k], "k-", lw=0.8,
                 label="continuous reference")
-        ax.plot(t, report.discrete["measures"][:, k], "-", color="C2", lw=0.8,
+        ax.plot(t, report.discrete["measures"][pos, k], "-", color="C2", lw=0.8,
                 label="scheme's reference")
-        v, e = report.ensemble["measures"][:, k], report.ensemble["measures_stderr"][:, k]
+        v = report.ensemble["measures"][pos, k]
+        e = report.ensemble["measures_stderr"][pos, k]
         ax.fill_between(t, v - e, v + e, color="C3", alpha=0.35, lw=0, label="ensemble ± 1 SE")
+        ax.set_xscale("log")
         ax.axhline(threshold(name), color="grey", ls="--", lw=1,
                    label=f"threshold {threshold(name):g}")
         if smaller_is_stronger(name):
