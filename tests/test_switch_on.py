@@ -1,6 +1,8 @@
 """The deterministic reference of the drive's switch-on (mean field + fluctuation covariance),
 against exact results and the numbers of the specification."""
 
+import os
+
 import numpy as np
 import pytest
 
@@ -138,3 +140,176 @@ def test_twa_ensemble_of_a_driven_nonlinear_model_holds_its_scheme_steady_state(
     if method == "exp-euler":  # its O(dt) fixed point is far from the continuous mean field
         zc = (avg.mean[0] - mf.state) / avg.mean_stderr[0]
         assert np.max(np.abs(zc)) > 100
+
+
+# -- the switch-on ensemble against its references ----------------------------------------------
+from dataclasses import replace as _replace  # noqa: E402
+
+from langevin_sim.ensemble import simulate  # noqa: E402
+from langevin_sim.statistics import consistency  # noqa: E402
+from langevin_sim.switch_on import (  # noqa: E402
+    discrete_reference,
+    drive_parameters,
+    switch_on,
+    unstable_time,
+    with_ramp,
+)
+from langevin_sim.twa import simulate_twa  # noqa: E402
+
+SWITCH = dict(t_final=40.0, record_every=1.0, n_traj=2048, seed=11)
+
+
+@pytest.fixture(scope="module")
+def paper_switch_on():
+    return switch_on(**SWITCH)
+
+
+def _covariance_check(result, covs):
+    """Max-|z| test of an ensemble's covariances (every record, upper triangle) against covs."""
+    iu = np.triu_indices(covs.shape[-1])
+    z = (result.covariance - covs) / result.covariance_stderr
+    return consistency(z[:, iu[0], iu[1]].ravel(), 0.01, result.jackknife_dof)
+
+
+def test_switch_on_ensemble_agrees_with_the_scheme_reference_at_every_record(paper_switch_on):
+    r = paper_switch_on
+    assert r.verdict_applies and r.consistent, r.check.summary()
+    assert r.check.n_compared == r.times.size * (36 + 8)
+    # the continuous reference is the scheme's up to discretisation: far in SE for the means
+    # (|α| ~ 3e4), within a few SE for the covariances
+    assert r.continuous_offset["mean_max_abs_z"] > 10
+    assert r.continuous_offset["covariance_max_abs_z"] < 3
+    # the correlations build up as the specification says (continuous reference)
+    i5, i10 = (np.searchsorted(r.times, t) for t in (5.0, 10.0))
+    assert r.reference["measures"][i5, 0] == pytest.approx(0.41, abs=0.01)
+    assert r.reference["measures"][i10, 0] == pytest.approx(0.64, abs=0.01)
+    assert 0.5 < r.min_effective_detuning < 0.6 and r.unstable_time == 0.0
+    assert r.limit_cycle.kind == "fixed point"
+
+
+def _independent_cascade_noise(system):
+    """The same system with the shared a1 input noise replaced, in cavity 2, by an independent
+    input of the same strength and occupation."""
+    b = system.noise_input.copy()
+    rows2 = [2 * system.mode_index("a2"), 2 * system.mode_index("a2") + 1]
+    rows1 = [2 * system.mode_index("a1"), 2 * system.mode_index("a1") + 1]
+    shared = [k for k in range(b.shape[1]) if np.any(b[rows1, k]) and np.any(b[rows2, k])]
+    assert shared, "the cascade shares a1's input noise with a2"
+    extra = np.zeros((b.shape[0], len(shared)))
+    for n, k in enumerate(shared):
+        extra[rows2, n] = b[rows2, k]
+        b[rows2, k] = 0.0
+    return _replace(system, noise_input=np.hstack([b, extra]),
+                    occupations=np.concatenate([system.occupations,
+                                                system.occupations[shared]]),
+                    noise_labels=tuple(system.noise_labels)
+                    + tuple(f"{system.noise_labels[k]}_independent" for k in shared))
+
+
+def test_the_comparison_fails_with_independent_cascade_noise(paper_switch_on):
+    system = load_model("cascade-full").build()
+    times = paper_switch_on.times
+    _, dcov = discrete_reference(system, times, "exp-heun", 0.02, np.zeros(8),
+                                 thermal_state(system))
+    res = simulate_twa(_independent_cascade_noise(system), times, method="exp-heun", dt=0.02,
+                       n_traj=SWITCH["n_traj"], seed=SWITCH["seed"])
+    check = _covariance_check(res, dcov)
+    assert not check.consistent, check.summary()
+
+
+def test_the_comparison_fails_when_the_detuning_is_frozen(paper_switch_on):
+    """Today's relax: the linearised system at the final mean field, quenched from the thermal
+    state (Δ1 held at its final value): its ensemble disagrees with the switch-on's reference,
+    and the switch-on ensemble disagrees with the quench's exact transient."""
+    system = load_model("cascade-full").build()
+    times = paper_switch_on.times
+    quench = simulate(system.linear_system(), times, method="exact", dt=1.0,
+                      n_traj=SWITCH["n_traj"], seed=SWITCH["seed"], initial="thermal")
+    check = _covariance_check(quench, paper_switch_on.discrete["covariance"])
+    assert not check.consistent, check.summary()
+    assert not paper_switch_on.quench.consistent
+
+
+def test_near_threshold_a_sudden_switch_on_passes_through_the_unstable_regime():
+    """Target Δ1 = 0.05: the sudden switch-on's ringing swings Δ1(t) below 0, where A(t) is
+    unstable; a slow enough linear ramp keeps it stable throughout."""
+    model = load_model("cascade-full").replace(delta1=0.05)
+    t = np.arange(0.0, 300.0, 0.05)
+    sudden = reference(with_ramp(model.build(), "sudden", None), t)
+    assert sudden.effective_detunings[:, 0].min() < 0
+    assert unstable_time(t, sudden.max_real_eigenvalue) > 1.0
+    ramped = reference(with_ramp(model.build(), "linear", 100.0), t)
+    assert unstable_time(t, ramped.max_real_eigenvalue) == 0.0
+
+
+def test_unstable_time_integrates_the_positive_part():
+    t = np.array([0.0, 1.0, 2.0, 3.0])
+    assert unstable_time(t, [-1.0, 1.0, 1.0, -1.0]) == pytest.approx(2.0)
+    assert unstable_time(t, [-1.0, -1.0, -1.0, -1.0]) == 0.0
+
+
+def test_drive_power_gives_the_photon_number_of_the_closed_form():
+    from langevin_sim.models.cascade import drive_coupling
+
+    model = load_model("cascade-full")
+    p = model.as_dict()
+    f_d = p["f_m_hz"] - p["delta_m"] * p["omega_b_hz"]
+    amp = drive_parameters(model, {"drive_power_w": 1e-6})["drive_re"]
+    bare = p["delta1_bare"]
+    photons = amp**2 / (p["kappa1"] ** 2 / 4 + bare**2)
+    g = drive_coupling(g0_hz=1.0, drive_power_w=1e-6, kappa1_hz=p["kappa1"] * p["omega_b_hz"],
+                       delta1_hz=bare * p["omega_b_hz"], cavity_frequency_hz=f_d)
+    assert photons == pytest.approx(g**2, rel=1e-12)
+    with pytest.raises(ValueError, match="drive_power_w"):
+        drive_parameters(model, {"drive_power_w": -1.0})
+    with pytest.raises(ValueError, match="cascade-full"):
+        drive_parameters(load_model("optomech"), {"drive_power_w": 1e-6})
+
+
+@pytest.mark.slow
+def test_limit_cycle_detected_beyond_threshold_and_none_below():
+    """Optomechanical self-oscillation (blue-detuned optomech, γ = 0.05): below the threshold
+    drive the switch-on rings down to the stable fixed point; above it no fixed point is stable
+    and the mean field and the ensemble keep a constant, large mechanical amplitude."""
+    base = load_model("optomech").replace(gamma=0.05, delta_bare=-1.0)
+    kw = dict(t_final=400.0, record_every=1.0, n_traj=1024, seed=3)
+    below = switch_on(base.replace(drive=800.0), **kw)
+    above = switch_on(base.replace(drive=2500.0), **kw)
+    assert below.limit_cycle.kind == "fixed point" and not below.limit_cycle.detected
+    assert below.verdict_applies and below.consistent
+    lc = above.limit_cycle
+    assert lc.detected and not lc.fixed_point_stable and not above.verdict_applies
+    assert abs(lc.amplitude_ratio - 1) < 0.1
+    # the ensemble's oscillation radius is far above the fluctuations' (below threshold)
+    b = below.limit_cycle
+    assert lc.radius_ensemble - b.radius_ensemble > 5 * np.hypot(lc.radius_ensemble_stderr,
+                                                                 b.radius_ensemble_stderr)
+    assert lc.radius_ensemble == pytest.approx(lc.amplitude_mean_field, rel=0.05)
+
+
+def test_switch_on_cli_json_and_plots(tmp_path, capsys):
+    import json
+
+    from langevin_sim.cli import main
+
+    out = tmp_path / "so"
+    code = main(["switch-on", "--t-final", "20", "--n-traj", "512", "--ramp", "smooth",
+                 "--ramp-time", "5", "--set", "g0=1e-4", "--json", "--output", str(out),
+                 "--no-progress"])
+    assert code == 0
+    d = json.loads(capsys.readouterr().out)
+    for key in ("times", "reference", "ensemble", "effective_detuning", "min_effective_detuning",
+                "unstable_time", "consistent", "max_abs_z", "z_threshold", "onsets",
+                "parameters", "discrete_reference", "limit_cycle", "settling_time"):
+        assert key in d, key
+    assert d["parameters"]["g0"] == 1e-4 and d["ramp"] == "smooth" and d["ramp_time"] == 5.0
+    n = len(d["times"])
+    for name in ("E_N", "E_bm", "S_m_given_b", "S_b_given_m", "G_b_to_m", "G_m_to_b"):
+        assert len(d["reference"][name]) == n and len(d["ensemble"][f"{name}_stderr"]) == n
+    assert np.shape(d["ensemble"]["covariance"]) == (n, 8, 8)
+    assert np.shape(d["ensemble"]["mean_stderr"]) == (n, 8)
+    assert set(d["onsets"]) == {"E_N", "S_m_given_b", "G_b_to_m"}
+    for f in d["files"].values():
+        assert os.path.getsize(f) > 0
+    # a smooth ramp over 5/ω_b starts the drive from zero: Δ1(0) is the bare detuning
+    assert d["effective_detuning"][0] == pytest.approx(d["parameters"]["delta1_bare"], rel=1e-9)
