@@ -89,6 +89,13 @@ def _progress(args) -> bool:
 
 def _add_validate(p):
     add_ensemble_arguments(p)
+    for action in p._actions:  # validate also runs the truncated Wigner schemes
+        if action.dest == "method":
+            action.choices = ["exact", "em", "exp-euler", "exp-heun"]
+            action.default = None
+            action.help = ("integrator: exact OU step or em for a linear model (default exact); "
+                           "for a nonlinear one the truncated Wigner schemes em, exp-euler, "
+                           "exp-heun (default; exact validates its linearisation)")
     p.add_argument("--t-final", type=_positive_float, default=400.0,
                    help="length of the run in 1/ω_b (default 400)")
     p.add_argument("--record-every", type=_positive_float, default=20.0,
