@@ -24,7 +24,7 @@ from .models.cascade import CascadeParameters, build_system
 from .systems.linear import LinearSystem
 from .systems.nonlinear import LangevinSystem
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "VACUUM_VARIANCE", "is_physical", "symplectic_form", "thermal_occupation",

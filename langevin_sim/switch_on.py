@@ -220,7 +220,9 @@ class LimitCycle:
     ``kind`` is ``"fixed point"`` when a stable steady mean field exists (the ringing decays),
     ``"limit cycle"`` when none does and the mechanical oscillation of the mean field keeps its
     amplitude (within 10 % between the last two quarters of the run), ``"growing"`` when none
-    does and it is still growing (run longer). Amplitudes are half the peak-to-peak swing of
+    does and it is still growing, ``"not settled"`` when none does but the switch-on's ringing
+    is still decaying (near the threshold the instability grows too slowly to show within the
+    run: run longer). Amplitudes are half the peak-to-peak swing of
     the displaced mode's x quadrature (mean field) and, from the ensemble, the rms radius
     ``sqrt(<(x − x̄)² + (p − p̄)²>)`` about the centre of the oscillation over the last quarter
     of the records (± its jackknife SE: thermal fluctuations alone give about sqrt(2 n̄ + 1)).
@@ -262,8 +264,12 @@ def limit_cycle(system, fine_times, fine_mean, result=None) -> LimitCycle | None
     stable = any(s.stable for s in system.mean_field_states())
     if stable:
         kind = "fixed point"
+    elif ratio > 1.1:
+        kind = "growing"
+    elif ratio < 0.9:
+        kind = "not settled"
     else:
-        kind = "growing" if ratio > 1.1 else "limit cycle"
+        kind = "limit cycle"
     radius = radius_se = float("nan")
     if result is not None:
         window = result.times >= 0.75 * result.times[-1]
