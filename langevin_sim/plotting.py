@@ -48,11 +48,15 @@ def plot_relaxation_variances(report, path=None):
         ax.fill_between(t, v - e, v + e, color=color, alpha=0.3, lw=0)
         ax.plot(t, v, "o", ms=3, color=color, label=f"{label} ensemble ± 1 SE")
     ax.set_xscale("log")
+    return _finish_variances(fig, ax, report, f"Relaxation from a {report.initial} state "
+                             f"({report.n_traj} trajectories, {report.method})", 2, path)
+
+
+def _finish_variances(fig, ax, report, title, ncol, path):
     ax.set_xlabel(time_label(report.unit))
     ax.set_ylabel("(co)variance (vacuum = 1/2)")
-    ax.set_title(f"Relaxation from a {report.initial} state ({report.n_traj} trajectories, "
-                 f"{report.method})")
-    ax.legend(fontsize=7, ncol=2)
+    ax.set_title(title)
+    ax.legend(fontsize=7, ncol=ncol)
     fig.tight_layout()
     return _finish(fig, path)
 
@@ -344,13 +348,9 @@ def plot_switch_on_variances(report, path=None):
         e = report.ensemble["covariance_stderr"][:, i, j]
         ax.fill_between(t, v - e, v + e, color=color, alpha=0.3, lw=0,
                         label="ensemble ± 1 SE")
-    ax.set_xlabel(time_label(report.unit))
-    ax.set_ylabel("(co)variance (vacuum = 1/2)")
-    ax.set_title(f"Fluctuations during the switch-on ({report.n_traj} trajectories, "
-                 f"{report.method}, dt = {report.dt:g})")
-    ax.legend(fontsize=7, ncol=3)
-    fig.tight_layout()
-    return _finish(fig, path)
+    return _finish_variances(fig, ax, report, f"Fluctuations during the switch-on "
+                             f"({report.n_traj} trajectories, {report.method}, dt = "
+                             f"{report.dt:g})", 3, path)
 
 
 def plot_switch_on_measures(report, path=None):
