@@ -223,9 +223,10 @@ class LimitCycle:
     does and it is still growing, ``"not settled"`` when none does but the switch-on's ringing
     is still decaying (near the threshold the instability grows too slowly to show within the
     run: run longer). Amplitudes are half the peak-to-peak swing of
-    the displaced mode's x quadrature (mean field) and, from the ensemble, the rms radius
-    ``sqrt(<(x − x̄)² + (p − p̄)²>)`` about the centre of the oscillation over the last quarter
-    of the records (± its jackknife SE: thermal fluctuations alone give about sqrt(2 n̄ + 1)).
+    the displaced mode's x quadrature (mean field), and the rms radius
+    ``sqrt(<(x − x̄)² + (p − p̄)²>)`` of (x, p) about the centre of the oscillation over the last
+    quarter of the run, for the mean field and for the ensemble (± its jackknife SE; thermal
+    fluctuations alone give about sqrt(2 n̄ + 1)).
     """
 
     kind: str
@@ -235,6 +236,7 @@ class LimitCycle:
     amplitude_ratio: float
     radius_ensemble: float
     radius_ensemble_stderr: float
+    radius_mean_field: float = float("nan")
 
     @property
     def detected(self) -> bool:
@@ -246,7 +248,8 @@ class LimitCycle:
                 "amplitude_mean_field": self.amplitude_mean_field,
                 "amplitude_ratio_last_quarters": self.amplitude_ratio,
                 "radius_ensemble": self.radius_ensemble,
-                "radius_ensemble_stderr": self.radius_ensemble_stderr}
+                "radius_ensemble_stderr": self.radius_ensemble_stderr,
+                "radius_mean_field": self.radius_mean_field}
 
 
 def limit_cycle(system, fine_times, fine_mean, result=None) -> LimitCycle | None:
@@ -270,19 +273,20 @@ def limit_cycle(system, fine_times, fine_mean, result=None) -> LimitCycle | None
         kind = "not settled"
     else:
         kind = "limit cycle"
+    def rms_radius(means, covs=None):
+        m = means[:, ix:ix + 2]
+        r2 = np.sum((m - m.mean(axis=0)) ** 2, axis=1)
+        if covs is not None:
+            r2 = r2 + covs[:, ix, ix] + covs[:, ix + 1, ix + 1]
+        return [math.sqrt(max(float(r2.mean()), 0.0))]
+
     radius = radius_se = float("nan")
     if result is not None:
         window = result.times >= 0.75 * result.times[-1]
-
-        def rms_radius(means, covs):
-            m, c = means[window][:, ix:ix + 2], covs[window][:, ix:ix + 2, ix:ix + 2]
-            centre = m.mean(axis=0)
-            r2 = c[:, 0, 0] + c[:, 1, 1] + np.sum((m - centre) ** 2, axis=1)
-            return [math.sqrt(max(float(r2.mean()), 0.0))]
-
-        (radius,), (radius_se,) = result.record_statistic(rms_radius)
+        (radius,), (radius_se,) = result.record_statistic(
+            lambda means, covs: rms_radius(means[window], covs[window]))
     return LimitCycle(kind, mode, bool(stable), a4, float(ratio), float(radius),
-                      float(radius_se))
+                      float(radius_se), rms_radius(fine_mean[q4])[0])
 
 
 def drive_parameters(model, overrides: dict) -> dict:
@@ -475,8 +479,10 @@ class SwitchOnReport:
             else:
                 lines.append(f"end state: {lc.kind.upper()} (no stable steady mean field): "
                              f"mean-field amplitude of x_{lc.mode} {lc.amplitude_mean_field:.5g}"
-                             f" ({lc.amplitude_ratio:.3g}× the previous quarter's); ensemble rms"
-                             f" radius {lc.radius_ensemble:.5g} ± {lc.radius_ensemble_stderr:.2g}")
+                             f" ({lc.amplitude_ratio:.3g}× the previous quarter's); rms radius "
+                             f"of (x_{lc.mode}, p_{lc.mode}): ensemble {lc.radius_ensemble:.6g} ± "
+                             f"{lc.radius_ensemble_stderr:.2g}, mean field "
+                             f"{lc.radius_mean_field:.6g}")
         off = self.continuous_offset
         lines.append(f"continuous reference vs the scheme's: means differ by up to "
                      f"{off['mean_max_abs_z']:.3g} SE, covariances by up to "

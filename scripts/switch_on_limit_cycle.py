@@ -63,13 +63,16 @@ def main():
               f"{min(r[0] for r in above):g}; the end state is a limit cycle (or still growing) "
               f"exactly where max Re λ > 0: "
               f"{all((r[2].kind != 'fixed point') == (r[1] > 0) for r in rows)}")
-    for f, _, _ in above[-args.ensemble_points:] if args.ensemble_points else []:
+    for f, _, _ in (above[-args.ensemble_points:] if args.ensemble_points else []):
         model = base.replace(delta1_bare=bare, drive_re=f * e_paper, drive_im=0.0)
-        r = switch_on(model, t_final=min(args.t_final, 1000.0), n_traj=2048, seed=5)
-        lc = r.limit_cycle
-        print(f"ensemble at |E|/E_paper = {f:g} (t = {r.times[-1]:g}, 2048 trajectories): "
-              f"{lc.kind}, rms radius of (x_b, p_b) {lc.radius_ensemble:.6g} ± "
-              f"{lc.radius_ensemble_stderr:.2g}; mean field {lc.amplitude_mean_field:.6g}")
+        for dt in (0.02, 0.005):  # the orbit's detuning swings by tens of ω_b: dt matters
+            r = switch_on(model, t_final=min(args.t_final, 1000.0), n_traj=2048, seed=5, dt=dt)
+            lc = r.limit_cycle
+            print(f"ensemble at |E|/E_paper = {f:g}, exp-heun dt = {dt:g} (t = {r.times[-1]:g}, "
+                  f"2048 trajectories): {lc.kind}, rms radius of (x_b, p_b) "
+                  f"{lc.radius_ensemble:.6g} ± {lc.radius_ensemble_stderr:.2g}; continuous mean "
+                  f"field {lc.radius_mean_field:.6g} (relative difference "
+                  f"{lc.radius_ensemble / lc.radius_mean_field - 1:+.2e})", flush=True)
     print(f"total {time.perf_counter() - t0:.0f} s (shared 2-core machine)")
 
 

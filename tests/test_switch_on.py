@@ -284,7 +284,7 @@ def test_limit_cycle_detected_beyond_threshold_and_none_below():
     b = below.limit_cycle
     assert lc.radius_ensemble - b.radius_ensemble > 5 * np.hypot(lc.radius_ensemble_stderr,
                                                                  b.radius_ensemble_stderr)
-    assert lc.radius_ensemble == pytest.approx(lc.amplitude_mean_field, rel=0.05)
+    assert lc.radius_ensemble == pytest.approx(lc.radius_mean_field, rel=0.01)
 
 
 def test_switch_on_cli_json_and_plots(tmp_path, capsys):
