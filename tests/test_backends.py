@@ -40,6 +40,21 @@ def test_dask_cluster_gives_bit_identical_statistics(dask_backend, local_result)
     assert "dask" in r.metadata["backend"]
 
 
+def test_truncated_wigner_ensemble_is_bit_identical_on_threads_and_dask(dask_backend):
+    from langevin_sim import load_model
+    from langevin_sim.twa import simulate_twa
+
+    system = load_model("cascade-full").build()
+    times = np.array([0.0, 2.0, 10.0])
+    kw = dict(method="exp-heun", dt=0.02, n_traj=512, seed=9)
+    one = simulate_twa(system, times, backend=LocalBackend(1), **kw)
+    two = simulate_twa(system, times, backend=LocalBackend(2), **kw)
+    remote = simulate_twa(system, times, backend=dask_backend, **kw)
+    for r in (two, remote):
+        assert np.array_equal(r.covariance, one.covariance)
+        assert np.array_equal(r.mean, one.mean)
+
+
 def test_dask_sweep_equals_local_sweep(dask_backend):
     axes = {"kappa": np.linspace(2, 20, 6), "delta_m": np.linspace(-2, 0, 5)}
     local = sweep(axes=axes, backend=LocalBackend(2))
