@@ -26,10 +26,20 @@ from .systems.nonlinear import LangevinSystem
 
 __version__ = "0.2.0"
 
+
+def __getattr__(name):
+    # langevin_sim.switch_on: the module, callable as the function switch_on(model, ...),
+    # imported when first used (it is not needed at start-up)
+    if name == "switch_on":
+        import importlib
+
+        return importlib.import_module(".switch_on", __name__)
+    raise AttributeError(f"module 'langevin_sim' has no attribute {name!r}")
+
 __all__ = [
     "VACUUM_VARIANCE", "is_physical", "symplectic_form", "thermal_occupation",
     "StepTooLargeError", "UnstableSystemError", "em_stationary", "linear_recursion",
     "ou_transition", "psd_factor", "steady_state", "transient", "LinearSystem", "Measures",
     "measures", "CascadeParameters", "build_system", "ModelDescription", "ModelError",
-    "library_models", "load_model", "LangevinSystem", "__version__",
+    "library_models", "load_model", "LangevinSystem", "switch_on", "__version__",
 ]

@@ -22,6 +22,8 @@ threshold) the limit cycle.
 from __future__ import annotations
 
 import math
+import sys
+import types
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -654,3 +656,14 @@ def switch_on(model=None, *, pair=None, ramp: str = "sudden", ramp_time: float |
         n_traj=res.n_traj, seed=res.seed, ramp=ramp,
         ramp_time=0.0 if ramp == "sudden" else float(ramp_time), partial=res.partial,
         parameters=model.as_dict(), model=model.name, settling_tolerance=tol)
+
+
+class _CallableModule(types.ModuleType):
+    """``langevin_sim.switch_on`` is this module, and calling it is :func:`switch_on`, so that
+    both ``langevin_sim.switch_on(...)`` and ``langevin_sim.switch_on.reference`` work."""
+
+    def __call__(self, *args, **kwargs):
+        return switch_on(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

@@ -328,3 +328,11 @@ def test_validate_runs_the_truncated_wigner_engine_on_a_driven_model():
     # the linearisation is still validated exactly on the linear engine
     lin = validate("cascade-full", method="exact", n_traj=2048, t_final=100.0, seed=5)
     assert lin.means is None and lin.check.consistent
+
+
+def test_the_package_level_switch_on_is_the_module_and_the_function():
+    import langevin_sim
+
+    assert langevin_sim.switch_on.reference is reference
+    r = langevin_sim.switch_on(t_final=8.0, n_traj=256, seed=1)
+    assert r.times[-1] == 8.0 and r.n_traj == 256
