@@ -321,7 +321,7 @@ def plot_switch_on_means(report, path=None):
     if unstable.any():
         ax2.fill_between(tf, det.min(), det.max(), where=unstable, color="red", alpha=0.2,
                          lw=0, label=f"unstable A(t): {report.unstable_time:.3g} in total")
-    ax2.set_ylabel(rf"effective detuning ($\omega_b$)")
+    ax2.set_ylabel(r"effective detuning ($\omega_b$)")
     ax2.set_xlabel(time_label(report.unit))
     ax2.legend(fontsize=7)
     fig.tight_layout()

@@ -455,9 +455,10 @@ class SwitchOnReport:
             f"{'scheme':>9} {'contin.':>9} {'E_N':>8} {'± SE':>7} {'scheme':>8}",
         ]
         for i in idx:
+            var, var_se = en["covariance"][i, ixb, ixb], en["covariance_stderr"][i, ixb, ixb]
             lines.append(
-                f"{self.times[i]:8.4g} {self.effective_detuning[i]:9.4f} "
-                f"{en['covariance'][i, ixb, ixb]:10.4g} {en['covariance_stderr'][i, ixb, ixb]:7.2g} "
+                f"{self.times[i]:8.4g} {self.effective_detuning[i]:9.4f} {var:10.4g} "
+                f"{var_se:7.2g} "
                 f"{dis['covariance'][i, ixb, ixb]:9.4g} {ref['covariance'][i, ixb, ixb]:9.4g} "
                 f"{en['measures'][i, 0]:8.4f} {en['measures_stderr'][i, 0]:7.2g} "
                 f"{dis['measures'][i, 0]:8.4f}")

@@ -22,9 +22,9 @@ from .conventions import reduced_covariance
 from .ensemble import DEFAULT_N_TRAJ, check_verdict_size, record_times, simulate
 from .gaussian import steady_state
 from .integrators import get_integrator
+from .integrators.nonlinear import NONLINEAR_METHODS
 from .measures import measure_names, measures, measures_stack, smaller_is_stronger, threshold
 from .models import as_model, check_pair
-from .integrators.nonlinear import NONLINEAR_METHODS
 from .statistics import Consistency, consistency
 from .twa import DEFAULT_DT, discrete_steady_state, simulate_twa
 

@@ -6,10 +6,10 @@ the unstable regime, for how long, and which linear ramp time avoids it?
 For each target effective detuning Δ1 (cascade-full at the paper's point otherwise, g0 =
 1.5e-5) it integrates the continuous reference of a sudden switch-on (to 300/ω_b) and prints
 the range of Δ1(t) and the total time the instantaneous linearisation A(t) is unstable
-(Re λ > 0, resolved to 0.05/ω_b); then the unstable time after linear ramps over T = 1 ... 100/ω_b
-(each run to T + 300/ω_b), and the shortest T from which every longer ramp of the grid is safe. With --ensemble it also
-runs the truncated Wigner ensemble of the sudden switch-on at the smallest Δ1 and reports its
-verdict against the scheme's reference.
+(Re λ > 0, resolved to 0.05/ω_b); then the unstable time after linear ramps over
+T = 1 ... 100/ω_b (each run to T + 300/ω_b), and the shortest T from which every longer ramp of
+the grid is safe. With --ensemble it also runs the truncated Wigner ensemble of the sudden
+switch-on at the smallest Δ1 and reports its verdict against the scheme's reference.
 """
 
 import argparse
