@@ -11,7 +11,7 @@ import multiprocessing
 import os
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, ThreadPoolExecutor, wait
 
-from tqdm.auto import tqdm
+from ._progress import tqdm
 
 CONNECT_TIMEOUT = 10
 """Seconds to wait for a Dask scheduler given by address."""

@@ -547,7 +547,7 @@ class EnsembleResult:
         cols = [allowed.index(k) for k in names]
         values = np.empty((rec.size, 6))
         jack = np.empty((loo.shape[0], rec.size, 6))
-        from tqdm.auto import tqdm
+        from ._progress import tqdm
 
         step = 64  # records per compiled pass: a progress bar for long runs
         for a in tqdm(range(0, rec.size, step), disable=not progress, unit="block",
