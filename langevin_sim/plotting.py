@@ -73,19 +73,25 @@ def plot_relaxation_measures(report, path=None):
         v, e = report.measures[sel, k], report.measures_stderr[sel, k]
         ax.errorbar(report.times[sel], v, yerr=e, fmt="o", ms=3, color="C3", capsize=2,
                     label="ensemble ± 1 SE")
-        ax.axhline(threshold(name), color="grey", ls="--", lw=1,
-                   label=f"threshold {threshold(name):g}")
-        ax.set_xscale("log")
-        if smaller_is_stronger(name):  # Duan and Reid span decades: the threshold 1 stays visible
-            ax.set_yscale("log")
-        ax.set_ylabel(labels[name])
-        if k >= 3:
-            ax.set_xlabel(time_label(report.unit))
-        if k == 0:
-            ax.legend(fontsize=7)
+        _measure_panel(ax, k, name, labels, report.unit)
     fig.suptitle(f"Correlations of ({', '.join(report.pair)}) relaxing to the steady state")
     fig.tight_layout()
     return _finish(fig, path)
+
+
+def _measure_panel(ax, k, name, labels, unit):
+    """Threshold line, log time axis (log y for Duan and Reid, which span decades: the
+    threshold 1 stays visible), labels; the legend on the first panel of a 2 × 3 grid."""
+    ax.axhline(threshold(name), color="grey", ls="--", lw=1,
+               label=f"threshold {threshold(name):g}")
+    ax.set_xscale("log")
+    if smaller_is_stronger(name):
+        ax.set_yscale("log")
+    ax.set_ylabel(labels[name])
+    if k >= 3:
+        ax.set_xlabel(time_label(unit))
+    if k == 0:
+        ax.legend(fontsize=7)
 
 
 def plot_relaxation_distance(report, path=None):
@@ -367,16 +373,7 @@ def plot_switch_on_measures(report, path=None):
         v = report.ensemble["measures"][pos, k]
         e = report.ensemble["measures_stderr"][pos, k]
         ax.fill_between(t, v - e, v + e, color="C3", alpha=0.35, lw=0, label="ensemble ± 1 SE")
-        ax.set_xscale("log")
-        ax.axhline(threshold(name), color="grey", ls="--", lw=1,
-                   label=f"threshold {threshold(name):g}")
-        if smaller_is_stronger(name):
-            ax.set_yscale("log")
-        ax.set_ylabel(labels[name])
-        if k >= 3:
-            ax.set_xlabel(time_label(report.unit))
-        if k == 0:
-            ax.legend(fontsize=7)
+        _measure_panel(ax, k, name, labels, report.unit)
     fig.suptitle(f"Correlations of ({', '.join(report.pair)}) building up after the switch-on")
     fig.tight_layout()
     return _finish(fig, path)
