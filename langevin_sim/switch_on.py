@@ -536,7 +536,8 @@ def switch_on(model=None, *, pair=None, ramp: str = "sudden", ramp_time: float |
     from .models import as_model, check_pair
     from .relaxation import Onset, _first_crossing, _indicator, sample_onset, settling_time
     from .statistics import consistency
-    from .twa import DEFAULT_DT, SCHEME_IDS, simulate_twa
+    from .errors import StepTooLargeError
+    from .twa import DEFAULT_DT, SCHEME_IDS, discrete_steady_state, simulate_twa
 
     model = as_model(DEFAULT_MODEL if model is None else model)
     if not hasattr(model, "build"):
@@ -564,6 +565,9 @@ def switch_on(model=None, *, pair=None, ramp: str = "sudden", ramp_time: float |
                          "nothing switches on (use relax for a linear model)")
     pair = check_pair(system.mode_labels, model.pair(pair))
     names = measure_names(pair)
+    stable = [s for s in system.mean_field_states() if s.stable]
+    if stable:  # the scheme must be stable where the switch-on ends (StepTooLargeError if not)
+        discrete_steady_state(system, method, dt, stable[0].state)
     times = record_every * np.arange(n_rec + 1)
     sub = max(1, math.ceil(record_every / FINE_STEP))
     fine = np.arange(n_rec * sub + 1) * (record_every / sub)
@@ -579,6 +583,11 @@ def switch_on(model=None, *, pair=None, ramp: str = "sudden", ramp_time: float |
                        progress=progress, metadata={"parameters": model.as_dict(),
                                                     "model": model.name, "pair": list(pair)})
 
+    bad = ~(np.all(np.isfinite(res.mean), axis=1)
+            & np.all(np.isfinite(res.covariance), axis=(1, 2)))
+    if bad.any():
+        raise StepTooLargeError(f"the {method} ensemble diverged at t = {times[bad][0]:g} "
+                                f"(dt = {dt:g}): take a smaller dt")
     sel = res.two_mode_selector(pair)
     ix = (slice(None),) + np.ix_(sel, sel)
     raw = res.measures(pair, clip=False, progress=progress)  # one pass; clipped = max(0, ·)
@@ -609,7 +618,6 @@ def switch_on(model=None, *, pair=None, ramp: str = "sudden", ramp_time: float |
 
     # today's relax: the linearisation at the final mean field, quenched (Δ1 frozen)
     quench, steady_mean, sigma_inf = None, None, None
-    stable = [s for s in system.mean_field_states() if s.stable]
     if stable:  # the one with the fewest photons, as linear_system() takes
         steady_mean = stable[0].state
         lin = system.linearise(steady_mean)

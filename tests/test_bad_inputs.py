@@ -86,6 +86,7 @@ def table(tmp, afile):
         (["switch-on", "--t-final", "2"], "need at least 4"),
         (["switch-on", "--n-traj", "8"], "needs at least 8"),
         (["switch-on", "--method", "exact"], "invalid choice"),
+        (["switch-on", "--method", "em", "--dt", "0.02"], "diverges at this mean field"),
         (["switch-on", "--output", afile], "exists and is not a directory"),
         (["figures", "--fig", "5"], "invalid choice"),
         (["figures", "--mc-check", "-1"], "--mc-check must be >= 0"),
