@@ -43,10 +43,11 @@ _nonnegative_float = _number(float, 0.0, False, "a finite number >= 0")
 _positive_float = _number(float, 0.0, True, "a positive finite number")
 
 
-def add_ensemble_arguments(p) -> None:
+def add_ensemble_arguments(p, methods=("exact", "em"), method_default: str | None = "exact",
+                           method_help: str = "integrator: exact Ornstein-Uhlenbeck step or "
+                                              "Euler-Maruyama") -> None:
     add_model_arguments(p)
-    p.add_argument("--method", choices=["exact", "em"], default="exact",
-                   help="integrator: exact Ornstein-Uhlenbeck step or Euler-Maruyama")
+    p.add_argument("--method", choices=list(methods), default=method_default, help=method_help)
     p.add_argument("--dt", type=_positive_float, default=None,
                    help="time step in 1/ω_b (default: 1 for exact, 0.005 for em)")
     p.add_argument("--n-traj", type=_positive_int, default=16384, help="trajectories")
@@ -88,14 +89,11 @@ def _progress(args) -> bool:
 
 
 def _add_validate(p):
-    add_ensemble_arguments(p)
-    for action in p._actions:  # validate also runs the truncated Wigner schemes
-        if action.dest == "method":
-            action.choices = ["exact", "em", "exp-euler", "exp-heun"]
-            action.default = None
-            action.help = ("integrator: exact OU step or em for a linear model (default exact); "
-                           "for a nonlinear one the truncated Wigner schemes em, exp-euler, "
-                           "exp-heun (default; exact validates its linearisation)")
+    add_ensemble_arguments(
+        p, methods=("exact", "em", "exp-euler", "exp-heun"), method_default=None,
+        method_help="integrator: exact OU step or em for a linear model (default exact); for a "
+                    "nonlinear one the truncated Wigner schemes em, exp-euler, exp-heun "
+                    "(default; exact validates its linearisation)")
     p.add_argument("--t-final", type=_positive_float, default=400.0,
                    help="length of the run in 1/ω_b (default 400)")
     p.add_argument("--record-every", type=_positive_float, default=20.0,

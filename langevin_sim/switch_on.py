@@ -531,12 +531,12 @@ def switch_on(model=None, *, pair=None, ramp: str = "sudden", ramp_time: float |
         Settling tolerance (relative distance of means and covariance to the steady state).
     """
     from .ensemble import check_verdict_size
+    from .errors import StepTooLargeError
     from .gaussian import steady_state, transient
     from .measures import measure_names, measures_stack
     from .models import as_model, check_pair
     from .relaxation import Onset, _first_crossing, _indicator, sample_onset, settling_time
     from .statistics import consistency
-    from .errors import StepTooLargeError
     from .twa import DEFAULT_DT, SCHEME_IDS, discrete_steady_state, simulate_twa
 
     model = as_model(DEFAULT_MODEL if model is None else model)
