@@ -532,10 +532,8 @@ def switch_on(model=None, *, pair=None, ramp: str = "sudden", ramp_time: float |
     """
     from .ensemble import check_verdict_size
     from .errors import StepTooLargeError
-    from .gaussian import steady_state, transient
     from .measures import measure_names, measures_stack
     from .models import as_model, check_pair
-    from .relaxation import Onset, _first_crossing, _indicator, sample_onset, settling_time
     from .statistics import consistency
     from .twa import DEFAULT_DT, SCHEME_IDS, discrete_steady_state, simulate_twa
 
@@ -616,19 +614,56 @@ def switch_on(model=None, *, pair=None, ramp: str = "sudden", ramp_time: float |
                                                                np.nan))),
               "mean_max_abs": float(np.max(np.abs(cont.mean[rec] - dmean)))}
 
-    # today's relax: the linearisation at the final mean field, quenched (Δ1 frozen)
-    quench, steady_mean, sigma_inf = None, None, None
+    quench = settle = None
     if stable:  # the one with the fewest photons, as linear_system() takes
-        steady_mean = stable[0].state
-        lin = system.linearise(steady_mean)
-        sigma_inf = steady_state(lin)
-        _, qcov = transient(lin, times, sigma0, None, sigma_inf)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            zq = (res.covariance - qcov) / res.covariance_stderr
-        quench = consistency(zq[:, iu[0], iu[1]].ravel(), alpha, res.jackknife_dof)
+        quench, settle = _against_the_steady_state(system, stable[0].state, times, fine, cont,
+                                                   res, sigma0, alpha, tol)
+    onsets = _onsets(names, sel, times, fine, sub, ref_block, cont, raw, confidence)
+    photon = system.radiation_pressure[0][0]
+    det = cont.effective_detunings[:, system.mode_index(photon)]
+    return SwitchOnReport(
+        times=times, pair=pair, measure_names=names, quadratures=system.quadrature_labels(),
+        unit=getattr(model, "unit", "ω_b") or "ω_b", reference=ref_block, discrete=dis_block,
+        ensemble=ens, fine_times=fine, fine_mean=cont.mean,
+        detuning_mode=photon,
+        fine_effective_detuning=det, effective_detuning=det[rec],
+        fine_max_real=cont.max_real_eigenvalue,
+        unstable_time=unstable_time(fine, cont.max_real_eigenvalue), check=check,
+        continuous_offset=offset, quench=quench, onsets=onsets,
+        settling_time=settle or {"mean": float("nan"), "covariance": float("nan")},
+        limit_cycle=limit_cycle(system, fine, cont.mean, res), method=method, dt=dt,
+        n_traj=res.n_traj, seed=res.seed, ramp=ramp,
+        ramp_time=0.0 if ramp == "sudden" else float(ramp_time), partial=res.partial,
+        parameters=model.as_dict(), model=model.name, settling_tolerance=tol)
 
-    # onsets: the first crossing of the continuous reference at the records, located on the
-    # fine grid inside that record interval; the ensemble's with one-sided brackets
+
+def _against_the_steady_state(system, steady_mean, times, fine, cont, res, sigma0, alpha, tol):
+    """Today's ``relax`` (the linearisation at the final mean field quenched from ``sigma0``,
+    Δ1 frozen) checked against the ensemble, and the settling times of the continuous
+    reference's means and covariance to the steady state."""
+    from .gaussian import steady_state, transient
+    from .relaxation import settling_time
+    from .statistics import consistency
+
+    lin = system.linearise(steady_mean)
+    sigma_inf = steady_state(lin)
+    _, qcov = transient(lin, times, sigma0, None, sigma_inf)
+    iu = np.triu_indices(system.dim)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        zq = (res.covariance - qcov) / res.covariance_stderr
+    quench = consistency(zq[:, iu[0], iu[1]].ravel(), alpha, res.jackknife_dof)
+    dist_m = np.linalg.norm(cont.mean - steady_mean, axis=1) / np.linalg.norm(steady_mean)
+    dist_c = np.linalg.norm(cont.covariance - sigma_inf, axis=(1, 2)) / np.linalg.norm(sigma_inf)
+    return quench, {"mean": settling_time(fine, dist_m, tol),
+                    "covariance": settling_time(fine, dist_c, tol)}
+
+
+def _onsets(names, sel, times, fine, sub, ref_block, cont, raw, confidence) -> dict:
+    """Entanglement and steering onsets: the first crossing of the continuous reference at the
+    records, located on the fine grid inside that record interval; the ensemble's with
+    one-sided brackets (:func:`~langevin_sim.relaxation.sample_onset`)."""
+    from .relaxation import Onset, _first_crossing, _indicator, sample_onset
+
     onsets = {}
     for k in (names[0], names[2], names[4]):
         func, thr, above = _indicator(k)
@@ -642,29 +677,7 @@ def switch_on(model=None, *, pair=None, ramp: str = "sudden", ramp_time: float |
         point, low, high = sample_onset(times, raw.values[:, col], raw.stderr[:, col], k,
                                         confidence)
         onsets[k] = Onset(k, exact, point, low, high, confidence)
-    settle = {"mean": float("nan"), "covariance": float("nan")}
-    if steady_mean is not None:
-        dist_m = np.linalg.norm(cont.mean - steady_mean, axis=1) / np.linalg.norm(steady_mean)
-        dist_c = np.linalg.norm(cont.covariance - sigma_inf, axis=(1, 2)) \
-            / np.linalg.norm(sigma_inf)
-        settle = {"mean": settling_time(fine, dist_m, tol),
-                  "covariance": settling_time(fine, dist_c, tol)}
-
-    photon = system.radiation_pressure[0][0]
-    det = cont.effective_detunings[:, system.mode_index(photon)]
-    return SwitchOnReport(
-        times=times, pair=pair, measure_names=names, quadratures=system.quadrature_labels(),
-        unit=getattr(model, "unit", "ω_b") or "ω_b", reference=ref_block, discrete=dis_block,
-        ensemble=ens, fine_times=fine, fine_mean=cont.mean,
-        detuning_mode=photon,
-        fine_effective_detuning=det, effective_detuning=det[rec],
-        fine_max_real=cont.max_real_eigenvalue,
-        unstable_time=unstable_time(fine, cont.max_real_eigenvalue), check=check,
-        continuous_offset=offset, quench=quench, onsets=onsets, settling_time=settle,
-        limit_cycle=limit_cycle(system, fine, cont.mean, res), method=method, dt=dt,
-        n_traj=res.n_traj, seed=res.seed, ramp=ramp,
-        ramp_time=0.0 if ramp == "sudden" else float(ramp_time), partial=res.partial,
-        parameters=model.as_dict(), model=model.name, settling_tolerance=tol)
+    return onsets
 
 
 class _CallableModule(types.ModuleType):
