@@ -467,8 +467,11 @@ class SwitchOnReport:
                   f"{self.unit}; instantaneous linearisation unstable for "
                   f"{self.unstable_time:.3g}/{self.unit} in total (resolution {FINE_STEP:g})"]
         for k, o in self.onsets.items():
-            lines.append(f"onset of {k}: exact {o.exact:.4g}; ensemble in ({o.sample_low:.4g}, "
-                         f"{o.sample_high:.4g}] at {o.confidence:.0%}")
+            exact = "not within the run" if math.isnan(o.exact) else f"{o.exact:.4g}"
+            sample = (f"not confidently within the run at {o.confidence:.0%}"
+                      if math.isnan(o.sample_high) else
+                      f"in ({o.sample_low:.4g}, {o.sample_high:.4g}] at {o.confidence:.0%}")
+            lines.append(f"onset of {k}: exact {exact}; ensemble {sample}")
         st = self.settling_time
         lines.append(f"settling (within {self.settling_tolerance:g} of the steady state, "
                      f"continuous reference): mean {st['mean']:.4g}, covariance "
@@ -491,8 +494,9 @@ class SwitchOnReport:
                      f"{off['mean_max_abs_z']:.3g} SE, covariances by up to "
                      f"{off['covariance_max_abs_z']:.3g} SE (discretisation error)")
         if self.quench is not None:
-            lines.append(f"quench of the linearised system (Δ1 frozen at its final value, "
-                         f"today's relax): max |z| = {self.quench.max_abs_z:.3g} against this "
+            lines.append(f"quench of the linearised system (Δ_{self.detuning_mode} frozen at its "
+                         f"final value, today's relax): max |z| = {self.quench.max_abs_z:.3g} "
+                         "against this "
                          f"ensemble ({'consistent' if self.quench.consistent else 'INCONSISTENT'})")
         if self.verdict_applies:
             lines.append(self.check.summary() + " (ensemble vs the scheme's reference: means "
