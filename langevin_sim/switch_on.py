@@ -410,6 +410,7 @@ class SwitchOnReport:
             "reference": self._block(self.reference, False),
             "discrete_reference": self._block(self.discrete, False),
             "ensemble": self._block(self.ensemble, True),
+            "unphysical_record_times": self.times[~self.ensemble["physical"]],
             "effective_detuning_mode": self.detuning_mode,
             "effective_detuning": self.effective_detuning,
             "min_effective_detuning": self.min_effective_detuning,
@@ -489,6 +490,11 @@ class SwitchOnReport:
                              f"of (x_{lc.mode}, p_{lc.mode}): ensemble {lc.radius_ensemble:.6g} ± "
                              f"{lc.radius_ensemble_stderr:.2g}, mean field "
                              f"{lc.radius_mean_field:.6g}")
+        bad = ~self.ensemble["physical"]
+        if bad.any():
+            lines.append(f"WARNING: the sampled ({', '.join(self.pair)}) covariance is not "
+                         f"physical at {int(bad.sum())} record(s) (first t = "
+                         f"{self.times[bad][0]:g}): its measures there are unreliable")
         off = self.continuous_offset
         lines.append(f"continuous reference vs the scheme's: means differ by up to "
                      f"{off['mean_max_abs_z']:.3g} SE, covariances by up to "
@@ -604,7 +610,7 @@ def switch_on(model=None, *, pair=None, ramp: str = "sudden", ramp_time: float |
     ens = {"mean": res.mean, "mean_stderr": res.mean_stderr, "covariance": res.covariance,
            "covariance_stderr": res.covariance_stderr, "measures": _clipped(raw.values),
            "measures_stderr": raw.stderr, "measures_unclipped": raw.values,
-           "measures_unclipped_stderr": raw.stderr}
+           "measures_unclipped_stderr": raw.stderr, "physical": raw.physical}
     iu = np.triu_indices(system.dim)
     with np.errstate(divide="ignore", invalid="ignore"):
         zc = (res.covariance - dcov) / res.covariance_stderr

@@ -300,7 +300,8 @@ def test_switch_on_cli_json_and_plots(tmp_path, capsys):
     d = json.loads(capsys.readouterr().out)
     for key in ("times", "reference", "ensemble", "effective_detuning", "min_effective_detuning",
                 "unstable_time", "consistent", "max_abs_z", "z_threshold", "onsets",
-                "parameters", "discrete_reference", "limit_cycle", "settling_time"):
+                "parameters", "discrete_reference", "limit_cycle", "settling_time",
+                "unphysical_record_times"):
         assert key in d, key
     assert d["parameters"]["g0"] == 1e-4 and d["ramp"] == "smooth" and d["ramp_time"] == 5.0
     n = len(d["times"])
