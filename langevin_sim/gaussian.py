@@ -12,18 +12,11 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+import scipy.linalg as sla
 
 from .conventions import PHYSICALITY_TOL, physicality_margin
 from .errors import StepTooLargeError, UnphysicalStateError, UnstableSystemError
 from .systems.linear import LinearSystem
-
-
-def _sla():
-    """``scipy.linalg``, imported when first needed: a plain ``simulate`` never needs it, and
-    it costs about 0.1 s of start-up."""
-    import scipy.linalg
-
-    return scipy.linalg
 
 _VAN_LOAN_MAX_NORM = 0.5  # ||A h|| above which Van Loan's exponential is split by doubling
 _EIG_COND_MAX = 1e8  # eigenvector condition number above which propagators fall back to expm
@@ -57,7 +50,7 @@ def steady_state(system: LinearSystem) -> np.ndarray:
     system.check_stable()
     with warnings.catch_warnings():  # near-singular cases are caught by the check below
         warnings.simplefilter("ignore", RuntimeWarning)
-        sigma = _sym(_sla().solve_continuous_lyapunov(system.drift, -system.diffusion))
+        sigma = _sym(sla.solve_continuous_lyapunov(system.drift, -system.diffusion))
     margin = physicality_margin(sigma)
     if not np.all(np.isfinite(sigma)) or \
             margin < -PHYSICALITY_TOL * max(1.0, float(np.max(np.abs(sigma)))):
@@ -80,7 +73,7 @@ def _van_loan(a: np.ndarray, d: np.ndarray, h: float) -> tuple[np.ndarray, np.nd
     m[:n, :n] = -a
     m[:n, n:] = d
     m[n:, n:] = a.T
-    e = _sla().expm(m * h)
+    e = sla.expm(m * h)
     phi = e[n:, n:].T
     return phi, _sym(phi @ e[:n, n:])
 
@@ -149,7 +142,7 @@ def propagators(drift: np.ndarray, times) -> np.ndarray:
         with np.errstate(under="ignore"):
             e = np.exp(np.outer(t, w))
         return np.einsum("ij,tj,jk->tik", v, e, vinv).real
-    return np.array([_sla().expm(drift * ti) for ti in t])
+    return np.array([sla.expm(drift * ti) for ti in t])
 
 
 def transient(system: LinearSystem, times, sigma0: np.ndarray, mean0=None, sigma_inf=None):
@@ -315,7 +308,7 @@ def em_stationary(system: LinearSystem, dt: float) -> np.ndarray:
     """
     check_em_step(system, dt)
     f, q = em_transition(system, dt)
-    return _sym(_sla().solve_discrete_lyapunov(f, q))
+    return _sym(sla.solve_discrete_lyapunov(f, q))
 
 
 def _check_covariance(sigma, d: int, name: str) -> np.ndarray:

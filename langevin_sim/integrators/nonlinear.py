@@ -26,9 +26,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.linalg as sla
 
 from ..errors import StepTooLargeError
-from ..gaussian import _sla, ou_transition, psd_factor
+from ..gaussian import ou_transition, psd_factor
 from ..systems.linear import LinearSystem
 
 
@@ -107,5 +108,5 @@ def stationary_covariance(method: str, system, mean, dt: float) -> np.ndarray:
     if rho >= 1:
         raise StepTooLargeError(f"{method} at dt = {dt:g} diverges here: the spectral radius "
                                 f"of its linear recursion is {rho:.6g} >= 1")
-    sigma = _sla().solve_discrete_lyapunov(f, g @ g.T)
+    sigma = sla.solve_discrete_lyapunov(f, g @ g.T)
     return 0.5 * (sigma + sigma.T)
