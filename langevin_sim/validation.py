@@ -189,8 +189,10 @@ def validate(model=None, *, pair=None, branch: int = 0, confidence: float = 0.99
     burn-in 0); for another initial state the burn-in defaults to 7 slowest relaxation times.
 
     ``model`` is anything :func:`~langevin_sim.models.as_model` takes (default: the paper's
-    linearised cascade); a nonlinear model is linearised around its stable mean field number
-    ``branch``. ``pair`` names the two modes measured (default: the model's own pair).
+    linearised cascade). A nonlinear model runs on the truncated Wigner engine (``method`` em,
+    exp-euler or exp-heun, the default) from the scheme's own steady state near its stable
+    mean field number ``branch``; with ``method="exact"`` its linearisation there is validated
+    instead. ``pair`` names the two modes measured (default: the model's own pair).
     """
     model = as_model(model)
     lang = model.build() if hasattr(model, "build") else None
@@ -211,7 +213,7 @@ def validate(model=None, *, pair=None, branch: int = 0, confidence: float = 0.99
         dt = DEFAULT_DT[method] if dt is None else float(dt)
         integrator = None
     else:
-        if nonlinear is False and method in NONLINEAR_METHODS and method != "em":
+        if method in ("exp-euler", "exp-heun"):
             raise ValueError(f"method {method!r} is for nonlinear models; a linear model "
                              "validates with exact or em")
         integrator = get_integrator(method)

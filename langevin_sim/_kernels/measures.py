@@ -140,8 +140,8 @@ def _det2(s, i, j):
 
 @nb.njit(cache=True, nogil=True)
 def _det4(a):
-    """Determinant of a 4×4 matrix by its 2×2 minors (Laplace expansion along rows 0–1); no
-    LAPACK, so loading the compiled measures does not import scipy.linalg."""
+    """Determinant of a 4×4 matrix by its 2×2 minors (Laplace expansion along rows 0–1): no
+    LAPACK call and no work array per matrix inside the batched loop."""
     s0 = a[0, 0] * a[1, 1] - a[1, 0] * a[0, 1]
     s1 = a[0, 0] * a[1, 2] - a[1, 0] * a[0, 2]
     s2 = a[0, 0] * a[1, 3] - a[1, 0] * a[0, 3]
