@@ -254,9 +254,11 @@ class LimitCycle:
                 "radius_mean_field": self.radius_mean_field}
 
 
-def limit_cycle(system, fine_times, fine_mean, result=None) -> LimitCycle | None:
+def limit_cycle(system, fine_times, fine_mean, result=None, stable: bool | None = None
+                ) -> LimitCycle | None:
     """Classify the end of a switch-on (see :class:`LimitCycle`); None if no mode is displaced
-    by radiation pressure."""
+    by radiation pressure. ``stable``: whether a stable steady mean field exists (found here
+    if not given)."""
     if not system.radiation_pressure:
         return None
     mode = system.radiation_pressure[0][1]
@@ -266,7 +268,8 @@ def limit_cycle(system, fine_times, fine_mean, result=None) -> LimitCycle | None
     q4 = fine_times >= 0.75 * t_end
     a3, a4 = _amplitude(fine_mean[q3, ix]), _amplitude(fine_mean[q4, ix])
     ratio = a4 / a3 if a3 > 0 else float("nan")
-    stable = any(s.stable for s in system.mean_field_states())
+    if stable is None:
+        stable = any(s.stable for s in system.mean_field_states())
     if stable:
         kind = "fixed point"
     elif ratio > 1.1:
@@ -641,7 +644,8 @@ def switch_on(model=None, *, pair=None, ramp: str = "sudden", ramp_time: float |
         unstable_time=unstable_time(fine, cont.max_real_eigenvalue), check=check,
         continuous_offset=offset, quench=quench, onsets=onsets,
         settling_time=settle or {"mean": float("nan"), "covariance": float("nan")},
-        limit_cycle=limit_cycle(system, fine, cont.mean, res), method=method, dt=dt,
+        limit_cycle=limit_cycle(system, fine, cont.mean, res, bool(stable)), method=method,
+        dt=dt,
         n_traj=res.n_traj, seed=res.seed, ramp=ramp,
         ramp_time=0.0 if ramp == "sudden" else float(ramp_time), partial=res.partial,
         parameters=model.as_dict(), model=model.name, settling_tolerance=tol)
