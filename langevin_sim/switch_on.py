@@ -129,40 +129,21 @@ def discrete_reference(system, times, method: str, dt: float, mean0, sigma0
     G_nᵀ``, with ``F_n``, ``G_n`` from the Jacobians at the mean and (exponential Heun) at its
     predictor, exactly as :func:`~langevin_sim.integrators.nonlinear.linear_reduction`.
     """
-    from .twa import SCHEME_IDS, scheme_maps
+    from .twa import SCHEME_IDS, _mean_map, scheme_reduction
 
     if method not in SCHEME_IDS:
         raise ValueError(f"unknown method {method!r}; allowed: {', '.join(SCHEME_IDS)}")
     targets = np.round(np.asarray(times, float) / dt).astype(np.int64)
-    phi, g = scheme_maps(system, method, dt)
-    gg = g @ g.T
-    lin_w = system.linear_part("weyl")
-    lin_mf = system.linear_part("mean-field")
-    eye = np.eye(system.dim)
-
-    def nonlinear(x, t):
-        return system.drift(x, t, ordering="mean-field") - lin_w @ x
-
+    advance = _mean_map(system, method, dt)
+    reduce = scheme_reduction(system, method, dt)
     x = np.asarray(mean0, float).copy()
     s = np.asarray(sigma0, float).copy()
     means, covs, n = [], [], 0
     for target in targets:
         while n < target:
-            t = n * dt
-            n1 = nonlinear(x, t)
-            c1 = system.jacobian(x) - lin_mf
-            if method == "em":
-                x_next, f, q = phi @ x + dt * n1, phi + dt * c1, gg
-            elif method == "exp-euler":
-                x_next, f, q = phi @ (x + dt * n1), phi @ (eye + dt * c1), gg
-            else:
-                xt = phi @ (x + dt * n1)
-                c2 = system.jacobian(xt) - lin_mf
-                x_next = phi @ x + 0.5 * dt * (phi @ n1 + nonlinear(xt, t + dt))
-                f = phi + 0.5 * dt * (phi @ c1 + c2 @ phi @ (eye + dt * c1))
-                h = eye + 0.5 * dt * c2
-                q = h @ gg @ h.T
-            s = f @ s @ f.T + q
+            x_next, xt = advance(x, n * dt)
+            f, g = reduce(x, xt)
+            s = f @ s @ f.T + g @ g.T
             x = x_next
             n += 1
         means.append(x.copy())

@@ -133,26 +133,45 @@ def simulate_twa(system, times, *, method: str = "exp-heun", dt: float | None = 
 # -- the scheme's own discrete steady state ------------------------------------------------------
 def _mean_map(system, method: str, dt: float):
     """The noise-free map of the scheme applied to the mean field (``a†a → |α|²``), with the
-    same constant linear part as the ensemble's kernel; returns ``(map, predictor)``."""
+    same constant linear part as the ensemble's kernel: ``advance(x, t)`` returns the next
+    mean and the predictor (exponential Euler's step, where exponential Heun's corrector
+    evaluates the drift; the next mean itself for the other schemes)."""
     free_l = system.linear_part("weyl")
     f_map, _ = scheme_maps(system, method, dt)
 
-    def nonlinear(x):
-        return system.drift(x, ordering="mean-field") - free_l @ x
+    def nonlinear(x, t):
+        return system.drift(x, t, ordering="mean-field") - free_l @ x
 
-    def step(x):
-        n1 = nonlinear(x)
+    def advance(x, t=np.inf):
+        n1 = nonlinear(x, t)
         if method == "em":
-            return f_map @ x + dt * n1
-        if method == "exp-euler":
-            return f_map @ (x + dt * n1)
+            x_next = f_map @ x + dt * n1
+            return x_next, x_next
         xt = f_map @ (x + dt * n1)
-        return f_map @ x + 0.5 * dt * (f_map @ n1 + nonlinear(xt))
+        if method == "exp-euler":
+            return xt, xt
+        return f_map @ x + 0.5 * dt * (f_map @ n1 + nonlinear(xt, t + dt)), xt
 
-    def predictor(x):
-        return f_map @ (x + dt * nonlinear(x))
+    return advance
 
-    return step, predictor
+
+def scheme_reduction(system, method: str, dt: float):
+    """``reduce(x, xt)``: the scheme's linear recursion ``(F, G)`` for the fluctuations around
+    the mean ``x`` with predictor ``xt`` (:func:`~langevin_sim.integrators.nonlinear.
+    linear_reduction`, its maps computed once)."""
+    from .integrators.nonlinear import linear_reduction
+
+    free = LinearSystem(system.linear_part("weyl"), system.noise_input, system.occupations,
+                        system.mode_labels)
+    maps = scheme_maps(system, method, dt)
+    lin_mf = system.linear_part("mean-field")
+
+    def reduce(x, xt):
+        c1 = system.jacobian(x) - lin_mf
+        c2 = system.jacobian(xt) - lin_mf if method == "exp-heun" else None
+        return linear_reduction(method, free, c1, dt, c2, maps=maps)
+
+    return reduce
 
 
 def discrete_steady_state(system, method: str, dt: float, start):
@@ -166,17 +185,13 @@ def discrete_steady_state(system, method: str, dt: float, start):
     from scipy import optimize
 
     from .errors import StepTooLargeError
-    from .integrators.nonlinear import linear_reduction, spectral_radius
+    from .integrators.nonlinear import spectral_radius
 
-    step, predictor = _mean_map(system, method, dt)
-    sol = optimize.root(lambda x: step(x) - x, np.asarray(start, float), method="hybr",
+    advance = _mean_map(system, method, dt)
+    sol = optimize.root(lambda x: advance(x)[0] - x, np.asarray(start, float), method="hybr",
                         options={"xtol": 1e-14})
     x = sol.x
-    linear = system.linear_part("weyl")
-    free = LinearSystem(linear, system.noise_input, system.occupations, system.mode_labels)
-    c1 = system.jacobian(x) - system.linear_part("mean-field")
-    c2 = system.jacobian(predictor(x)) - system.linear_part("mean-field")
-    f, g = linear_reduction(method, free, c1, dt, c2)
+    f, g = scheme_reduction(system, method, dt)(x, advance(x)[1])
     rho = spectral_radius(f)
     if rho >= 1:
         raise StepTooLargeError(f"{method} at dt = {dt:g} diverges at this mean field: the "

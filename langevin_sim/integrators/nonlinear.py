@@ -59,7 +59,8 @@ def get_scheme(name: str) -> Scheme:
 
 
 def linear_reduction(method: str, free: LinearSystem, coupling: np.ndarray,
-                     dt: float, coupling_predictor: np.ndarray | None = None
+                     dt: float, coupling_predictor: np.ndarray | None = None,
+                     maps: tuple[np.ndarray, np.ndarray] | None = None
                      ) -> tuple[np.ndarray, np.ndarray]:
     """``(F, G)`` of the scheme applied to the drift ``(L + C) X`` with the noise ``B√N``.
 
@@ -71,13 +72,21 @@ def linear_reduction(method: str, free: LinearSystem, coupling: np.ndarray,
     * exp-euler: ``F = Φ (I + Δt C)``, ``G Gᵀ = Q_L``;
     * exp-heun: ``F = Φ + (Δt/2)(Φ C + C₂ Φ (I + Δt C))``, ``G = (I + Δt C₂/2) Q_L^{1/2}``,
       with ``C₂`` the coupling at the predictor (``coupling_predictor``; default ``C``).
+
+    ``maps``: the scheme's ``(F, G)`` for ``C = 0`` (:func:`langevin_sim.twa.scheme_maps`), when
+    the caller reduces at many points (it saves an OU transition per call).
     """
     scheme = get_scheme(method)
     eye = np.eye(free.dim)
     if scheme.name == "em":
+        if maps is not None:
+            return maps[0] + dt * coupling, maps[1]
         return eye + dt * (free.drift + coupling), np.sqrt(dt) * free.noise_amplitude
-    phi, q = ou_transition(free, dt)
-    root = psd_factor(q)
+    if maps is not None:
+        phi, root = maps
+    else:
+        phi, q = ou_transition(free, dt)
+        root = psd_factor(q)
     if scheme.name == "exp-euler":
         return phi @ (eye + dt * coupling), root
     c2 = coupling if coupling_predictor is None else coupling_predictor
