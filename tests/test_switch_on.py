@@ -284,6 +284,10 @@ def test_limit_cycle_detected_beyond_threshold_and_none_below():
     b = below.limit_cycle
     assert lc.radius_ensemble - b.radius_ensemble > 5 * np.hypot(lc.radius_ensemble_stderr,
                                                                  b.radius_ensemble_stderr)
+    # the same cycle as the mean field's: not an SE bound (the SE, 0.04, is far below the two
+    # deterministic offsets between these quantities: the fluctuations add (Var x + Var p)/2R
+    # ~ 1e-3 relative, exp-heun's O(dt²) orbit shift ~ 1e-4 here), but 1 %, ten times those,
+    # which another orbit or a decayed oscillation (radius ~ 8) misses by far
     assert lc.radius_ensemble == pytest.approx(lc.radius_mean_field, rel=0.01)
 
 
