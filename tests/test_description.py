@@ -413,3 +413,86 @@ def test_unknown_model_and_parameter():
         load_model("cascade").replace(kapa1=1.0)
     with pytest.raises(ModelError, match="cycle"):
         ModelDescription("c", (Mode("a"),), parameters={"x": "y", "y": "x + 1"}).build()
+
+
+# -- hostile model files and values: one line naming the key, bounded time and memory ---------
+HOSTILE = [
+    # a power that would build an integer of billions of digits overflows as a double at once
+    ("[parameters]\ng = \"9**9**9**9\"\n[modes.a]\n", r"parameter 'g'.*beyond the range"),
+    ("[parameters]\ng = \"10**10**8\"\n[modes.a]\n", r"beyond the range of a double"),
+    ("[parameters]\ng = \"" + "+".join(["1"] * 100000) + "\"\n[modes.a]\n",
+     r"at most 1000 characters, this one has 199999.*parameters\.g, line 2"),
+    ("[parameters]\ng = \"" + "-" * 900 + "1\"\n[modes.a]\n", r"nest at most 100 levels"),
+    ("[parameters]\ng = 1" + "0" * 400 + "\n[modes.a]\n",
+     r"beyond the range of a double.*parameters\.g, line 2"),
+    ("[parameters]\npi = 0.1\n[modes.a]\n", r"'pi' is reserved: it is a constant.*line 2"),
+    ("[parameters]\nsqrt = 0.1\n[modes.a]\n", r"'sqrt' is reserved: it is a function.*line 2"),
+    ("[modes.a]\n[[drives]]\nmode = \"a\"\namplitude = [1.0, 0.0]\nramp_time = [1]\n",
+     r"got \[1\] \(drives\[0\]\.ramp_time, line 5"),
+    ("[modes.a]\n[[damping]]\nmode = \"a\"\nrate = 1\nport = [1]\n",
+     r"damping\[0\]\.port must be a string.*line 5"),
+    ("[modes.a]\n[modes.b]\n[[damping]]\nmode = \"a\"\nrate = 1\n[[damping]]\nmode = \"b\"\n"
+     "rate = 1\n[[cascade]]\nfrom = \"a\"\nto = \"b\"\nloss_name = 3\n",
+     r"cascade\[0\]\.loss_name must be a string.*line 12"),
+]
+
+
+@pytest.mark.parametrize("text, match", HOSTILE)
+def test_hostile_model_files_are_refused_in_one_line(tmp_path, text, match):
+    path = tmp_path / "hostile.toml"
+    path.write_text(text)
+    with pytest.raises(ModelError, match=match) as info:
+        load_model(str(path)).build()
+    assert "\n" not in str(info.value) and len(str(info.value)) < 400
+
+
+def test_expressions_are_doubles_and_bounded():
+    from langevin_sim.models.expressions import ECHO_LIMIT, parse, resolve_parameters
+    assert resolve_parameters({"a": "2**10 + 3**2*2", "b": "sqrt(a) - min(1, 2)"}) == \
+        {"a": 1042.0, "b": math.sqrt(1042.0) - 1.0}
+    huge = "x" * 10_000_000  # a 10 MB value is echoed cut short, its length named
+    with pytest.raises(ValueError, match="10000002 characters in all") as info:
+        parse(huge)
+    assert len(str(info.value)) < ECHO_LIMIT + 150
+    with pytest.raises(ModelError, match="characters in all") as info:
+        ModelDescription("m", (Mode("a"),), terms=(Term("detuning", ("a",), "q" * 10**6),))
+    assert len(str(info.value)) < 300
+    with pytest.raises(ModelError, match="reserved"):
+        ModelDescription("m", (Mode("a"),), parameters={"pi": 0.1})
+    with pytest.raises(ModelError, match="finite"):
+        load_model("optomech").replace(g0=10**400)
+
+
+def test_model_files_must_be_small_regular_files(tmp_path):
+    import os
+
+    from langevin_sim.models.description import MAX_MODEL_BYTES
+    if os.path.exists("/dev/zero"):
+        with pytest.raises(ModelError, match="not a regular file"):
+            load_model("/dev/zero")
+    fifo = tmp_path / "fifo.toml"
+    os.mkfifo(fifo)  # opening it would block until a writer came: it is never opened
+    with pytest.raises(ModelError, match="not a regular file"):
+        load_model(str(fifo))
+    big = tmp_path / "big.toml"
+    big.write_text("#" * (MAX_MODEL_BYTES + 1))
+    with pytest.raises(ModelError, match=f"at most {MAX_MODEL_BYTES}"):
+        load_model(str(big))
+
+
+def test_rates_beyond_double_precision_are_refused():
+    with pytest.raises(ModelError, match=r"kappa1 = 1e\+308 loses all precision beside "
+                                         r"gamma_b = 1e-05.*damping\[0\]\.rate"):
+        CascadeParameters(kappa1=1e308).linear_system()
+    with pytest.raises(ModelError, match=r"gamma_b = 1e-16 loses all precision"):
+        CascadeParameters(gamma_b=1e-16).linear_system()
+    # negative control: a span of 1e12 is resolved and stays stable
+    steady_state(CascadeParameters(gamma_b=1e-11).linear_system())
+
+
+def test_model_description_arguments_of_the_wrong_type():
+    for kwargs, match in [({"modes": "ab"}, r"modes=\.\.\.\) must be a tuple of Mode"),
+                          ({"modes": (Mode("a"),), "parameters": [1]}, "must be a dict"),
+                          ({"modes": (Mode("a"),), "terms": [1]}, "tuple of Term")]:
+        with pytest.raises(TypeError, match=match):
+            ModelDescription("m", **kwargs)

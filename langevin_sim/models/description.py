@@ -31,7 +31,9 @@ A damping port of rate κ on mode ``a`` gives ``da/dt ⊃ -κ/2 a - √κ a_in``
 from __future__ import annotations
 
 import math
+import os
 import re
+import stat
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -40,7 +42,7 @@ import numpy as np
 
 from ..conventions import thermal_occupation
 from ..systems.nonlinear import RAMPS, LangevinSystem, OutputField
-from .expressions import parse, resolve_parameters
+from .expressions import CONSTANTS, FUNCTIONS, parse, resolve_parameters, shorten
 
 TERM_KINDS = {
     # kind: (number of modes, value key)
@@ -57,6 +59,12 @@ TERM_KINDS = {
 LIBRARY = Path(__file__).with_name("library")
 _SQRT2 = math.sqrt(2.0)
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+MAX_MODEL_BYTES = 1 << 20
+"""Largest model file read, in bytes (the shipped ones are under 4 kB)."""
+RESOLVABLE_SPAN = 1e15
+"""Largest ratio between the largest and the smallest non-zero rate, frequency or coupling of
+a model: beyond it (about 1/ε of a double) the small ones are lost to round-off in the drift
+matrix, and neither its stability nor its steady state means anything."""
 
 
 class ModelError(ValueError):
@@ -156,6 +164,21 @@ class ModelDescription:
     lines: dict = field(default_factory=dict, repr=False)
 
     def __post_init__(self):
+        kinds = {"modes": Mode, "terms": Term, "damping": Damping, "cascades": Cascade,
+                 "drives": Drive}
+        for name, kind in kinds.items():  # a wrong type: one line, not an AttributeError
+            value = getattr(self, name)
+            if not isinstance(value, (tuple, list)) or not all(isinstance(v, kind)
+                                                                for v in value):
+                raise TypeError(f"ModelDescription({name}=...) must be a tuple of "
+                                f"{kind.__name__}, got {shorten(value)}")
+        if not isinstance(self.parameters, dict):
+            raise TypeError("ModelDescription(parameters=...) must be a dict of name -> number "
+                            f"or expression, got {shorten(self.parameters)}")
+        for name in ("name", "unit", "description", "source"):
+            if not isinstance(getattr(self, name), str):
+                raise TypeError(f"ModelDescription({name}=...) must be a str, got "
+                                f"{shorten(getattr(self, name))}")
         self._check_structure()
 
     # -- messages ---------------------------------------------------------------------------
@@ -175,21 +198,28 @@ class ModelDescription:
             raise ModelError(f"a model needs at least one mode ({self.source})")
         for i, n in enumerate(names):
             if not isinstance(n, str) or not _NAME.match(n):
-                raise self._error(f"modes.{n}", f"mode name {n!r} must be an identifier")
+                raise self._error(f"modes.{n}", f"mode name {shorten(n)} must be an "
+                                  "identifier")
             if n in names[:i]:
-                raise self._error(f"modes.{n}", f"mode {n!r} is defined twice")
+                raise self._error(f"modes.{n}", f"mode {shorten(n)} is defined twice")
         known = set(names)
         for k, v in self.parameters.items():
             if not isinstance(k, str) or not _NAME.match(k):
-                raise self._error(f"parameters.{k}", f"parameter name {k!r} must be an "
+                raise self._error(f"parameters.{k}", f"parameter name {shorten(k)} must be an "
                                   "identifier")
+            if k in CONSTANTS or k in FUNCTIONS:
+                # an expression would read the constant or function, never the parameter
+                what = "constant" if k in CONSTANTS else "function"
+                raise self._error(f"parameters.{k}", f"parameter name {k!r} is reserved: it is "
+                                  f"a {what} of the expressions (reserved: "
+                                  f"{', '.join([*CONSTANTS, *FUNCTIONS])})")
             if k in known:
                 raise self._error(f"parameters.{k}", f"parameter {k!r} has a mode's name")
             self._check_value(f"parameters.{k}", v)
 
         def need_mode(key, mode):
             if mode not in known:
-                raise self._error(key, f"unknown mode {mode!r}; modes: {', '.join(names)}")
+                raise self._error(key, f"unknown mode {shorten(mode)}; modes: {', '.join(names)}")
 
         for m in self.modes:
             if m.frequency_hz is not None:
@@ -197,7 +227,7 @@ class ModelDescription:
         for i, t in enumerate(self.terms):
             key = f"terms[{i}]"
             if t.kind not in TERM_KINDS:
-                raise self._error(f"{key}.kind", f"unknown term kind {t.kind!r}; allowed: "
+                raise self._error(f"{key}.kind", f"unknown term kind {shorten(t.kind)}; allowed: "
                                   f"{', '.join(TERM_KINDS)}")
             n, vkey = TERM_KINDS[t.kind]
             if len(t.modes) != n:
@@ -213,8 +243,8 @@ class ModelDescription:
             key = f"damping[{i}]"
             need_mode(f"{key}.mode", dmp.mode)
             if dmp.name in ports:
-                raise self._error(key, f"port {dmp.name!r} is defined twice; give the second "
-                                  "damping of a mode its own 'port' name")
+                raise self._error(key, f"port {shorten(dmp.name)} is defined twice; give the "
+                                  "second damping of a mode its own 'port' name")
             ports[dmp.name] = i
             if dmp.temperature is not None and dmp.occupation is not None:
                 raise self._error(key, "give a port's bath as temperature or occupation, "
@@ -231,15 +261,16 @@ class ModelDescription:
             key = f"cascade[{i}]"
             for role, port in (("from", c.source), ("to", c.target)):
                 if port not in ports:
-                    raise self._error(f"{key}.{role}", f"unknown port {port!r}; ports (damping "
-                                      f"entries): {', '.join(ports) or 'none'}")
+                    raise self._error(f"{key}.{role}", f"unknown port {shorten(port)}; ports "
+                                      f"(damping entries): {', '.join(ports) or 'none'}")
             if c.source == c.target:
                 raise self._error(key, "a port cannot feed itself")
             if c.source in sources:
-                raise self._error(f"{key}.from", f"port {c.source!r} already feeds another "
+                raise self._error(f"{key}.from", f"port {shorten(c.source)} already feeds another "
                                   "port (an output field can be used once)")
             if c.target in targets:
-                raise self._error(f"{key}.to", f"port {c.target!r} already receives a cascade")
+                raise self._error(f"{key}.to", f"port {shorten(c.target)} already receives a "
+                                  "cascade")
             sources.add(c.source)
             targets.add(c.target)
             for vkey in ("efficiency", "loss_temperature", "loss_occupation"):
@@ -250,12 +281,13 @@ class ModelDescription:
             key = f"drives[{i}]"
             need_mode(f"{key}.mode", dr.mode)
             if dr.ramp not in RAMPS:
-                raise self._error(f"{key}.ramp", f"unknown ramp {dr.ramp!r}; allowed: "
+                raise self._error(f"{key}.ramp", f"unknown ramp {shorten(dr.ramp)}; allowed: "
                                   f"{', '.join(RAMPS)}")
             if len(dr.amplitude) != 2:
                 raise self._error(f"{key}.amplitude", "amplitude is [Re E, Im E]")
-            for v in (*dr.amplitude, dr.ramp_time):
-                self._check_value(key, v)
+            for v in dr.amplitude:
+                self._check_value(f"{key}.amplitude", v)
+            self._check_value(f"{key}.ramp_time", dr.ramp_time)
         if self.default_pair is not None:
             if len(self.default_pair) != 2 or self.default_pair[0] == self.default_pair[1]:
                 raise self._error("default_pair", "default_pair names two different modes")
@@ -264,7 +296,14 @@ class ModelDescription:
 
     def _check_value(self, key, value) -> None:
         if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-            raise self._error(key, f"expected a number or a parameter expression, got {value!r}")
+            raise self._error(key, "expected a number or a parameter expression, got "
+                              f"{shorten(value)}")
+        if isinstance(value, int):
+            try:
+                value = float(value)
+            except OverflowError:  # a TOML integer of 400 digits
+                raise self._error(key, f"{shorten(value)} is beyond the range of a double "
+                                  "(about 1.8e308)") from None
         if isinstance(value, str):
             try:
                 expr = parse(value)
@@ -272,11 +311,11 @@ class ModelDescription:
                 raise self._error(key, str(exc)) from None
             unknown = sorted(expr.names - set(self.parameters))
             if unknown:
-                raise self._error(key, f"{value!r} uses unknown parameter(s) "
+                raise self._error(key, f"{shorten(value)} uses unknown parameter(s) "
                                   f"{', '.join(unknown)}; parameters: "
                                   f"{', '.join(self.parameters) or 'none'}")
         elif not math.isfinite(value):
-            raise self._error(key, f"value must be finite, got {value!r}")
+            raise self._error(key, f"value must be finite, got {shorten(value)}")
 
     def _mode(self, name: str) -> Mode:
         return next(m for m in self.modes if m.name == name)
@@ -317,9 +356,14 @@ class ModelDescription:
                              f"{self.name!r}; allowed: {', '.join(self.parameters)}")
         for k, v in changes.items():
             if isinstance(v, bool) or not isinstance(v, (int, float, np.floating, np.integer)):
-                raise ModelError(f"parameter {k} must be a number, got {v!r}")
-            if not math.isfinite(v):
-                raise ModelError(f"parameter {k} must be finite, got {v!r}")
+                raise ModelError(f"parameter {k} must be a number, got {shorten(v)}")
+            try:
+                finite = math.isfinite(v)
+            except OverflowError:  # a Python int beyond the doubles
+                finite = False
+            if not finite:
+                raise ModelError(f"parameter {k} must be finite (a double, |x| < 1.8e308), got "
+                                 f"{shorten(v)}")
         return replace(self, parameters={**self.parameters,
                                          **{k: float(v) for k, v in changes.items()}})
 
@@ -364,13 +408,31 @@ class ModelDescription:
 
     @classmethod
     def from_toml(cls, path) -> ModelDescription:
+        """Read a TOML model file: a regular file of at most :data:`MAX_MODEL_BYTES` (a
+        device such as ``/dev/zero`` or a FIFO is refused before it is opened, so nothing
+        blocks or reads without end)."""
         path = Path(path)
         try:
-            text = path.read_text(encoding="utf-8")
+            info = os.stat(path)
+            if stat.S_ISDIR(info.st_mode):
+                raise IsADirectoryError(f"Is a directory: {shorten(str(path))}")
+            if not stat.S_ISREG(info.st_mode):
+                raise ModelError(f"cannot read model file {shorten(str(path))}: not a regular "
+                                 "file (a device, FIFO or socket)")
+            if info.st_size > MAX_MODEL_BYTES:
+                raise ModelError(f"model file {shorten(str(path))} has {info.st_size} bytes; "
+                                 f"a model file may have at most {MAX_MODEL_BYTES}")
+            with open(path, "rb") as f:
+                raw = f.read(MAX_MODEL_BYTES + 1)  # the file may have grown since the stat
+            if len(raw) > MAX_MODEL_BYTES:
+                raise ModelError(f"model file {shorten(str(path))} has more than "
+                                 f"{MAX_MODEL_BYTES} bytes")
+            text = raw.decode("utf-8")
         except FileNotFoundError:
-            raise ModelError(f"model file {str(path)!r} does not exist") from None
+            raise ModelError(f"model file {shorten(str(path))} does not exist") from None
         except (OSError, UnicodeDecodeError) as exc:
-            raise ModelError(f"cannot read model file {str(path)!r}: {exc}") from None
+            raise ModelError(f"cannot read model file {shorten(str(path))}: "
+                             f"{shorten(str(exc))}") from None
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
@@ -428,15 +490,47 @@ class _Builder:
         t = self.num(f"{key}.temperature", temperature, what="a temperature (K)", low=0.0)
         return float(thermal_occupation(self.frequency(mode), t))
 
+    def check_span(self, scales) -> None:
+        """``ModelError`` if the non-zero rates, frequencies and couplings span more than
+        :data:`RESOLVABLE_SPAN` (the small ones would vanish in round-off beside the large:
+        ``κ = 1e308`` beside ``γ = 0.15``), or if one is so large (> 1e150) that a product of
+        two of them overflows."""
+        nonzero = [(k, raw, abs(v)) for k, raw, v in scales if v != 0]
+        if not nonzero:
+            return
+        big = max(nonzero, key=lambda e: e[2])
+        small = min(nonzero, key=lambda e: e[2])
+
+        def label(entry):
+            key, raw, v = entry
+            name = raw.strip() if isinstance(raw, str) else key
+            return f"{shorten(name)[1:-1] if isinstance(raw, str) else name} = {v:g}"
+
+        span = math.log10(big[2]) - math.log10(small[2])  # the ratio itself may overflow
+        if span > math.log10(RESOLVABLE_SPAN):
+            # blame the one farther from the model's unit (its natural scale)
+            odd, other = ((big, small) if abs(math.log10(big[2])) >= abs(math.log10(small[2]))
+                          else (small, big))
+            raise self.model._error(odd[0], f"{label(odd)} loses all precision beside "
+                                    f"{label(other)}: they differ by a factor of about "
+                                    f"1e{span:.0f}, beyond the {RESOLVABLE_SPAN:.0e} that "
+                                    f"doubles (16 digits) resolve, so {label(small)} would "
+                                    "vanish in round-off in the drift matrix")
+        if big[2] > 1e150:
+            raise self.model._error(big[0], f"{label(big)} is beyond 1e150: products of two "
+                                    "rates would overflow double precision")
+
     def system(self) -> LangevinSystem:
         model, d = self.model, self.d
         lin = np.zeros((d, d))
         weyl_lin = np.zeros((d, d))
         weyl_c = np.zeros(d)
         quad, cubic, rp, kerr = [], [], [], []
+        scales = []  # (key, value as written, number): the rates, frequencies and couplings
         for i, t in enumerate(model.terms):
             key = f"terms[{i}].{TERM_KINDS[t.kind][1]}"
             g = self.num(key, t.value)
+            scales.append((key, t.value, g))
             a = self.idx(t.modes[0])
             xa, pa = 2 * a, 2 * a + 1
             if len(t.modes) == 2:
@@ -481,6 +575,8 @@ class _Builder:
         rates = {}
         for name, (i, dmp) in ports.items():
             rates[name] = self.num(f"damping[{i}].rate", dmp.rate, what="a decay rate", low=0.0)
+            scales.append((f"damping[{i}].rate", dmp.rate, rates[name]))
+        self.check_span(scales)  # before any product of two of them can overflow
         feeds = {c.target: (j, c) for j, c in enumerate(model.cascades)}
         noise_labels, occupations, field_of = [], [], {}
         for name, (i, dmp) in ports.items():
@@ -603,7 +699,7 @@ def _from_dict(data: dict, source: str, lines: dict) -> ModelDescription:
             raise fail(key, f"{key} must be a table")
         for k in table:
             if k not in allowed:
-                raise fail(f"{key}.{k}", f"unknown key {k!r}; allowed: {', '.join(allowed)}")
+                raise fail(f"{key}.{k}", f"unknown key {shorten(k)}; allowed: {', '.join(allowed)}")
         for k in required:
             if k not in table:
                 raise fail(key, f"missing key {k!r}")
@@ -616,8 +712,11 @@ def _from_dict(data: dict, source: str, lines: dict) -> ModelDescription:
 
     def text(key, value):
         if not isinstance(value, str):
-            raise fail(key, f"{key} must be a string, got {value!r}")
+            raise fail(key, f"{key} must be a string, got {shorten(value)}")
         return value
+
+    def optional_text(key, value):
+        return None if value is None else text(key, value)
 
     check_keys("", data, sorted(_TOP_KEYS))
     params = data.get("parameters", {})
@@ -638,12 +737,12 @@ def _from_dict(data: dict, source: str, lines: dict) -> ModelDescription:
                    ["kind"])
         kind = text(f"{key}.kind", spec["kind"])
         if kind not in TERM_KINDS:
-            raise fail(f"{key}.kind", f"unknown term kind {kind!r}; allowed: "
+            raise fail(f"{key}.kind", f"unknown term kind {shorten(kind)}; allowed: "
                        f"{', '.join(TERM_KINDS)}")
         n, vkey = TERM_KINDS[kind]
         for k in spec:
             if k not in ("kind", "mode", "modes", vkey):
-                raise fail(f"{key}.{k}", f"a {kind} term has no key {k!r}; its value key is "
+                raise fail(f"{key}.{k}", f"a {kind} term has no key {shorten(k)}; its value key is "
                            f"{vkey!r}")
         if vkey not in spec:
             raise fail(key, f"missing key {vkey!r} (the {kind} term's value)")
@@ -663,7 +762,7 @@ def _from_dict(data: dict, source: str, lines: dict) -> ModelDescription:
                    ["mode", "rate"])
         damping.append(Damping(text(f"{key}.mode", spec["mode"]), spec["rate"],
                                spec.get("temperature"), spec.get("occupation"),
-                               spec.get("port")))
+                               optional_text(f"{key}.port", spec.get("port"))))
     cascades = []
     for i, spec in enumerate(entries("cascade")):
         key = f"cascade[{i}]"
@@ -671,7 +770,8 @@ def _from_dict(data: dict, source: str, lines: dict) -> ModelDescription:
                                "loss_occupation", "loss_name"], ["from", "to"])
         cascades.append(Cascade(text(f"{key}.from", spec["from"]), text(f"{key}.to", spec["to"]),
                                 spec.get("efficiency", 1.0), spec.get("loss_temperature"),
-                                spec.get("loss_occupation"), spec.get("loss_name")))
+                                spec.get("loss_occupation"),
+                                optional_text(f"{key}.loss_name", spec.get("loss_name"))))
     drives = []
     for i, spec in enumerate(entries("drives")):
         key = f"drives[{i}]"
@@ -679,8 +779,10 @@ def _from_dict(data: dict, source: str, lines: dict) -> ModelDescription:
         amp = spec["amplitude"]
         amp = tuple(amp) if isinstance(amp, list) else (amp, 0.0)
         ramp_time = spec.get("ramp_time", 0.0)
-        ramp = spec.get("ramp", "linear" if (not isinstance(ramp_time, str)
-                                             and ramp_time > 0) else "sudden")
+        # a number > 0 implies a linear ramp; any other type is named by the structure check
+        timed = isinstance(ramp_time, (int, float)) and not isinstance(ramp_time, bool) \
+            and ramp_time > 0
+        ramp = spec.get("ramp", "linear" if timed else "sudden")
         drives.append(Drive(text(f"{key}.mode", spec["mode"]), amp, text(f"{key}.ramp", ramp),
                             ramp_time))
     pair = data.get("default_pair")
@@ -719,6 +821,6 @@ def load_model(name_or_path="cascade") -> ModelDescription:
         return _CACHE[key]
     path = Path(key)
     if path.suffix != ".toml" and not path.exists():
-        raise ModelError(f"unknown model {key!r}: neither a shipped model "
+        raise ModelError(f"unknown model {shorten(key)}: neither a shipped model "
                          f"({', '.join(library_models())}) nor a .toml file")
     return ModelDescription.from_toml(path)
