@@ -31,20 +31,22 @@ class _Parser(argparse.ArgumentParser):
 def parse_settings(items: list[str] | None, model) -> dict:
     """Turn ``["kappa1=5", "T=0.1"]`` into ``{name: number}`` for ``model`` (``ValueError``
     naming the parameter if unknown or not a number)."""
+    from .models.expressions import shorten  # a bad value is echoed cut short
+
     names = model.parameter_names()
     changes: dict[str, float] = {}
     for item in items or []:
         name, sep, text = item.partition("=")
         name = name.strip()
         if not sep:
-            raise ValueError(f"--set expects NAME=VALUE, got {item!r}")
+            raise ValueError(f"--set expects NAME=VALUE, got {shorten(item)}")
         if name not in names:
-            raise ValueError(f"unknown parameter {name!r} in --set; allowed for model "
+            raise ValueError(f"unknown parameter {shorten(name)} in --set; allowed for model "
                              f"{model.name!r}: {', '.join(names)}")
         try:
             changes[name] = float(text.strip())
         except ValueError:
-            raise ValueError(f"--set {name}: {text.strip()!r} is not a number") from None
+            raise ValueError(f"--set {name}: {shorten(text.strip())} is not a number") from None
     return changes
 
 

@@ -22,22 +22,28 @@ from .cli import (
 )
 
 
-def _number(convert, minimum, strict: bool, what: str):
-    """An argparse ``type``: ``convert(text)``, finite and above ``minimum``; otherwise
-    argparse reports one line naming the option ("argument --seed: expected ...")."""
+def _number(convert, minimum, strict: bool, what: str, maximum=None):
+    """An argparse ``type``: ``convert(text)``, finite and above ``minimum`` (and at most
+    ``maximum``); otherwise argparse reports one line naming the option ("argument --seed:
+    expected ...")."""
     def parse(text: str):
+        from .models.expressions import shorten
+
         try:
             v = convert(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
-        if not math.isfinite(v) or (v <= minimum if strict else v < minimum):
-            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
+            raise argparse.ArgumentTypeError(f"expected {what}, got {shorten(text)}") from None
+        if not math.isfinite(v) or (v <= minimum if strict else v < minimum) \
+                or (maximum is not None and v > maximum):
+            raise argparse.ArgumentTypeError(f"expected {what}, got {shorten(text)}")
         return v
 
     return parse
 
 
 _positive_int = _number(int, 0, True, "a positive integer")
+# beyond 1e11 trajectories no run fits the trajectory-step limit (ensemble.MAX_TRAJECTORY_STEPS)
+_n_traj = _number(int, 0, True, "a positive integer <= 1e11", maximum=10**11)
 _seed = _number(int, 0, False, "an integer >= 0")
 _nonnegative_float = _number(float, 0.0, False, "a finite number >= 0")
 _positive_float = _number(float, 0.0, True, "a positive finite number")
@@ -50,7 +56,7 @@ def add_ensemble_arguments(p, methods=("exact", "em"), method_default: str | Non
     p.add_argument("--method", choices=list(methods), default=method_default, help=method_help)
     p.add_argument("--dt", type=_positive_float, default=None,
                    help="time step in 1/ω_b (default: 1 for exact, 0.005 for em)")
-    p.add_argument("--n-traj", type=_positive_int, default=16384, help="trajectories")
+    p.add_argument("--n-traj", type=_n_traj, default=16384, help="trajectories")
     p.add_argument("--seed", type=_seed, default=2024, help="root seed >= 0 (reproducible)")
     p.add_argument("--chunk-size", type=_positive_int, default=None,
                    help="trajectories per chunk (default min(1024, n_traj/32))")

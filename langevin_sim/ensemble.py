@@ -216,6 +216,9 @@ def chunk_sizes(n_traj: int, chunk_size: int | None = None) -> np.ndarray:
     """
     if isinstance(n_traj, bool) or not isinstance(n_traj, (int, np.integer)) or n_traj < 4:
         raise ValueError(f"n_traj must be an integer >= 4, got {n_traj!r}")
+    if n_traj > MAX_TRAJECTORY_STEPS:  # every trajectory takes at least one step
+        raise ValueError(f"n_traj = {n_traj:.3g} is above the limit of {MAX_TRAJECTORY_STEPS:.0e} "
+                         "trajectory-steps for any run")
     if chunk_size is None:
         chunk_size = max(2, min(MAX_CHUNK_SIZE, -(-int(n_traj) // TARGET_CHUNKS)),
                          -(-int(n_traj) // MAX_CHUNKS))

@@ -384,16 +384,25 @@ def load_initial(path) -> tuple[np.ndarray, np.ndarray]:
     if not isinstance(f, np.lib.npyio.NpzFile):
         raise ValueError(f"{path}: a single .npy array, expected an .npz archive with "
                          "'covariance' (and 'mean')")
-    try:
-        with f:
-            if "covariance" not in f:
-                raise ValueError(f"{path}: no 'covariance' array (expected an .npz written by "
-                                 "langevin-sim simulate or with 'covariance' and 'mean')")
-            cov = np.asarray(f["covariance"], float)
-            mean = np.asarray(f["mean"], float) if "mean" in f else None
-            se = np.asarray(f["covariance_stderr"], float) if "covariance_stderr" in f else None
-    except (OSError, EOFError, zipfile.BadZipFile, KeyError) as exc:
-        raise ValueError(f"{path}: corrupted .npz archive ({type(exc).__name__})") from None
+    with f:
+        if "covariance" not in f:
+            raise ValueError(f"{path}: no 'covariance' array (expected an .npz written by "
+                             "langevin-sim simulate or with 'covariance' and 'mean')")
+        try:
+            arrays = {k: f[k] for k in ("covariance", "mean", "covariance_stderr") if k in f}
+        except (OSError, EOFError, zipfile.BadZipFile, KeyError) as exc:
+            raise ValueError(f"{path}: corrupted .npz archive ({type(exc).__name__})") from None
+        except ValueError:  # numpy refuses an object array without pickle
+            raise ValueError(f"{path}: holds an object array; 'covariance' and 'mean' must be "
+                             "arrays of real numbers") from None
+    for k, a in arrays.items():  # strings or complex numbers would convert badly or silently
+        if a.dtype.kind not in "fiu":
+            raise ValueError(f"{path}: '{k}' must be an array of real numbers, got dtype "
+                             f"{a.dtype}")
+    cov = np.asarray(arrays["covariance"], float)
+    mean = np.asarray(arrays["mean"], float) if "mean" in arrays else None
+    se = np.asarray(arrays["covariance_stderr"], float) if "covariance_stderr" in arrays \
+        else None
     if cov.ndim == 3:
         cov = cov[-1]
         mean = None if mean is None else mean[-1]
