@@ -24,8 +24,10 @@ from .cli_engine import (
     add_backend_arguments,
     make_backend,
 )
+from .io import write_text
 
 DRIVE_SETTINGS = ("drive_power_w", "drive_amplitude")
+TWA_METHODS = ("ll", "em", "exp-euler", "exp-heun")
 
 
 def _add_switch_on(p):
@@ -49,11 +51,14 @@ def _add_switch_on(p):
                    help="run length in 1/ω_b (default 1000)")
     p.add_argument("--record-every", type=_positive_float, default=1.0,
                    help="record spacing in 1/ω_b, a multiple of dt (default 1)")
-    p.add_argument("--method", choices=["em", "exp-euler", "exp-heun"], default="exp-heun",
-                   help="scheme for the nonlinear drift (default exp-heun)")
+    p.add_argument("--method", choices=list(TWA_METHODS), default="ll",
+                   help="scheme for the nonlinear drift: ll (default; local linearisation "
+                        "about the deterministic path, judged against the continuous "
+                        "reference) or a baseline em, exp-euler, exp-heun (judged against "
+                        "its own discrete reference)")
     p.add_argument("--dt", type=_positive_float, default=None,
-                   help="time step in 1/ω_b (default 0.02 for exp-heun, 0.01 exp-euler, "
-                        "0.002 em)")
+                   help="time step in 1/ω_b (default 0.1 for ll, 0.02 exp-heun, 0.01 "
+                        "exp-euler, 0.002 em)")
     p.add_argument("--n-traj", type=_positive_int, default=4096,
                    help="truncated Wigner trajectories (default 4096)")
     p.add_argument("--seed", type=_seed, default=2024, help="root seed >= 0 (reproducible)")
@@ -123,8 +128,7 @@ def _cmd_switch_on(args) -> int:
             "report": os.path.join(out, "switch_on_report.json"),
         }
         payload["files"] = files
-        with open(files["report"], "w") as f:
-            f.write(dump_json(payload))
+        write_text(files["report"], dump_json(payload))
     if args.json:
         print(dump_json(payload))
     else:

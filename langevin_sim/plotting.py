@@ -118,7 +118,9 @@ def plot_relaxation_distance(report, path=None):
 
 def _finish(fig, path):
     if path is not None:
-        fig.savefig(path)
+        from .io import save_figure  # whole or not at all: a temporary file and a rename
+
+        save_figure(fig, path)
         plt.close(fig)
         return path
     return fig
@@ -335,8 +337,8 @@ def plot_switch_on_means(report, path=None):
 
 
 def plot_switch_on_variances(report, path=None):
-    """Var(x_A), Var(x_B), Cov(x_A, x_B): ensemble ± 1 SE over the scheme's reference, with the
-    continuous reference dashed."""
+    """Var(x_A), Var(x_B), Cov(x_A, x_B): ensemble ± 1 SE over the continuous reference (and,
+    for a baseline scheme, over its own reference, the continuous one dashed)."""
     q = report.quadratures
     a, b = report.pair
     xa, xb = q.index(f"x_{a}"), q.index(f"x_{b}")
@@ -346,10 +348,13 @@ def plot_switch_on_variances(report, path=None):
                                  ((xb, xb), rf"Var$(x_{{{_mode_tex(b)}}})$", "C1"),
                                  ((xa, xb), rf"Cov$(x_{{{_mode_tex(a)}}}, x_{{{_mode_tex(b)}}})$",
                                   "C2")):
-        ax.plot(t, report.discrete["covariance"][:, i, j], color=color, lw=1.2,
-                label=f"{label} scheme's reference")
-        ax.plot(t, report.reference["covariance"][:, i, j], color=color, lw=1, ls="--",
-                label="continuous")
+        if report.discrete is not None:  # a baseline: judged against its own reference
+            ax.plot(t, report.discrete["covariance"][:, i, j], color=color, lw=1.2,
+                    label=f"{label} scheme's reference")
+        ax.plot(t, report.reference["covariance"][:, i, j], color=color, lw=1,
+                ls="--" if report.discrete is not None else "-",
+                label="continuous" if report.discrete is not None
+                else f"{label} continuous reference")
         v = report.ensemble["covariance"][:, i, j]
         e = report.ensemble["covariance_stderr"][:, i, j]
         ax.fill_between(t, v - e, v + e, color=color, alpha=0.3, lw=0,
@@ -360,7 +365,8 @@ def plot_switch_on_variances(report, path=None):
 
 
 def plot_switch_on_measures(report, path=None):
-    """The six measures: ensemble ± 1 SE, the scheme's reference, thresholds drawn."""
+    """The six measures: ensemble ± 1 SE, the continuous reference (and a baseline's own),
+    thresholds drawn."""
     fig, axes = plt.subplots(2, 3, figsize=(12, 6.5), dpi=110, sharex=True)
     labels = measure_labels(report.pair)
     pos = report.times > 0  # log time axis: the build-up takes a few 1/ω_b, the settling 10³
@@ -368,8 +374,9 @@ def plot_switch_on_measures(report, path=None):
     for k, (ax, name) in enumerate(zip(axes.ravel(), report.measure_names)):
         ax.plot(t, report.reference["measures"][pos, k], "k-", lw=0.8,
                 label="continuous reference")
-        ax.plot(t, report.discrete["measures"][pos, k], "-", color="C2", lw=0.8,
-                label="scheme's reference")
+        if report.discrete is not None:
+            ax.plot(t, report.discrete["measures"][pos, k], "-", color="C2", lw=0.8,
+                    label="scheme's reference")
         v = report.ensemble["measures"][pos, k]
         e = report.ensemble["measures_stderr"][pos, k]
         ax.fill_between(t, v - e, v + e, color="C3", alpha=0.35, lw=0, label="ensemble ± 1 SE")

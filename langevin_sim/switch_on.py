@@ -7,11 +7,17 @@ Two references are integrated along the switch-on:
   :class:`~langevin_sim.systems.nonlinear.LangevinSystem` (``a†a → |α|²``, drives with their
   ramps) with the covariance of the fluctuations around them, ``dσ/dt = A(t)σ + σA(t)ᵀ + D``,
   ``A(t)`` the Jacobian along the mean-field trajectory: exact up to O(g0/g_ab) corrections;
-* the **scheme's own** one (:func:`discrete_reference`): the same, discretised exactly as the
-  ensemble's integrator discretises it (its noise-free map for the means, its linear recursion
-  ``Σ ← F_n Σ F_nᵀ + G_n G_nᵀ`` along them). The mean field is ~10⁴–10⁵ while the ensemble's
-  standard errors are ~10⁻², so any scheme's O(Δt²) shift of the means dwarfs them: the
-  ensemble is judged against the scheme's reference, and the continuous one is reported beside.
+* for the baselines ``em``, ``exp-euler``, ``exp-heun`` only, the **scheme's own** one
+  (:func:`discrete_reference`): the same, discretised exactly as the baseline discretises it
+  (its noise-free map for the means, its linear recursion ``Σ ← F_n Σ F_nᵀ + G_n G_nᵀ`` along
+  them). The mean field is ~10⁴–10⁵ while the ensemble's standard errors are ~10⁻², so a
+  baseline's O(Δt²) shift of the means dwarfs them: a baseline is judged against its own
+  reference, and the continuous one is reported beside.
+
+The default step, ``ll`` (local linearisation about the deterministic path,
+:mod:`langevin_sim.integrators.ll`), follows the continuous physics at dt = 0.1: it is judged
+against the continuous reference itself, and the ensemble's mean of δ (its displacement from
+the deterministic path, beyond-linear physics where it departs from zero) is reported.
 
 :func:`switch_on` runs both with the ensemble on the same records and gathers the report of
 ``langevin-sim switch-on``: z-scores and a verdict, the effective detuning Δ1(t), the time the
@@ -314,9 +320,11 @@ class SwitchOnReport:
     """Everything ``langevin-sim switch-on`` computes; arrays over the record ``times``, and
     over ``fine_times`` (the continuous reference's fine grid) for the exact curves.
 
-    ``reference`` is the continuous reference, ``discrete`` the scheme's own (what the
-    ensemble is judged against), each a dict with ``mean``, ``covariance`` and ``measures``
-    (n_rec, 6; unclipped E_N and G in ``measures_unclipped``).
+    ``reference`` is the continuous reference, ``discrete`` a baseline scheme's own (what a
+    baseline's ensemble is judged against; None for ``ll``, which is judged against the
+    continuous one), each a dict with ``mean``, ``covariance`` and ``measures`` (n_rec, 6;
+    unclipped E_N and G in ``measures_unclipped``). ``displacement`` (``ll``): the ensemble's
+    mean of δ = X − β(t), with ``displacement_stderr``, shapes (n_rec, d).
     """
 
     times: np.ndarray
@@ -351,6 +359,14 @@ class SwitchOnReport:
     model: str
     settling_tolerance: float = 0.01
     extras: dict = field(default_factory=dict)
+    displacement: np.ndarray | None = None
+    displacement_stderr: np.ndarray | None = None
+
+    @property
+    def judged(self) -> dict:
+        """The reference the ensemble is judged against: the scheme's own for a baseline,
+        the continuous one for ``ll``."""
+        return self.reference if self.discrete is None else self.discrete
 
     @property
     def verdict_applies(self) -> bool:
@@ -392,7 +408,10 @@ class SwitchOnReport:
             "method": self.method, "dt": self.dt, "n_traj": self.n_traj, "seed": self.seed,
             "ramp": self.ramp, "ramp_time": self.ramp_time, "times": self.times,
             "reference": self._block(self.reference, False),
-            "discrete_reference": self._block(self.discrete, False),
+            "discrete_reference": (None if self.discrete is None
+                                   else self._block(self.discrete, False)),
+            "displacement": self.displacement,
+            "displacement_stderr": self.displacement_stderr,
             "ensemble": self._block(self.ensemble, True),
             "unphysical_record_times": self.times[~self.ensemble["physical"]],
             "effective_detuning_mode": self.detuning_mode,
@@ -429,7 +448,8 @@ class SwitchOnReport:
         a, b = self.pair
         ixb = q.index(f"x_{a}")
         idx = np.unique(np.linspace(0, self.times.size - 1, rows).round().astype(int))
-        en, ref, dis = self.ensemble, self.reference, self.discrete
+        en, ref, dis = self.ensemble, self.reference, self.judged
+        own = "scheme" if self.discrete is not None else "contin."
         lines = [
             f"switch-on of {self.model} ({self.ramp}"
             + (f", ramp time {self.ramp_time:g}" if self.ramp != "sudden" else "")
@@ -437,7 +457,7 @@ class SwitchOnReport:
             f"{self.dt:g}/{self.unit}, seed {self.seed}"
             + (" (PARTIAL: interrupted)" if self.partial else ""),
             f"{'t':>8} {'Δ_' + self.detuning_mode:>9} {'Var x_' + a:>10} {'± SE':>7} "
-            f"{'scheme':>9} {'contin.':>9} {'E_N':>8} {'± SE':>7} {'scheme':>8}",
+            f"{own:>9} {'contin.':>9} {'E_N':>8} {'± SE':>7} {own:>8}",
         ]
         for i in idx:
             var, var_se = en["covariance"][i, ixb, ixb], en["covariance_stderr"][i, ixb, ixb]
@@ -480,16 +500,26 @@ class SwitchOnReport:
                          f"physical at {int(bad.sum())} record(s) (first t = "
                          f"{self.times[bad][0]:g}): its measures there are unreliable")
         off = self.continuous_offset
-        lines.append(f"continuous reference vs the scheme's: means differ by up to "
-                     f"{off['mean_max_abs_z']:.3g} SE, covariances by up to "
-                     f"{off['covariance_max_abs_z']:.3g} SE (discretisation error)")
+        if self.discrete is not None:
+            lines.append(f"continuous reference vs the scheme's: means differ by up to "
+                         f"{off['mean_max_abs_z']:.3g} SE, covariances by up to "
+                         f"{off['covariance_max_abs_z']:.3g} SE (discretisation error)")
+        if self.displacement is not None:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                zd = np.abs(self.displacement / self.displacement_stderr)
+            zd = np.where(np.isfinite(zd), zd, 0.0)
+            r, c = np.unravel_index(int(np.argmax(zd)), zd.shape)
+            lines.append(f"mean of δ (displacement from the deterministic path): largest "
+                         f"{self.displacement[r, c]:.3g} ± {self.displacement_stderr[r, c]:.2g}"
+                         f" at {q[c]}, t = {self.times[r]:g} ({zd[r, c]:.2f} SE)")
         if self.quench is not None:
             lines.append(f"quench of the linearised system (Δ_{self.detuning_mode} frozen at its "
                          f"final value, today's relax): max |z| = {self.quench.max_abs_z:.3g} "
                          "against this "
                          f"ensemble ({'consistent' if self.quench.consistent else 'INCONSISTENT'})")
         if self.verdict_applies:
-            lines.append(self.check.summary() + " (ensemble vs the scheme's reference: means "
+            which = "the scheme's" if self.discrete is not None else "the continuous"
+            lines.append(self.check.summary() + f" (ensemble vs {which} reference: means "
                          "and covariances at every record)")
         else:
             lines.append(f"no verdict beyond the threshold (max |z| = {self.check.max_abs_z:.3g} "
@@ -499,7 +529,7 @@ class SwitchOnReport:
 
 
 def switch_on(model=None, *, pair=None, ramp: str = "sudden", ramp_time: float | None = None,
-              t_final: float = 1000.0, record_every: float = 1.0, method: str = "exp-heun",
+              t_final: float = 1000.0, record_every: float = 1.0, method: str = "ll",
               dt: float | None = None, n_traj: int = 4096, seed: int | None = 2024,
               alpha: float = 0.01, confidence: float = 0.99, tol: float = 0.01,
               chunk_size: int | None = None, backend=None, progress: bool = False
@@ -516,7 +546,8 @@ def switch_on(model=None, *, pair=None, ramp: str = "sudden", ramp_time: float |
     t_final, record_every : float
         Run length and record spacing (the model's time unit; multiples of ``dt``).
     method, dt : str, float
-        ``em``, ``exp-euler`` or ``exp-heun`` (default, dt = 0.02).
+        ``ll`` (default, dt = 0.1; judged against the continuous reference), or a baseline
+        ``em`` (dt 0.002), ``exp-euler`` (0.01), ``exp-heun`` (0.02), judged against its own.
     alpha : float
         Family-wise significance of the max-|z| test.
     confidence : float
@@ -526,17 +557,18 @@ def switch_on(model=None, *, pair=None, ramp: str = "sudden", ramp_time: float |
     """
     from .ensemble import check_verdict_size
     from .errors import StepTooLargeError
+    from .integrators.ll import path_from
     from .measures import measure_names, measures_stack
     from .models import as_model, check_pair
     from .statistics import consistency
-    from .twa import DEFAULT_DT, SCHEME_IDS, discrete_steady_state, simulate_twa
+    from .twa import DEFAULT_DT, METHODS, discrete_steady_state, simulate_twa
 
     model = as_model(DEFAULT_MODEL if model is None else model)
     if not hasattr(model, "build"):
         raise ValueError("switch-on needs a model description with drives (a nonlinear model "
                          "such as cascade-full), not a fixed linear system")
-    if method not in SCHEME_IDS:
-        raise ValueError(f"method must be one of {', '.join(SCHEME_IDS)}, got {method!r}")
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
     dt = DEFAULT_DT[method] if dt is None else float(dt)
     for name, v in (("dt", dt), ("t_final", t_final), ("record_every", record_every)):
         if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
@@ -558,8 +590,8 @@ def switch_on(model=None, *, pair=None, ramp: str = "sudden", ramp_time: float |
     pair = check_pair(system.mode_labels, model.pair(pair))
     names = measure_names(pair)
     stable = [s for s in system.mean_field_states() if s.stable]
-    if stable:  # the scheme must be stable where the switch-on ends (StepTooLargeError if not)
-        discrete_steady_state(system, method, dt, stable[0].state)
+    if stable and method != "ll":  # a baseline must be stable where the switch-on ends
+        discrete_steady_state(system, method, dt, stable[0].state)  # (StepTooLargeError)
     times = record_every * np.arange(n_rec + 1)
     sub = max(1, math.ceil(record_every / FINE_STEP))
     fine = np.arange(n_rec * sub + 1) * (record_every / sub)
@@ -569,11 +601,17 @@ def switch_on(model=None, *, pair=None, ramp: str = "sudden", ramp_time: float |
     # the references (cheap; computed first so that a failure costs no simulation)
     cont = reference(system, fine, mean0, sigma0)
     rec = slice(None, None, sub)
-    dmean, dcov = discrete_reference(system, times, method, dt, mean0, sigma0)
+    path = None
+    if method == "ll":  # judged against the continuous reference itself
+        path = path_from(system, mean0, float(times[-1]))
+        dmean, dcov = cont.mean[rec], cont.covariance[rec]
+    else:
+        dmean, dcov = discrete_reference(system, times, method, dt, mean0, sigma0)
     res = simulate_twa(system, times, method=method, dt=dt, n_traj=n_traj, seed=seed,
                        initial=(mean0, sigma0), chunk_size=chunk_size, backend=backend,
                        progress=progress, metadata={"parameters": model.as_dict(),
-                                                    "model": model.name, "pair": list(pair)})
+                                                    "model": model.name, "pair": list(pair)},
+                       path=path)
 
     bad = ~(np.all(np.isfinite(res.mean), axis=1)
             & np.all(np.isfinite(res.covariance), axis=(1, 2)))
@@ -590,7 +628,7 @@ def switch_on(model=None, *, pair=None, ramp: str = "sudden", ramp_time: float |
                 "measures_unclipped": values}
 
     ref_block = block(cont.mean[rec], cont.covariance[rec])
-    dis_block = block(dmean, dcov)
+    dis_block = None if method == "ll" else block(dmean, dcov)
     ens = {"mean": res.mean, "mean_stderr": res.mean_stderr, "covariance": res.covariance,
            "covariance_stderr": res.covariance_stderr, "measures": _clipped(raw.values),
            "measures_stderr": raw.stderr, "measures_unclipped": raw.values,
@@ -629,7 +667,9 @@ def switch_on(model=None, *, pair=None, ramp: str = "sudden", ramp_time: float |
         dt=dt,
         n_traj=res.n_traj, seed=res.seed, ramp=ramp,
         ramp_time=0.0 if ramp == "sudden" else float(ramp_time), partial=res.partial,
-        parameters=model.as_dict(), model=model.name, settling_tolerance=tol)
+        parameters=model.as_dict(), model=model.name, settling_tolerance=tol,
+        displacement=None if path is None else res.mean - path(times),
+        displacement_stderr=None if path is None else res.mean_stderr)
 
 
 def _against_the_steady_state(system, steady_mean, times, fine, cont, res, sigma0, alpha, tol):

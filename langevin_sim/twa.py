@@ -15,19 +15,32 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._kernels.ll import ll_chunk
 from ._kernels.random import seed_state
 from ._kernels.twa import twa_chunk
 from .ensemble import JACKKNIFE_GROUPS, EnsembleResult, check_cost, chunk_sizes, run_plan
 from .gaussian import ou_transition, psd_factor
-from .integrators.nonlinear import get_scheme
+from .integrators.ll import (
+    LocalLinearisation,
+    Path,
+    check_matrix_memory,
+    path_from,
+    step_matrices,
+)
 from .statistics import Moments
 from .systems.linear import LinearSystem
 
 SCHEME_IDS = {"em": 0, "exp-euler": 1, "exp-heun": 2}
+"""The baselines run by :func:`~langevin_sim._kernels.twa.twa_chunk`."""
+METHODS = ("ll", *SCHEME_IDS)
+"""Every scheme of the truncated Wigner engine; ``ll`` (local linearisation in a displaced
+frame, :mod:`langevin_sim.integrators.ll`) is the default, the others are named baselines."""
 RAMP_IDS = {"sudden": 0, "linear": 1, "smooth": 2}
-DEFAULT_DT = {"em": 0.002, "exp-euler": 0.01, "exp-heun": 0.02}
-"""Default steps (1/ω_b): inside EM's stability bound; small biases for the others
-(``scripts/scheme_bias.py``)."""
+DEFAULT_DT = {"ll": LocalLinearisation.nonlinear_default_dt, "em": 0.002, "exp-euler": 0.01,
+              "exp-heun": 0.02}
+"""Default steps (1/ω_b): ``ll`` consistent with the continuous reference
+(``scripts/ll_accuracy.py``); inside EM's stability bound; small biases for the exponential
+baselines against their own references (``scripts/scheme_bias.py``)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -66,6 +79,77 @@ class TWAPlan:
         return Moments(np.full(n_rec, n_traj, dtype=np.int64), out_mean, out_m2)
 
 
+@dataclass(frozen=True, eq=False)
+class LLPlan:
+    """Everything a worker needs to run a chunk of an ``ll`` ensemble: the shared per-step
+    matrices, the schedule, the polynomial terms, the initial state of δ and the path at the
+    records (added to the means of δ, so that the result holds the moments of X)."""
+
+    matrices: object
+    per_step: bool
+    segment_matrix: np.ndarray
+    steps: np.ndarray
+    quadratic_index: np.ndarray
+    quadratic_coef: np.ndarray
+    cubic_index: np.ndarray
+    cubic_coef: np.ndarray
+    rows: np.ndarray
+    row_of: np.ndarray
+    mean0: np.ndarray
+    init_factor: np.ndarray
+    beta_records: np.ndarray
+
+    def run(self, n_traj: int, seed: np.random.SeedSequence) -> Moments:
+        d = self.mean0.shape[0]
+        m = self.matrices
+        state = seed_state(seed)
+        r = max(m.noise.shape[2], self.init_factor.shape[1], 1)
+        x, y = np.empty((d, n_traj)), np.empty((d, n_traj))
+        rem = np.empty((self.rows.size, n_traj))
+        z = np.empty((r, n_traj))
+        n_rec = self.steps.size
+        out_mean = np.empty((n_rec, d))
+        out_m2 = np.empty((n_rec, d, d))
+        ll_chunk(m.propagator, m.phi1, m.noise, m.ranks, m.beta, self.per_step,
+                 self.segment_matrix, self.steps, self.quadratic_index, self.quadratic_coef,
+                 self.cubic_index, self.cubic_coef, self.rows, self.row_of, self.mean0,
+                 self.init_factor, state, x, y, rem, z, out_mean, out_m2)
+        return Moments(np.full(n_rec, n_traj, dtype=np.int64), out_mean + self.beta_records,
+                       out_m2)
+
+
+def ll_plan(system, times, dt: float, mean0, cov0, path: Path | None = None) -> LLPlan:
+    """The plan of an ``ll`` ensemble recorded at ``times`` (multiples of ``dt``) from the
+    Gaussian state ``(mean0, cov0)`` of X: the frame follows ``path`` (default: the
+    deterministic path from ``mean0``, :func:`~langevin_sim.integrators.ll.path_from`)."""
+    t = np.asarray(times, float)
+    steps_total = np.round(t / dt).astype(np.int64)
+    steps = np.diff(np.concatenate([[0], steps_total]))
+    if path is None:
+        path = path_from(system, mean0, float(t[-1]))
+    if path.is_constant:
+        mats = step_matrices(system, path.point[None], dt)
+        per_step = False
+    else:
+        n = int(steps_total[-1])
+        check_matrix_memory(n, system.dim)
+        mats = step_matrices(system, path((np.arange(n) + 0.5) * dt), dt)
+        per_step = True
+    nl_rows = sorted({int(i) for i in system.quadratic_index[:, 0]}
+                     | {int(i) for i in system.cubic_index[:, 0]})
+    row_of = np.full(system.dim, -1, np.int64)
+    row_of[nl_rows] = np.arange(len(nl_rows))
+    beta0 = path(0.0)[0]
+    return LLPlan(mats, per_step, np.zeros(t.size, np.int64), steps,
+                  np.ascontiguousarray(system.quadratic_index, dtype=np.int64),
+                  np.ascontiguousarray(system.quadratic_coef, dtype=float),
+                  np.ascontiguousarray(system.cubic_index, dtype=np.int64),
+                  np.ascontiguousarray(system.cubic_coef, dtype=float),
+                  np.array(nl_rows, np.int64), row_of,
+                  np.asarray(mean0, float) - beta0, psd_factor(np.asarray(cov0, float)),
+                  path(t))
+
+
 def scheme_maps(system, method: str, dt: float) -> tuple[np.ndarray, np.ndarray]:
     """``(F, G)`` of the scheme's linear part: ``(I + LΔt, √Δt B√N)`` for EM, ``(e^{LΔt},
     Q_L(Δt)^{1/2})`` for the exponential schemes (``L`` the truncated Wigner linear part)."""
@@ -78,11 +162,11 @@ def scheme_maps(system, method: str, dt: float) -> tuple[np.ndarray, np.ndarray]
     return phi, psd_factor(q)
 
 
-def simulate_twa(system, times, *, method: str = "exp-heun", dt: float | None = None,
+def simulate_twa(system, times, *, method: str = "ll", dt: float | None = None,
                  n_traj: int = 4096, seed: int | None = None, initial=None,
                  chunk_size: int | None = None, backend=None, progress: bool = False,
-                 metadata: dict | None = None, groups: int | None = JACKKNIFE_GROUPS
-                 ) -> EnsembleResult:
+                 metadata: dict | None = None, groups: int | None = JACKKNIFE_GROUPS,
+                 path: Path | None = None) -> EnsembleResult:
     """Run a truncated Wigner ensemble and record its moments at ``times``.
 
     Parameters
@@ -90,16 +174,28 @@ def simulate_twa(system, times, *, method: str = "exp-heun", dt: float | None = 
     system : LangevinSystem
     times : array_like
         Increasing record times >= 0, multiples of ``dt`` (the drives switch on at t = 0).
-    method : {"em", "exp-euler", "exp-heun"}
+    method : {"ll", "em", "exp-euler", "exp-heun"}
+        ``ll`` (default): local linearisation about the deterministic path; the others are
+        the named baselines of :mod:`langevin_sim.integrators.nonlinear`.
     dt : float, optional
         Step (default :data:`DEFAULT_DT`).
     initial : (mean, covariance), optional
         Gaussian initial state (default: means 0, every mode thermal at its bath).
+    path : Path, optional
+        ``ll`` only: the frame's deterministic path (default: the path from the initial mean,
+        solved once by DOP853; pass :func:`~langevin_sim.integrators.ll.fixed_point` to start
+        at a steady state).
     Other parameters as for :func:`langevin_sim.ensemble.simulate`.
+
+    Returns
+    -------
+    EnsembleResult
+        Moments of X (for ``ll``, the path plus the moments of δ).
     """
     from .switch_on import thermal_state
 
-    get_scheme(method)
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}; allowed: {', '.join(METHODS)}")
     dt = DEFAULT_DT[method] if dt is None else float(dt)
     if not (math.isfinite(dt) and dt > 0):
         raise ValueError(f"dt must be finite and > 0, got {dt!r}")
@@ -112,9 +208,17 @@ def simulate_twa(system, times, *, method: str = "exp-heun", dt: float | None = 
     steps = np.diff(np.concatenate([[0], steps_total]))
     sizes = chunk_sizes(n_traj, chunk_size)
     check_cost(n_traj, int(steps_total[-1]))
-    f, g = scheme_maps(system, method, dt)
     mean0, cov0 = (np.zeros(system.dim), thermal_state(system)) if initial is None else initial
     mean0 = np.zeros(system.dim) if mean0 is None else np.asarray(mean0, float)
+    meta = {"initial": "thermal" if initial is None else "custom", "scheme": method,
+            **(metadata or {})}
+    if method == "ll":
+        plan = ll_plan(system, t, dt, mean0, cov0, path)
+        meta["path"] = "ode" if plan.per_step else "fixed point"
+        return run_plan(plan, sizes, seed, t, method=method, dt=dt,
+                        mode_labels=system.mode_labels, metadata=meta, backend=backend,
+                        progress=progress, groups=groups)
+    f, g = scheme_maps(system, method, dt)
     plan = TWAPlan(
         SCHEME_IDS[method], np.ascontiguousarray(f), np.ascontiguousarray(g), dt,
         np.ascontiguousarray(system.drives.reshape(-1, system.dim)),
@@ -124,8 +228,6 @@ def simulate_twa(system, times, *, method: str = "exp-heun", dt: float | None = 
         np.ascontiguousarray(system.quadratic_index), np.ascontiguousarray(system.quadratic_coef),
         np.ascontiguousarray(system.cubic_index), np.ascontiguousarray(system.cubic_coef),
         steps, mean0, psd_factor(np.asarray(cov0, float)))
-    meta = {"initial": "thermal" if initial is None else "custom", "scheme": method,
-            **(metadata or {})}
     return run_plan(plan, sizes, seed, t, method=method, dt=dt, mode_labels=system.mode_labels,
                     metadata=meta, backend=backend, progress=progress, groups=groups)
 

@@ -5,10 +5,13 @@ Lyapunov solution σ∞ for the exact step, EM's discrete-Lyapunov covariance at
 Euler–Maruyama (whose O(Δt) gap to σ∞ is reported separately, so the bias is shown honestly).
 
 A driven nonlinear model (``cascade-full``, ``optomech``, ...) is validated on the truncated
-Wigner engine with one of the schemes ``em``, ``exp-euler``, ``exp-heun`` (default): the
-ensemble starts at the scheme's own steady state (the fixed point of its noise-free map, with
-the stationary covariance of its linear recursion there) and must stay there; the means are
-compared too, and the continuous σ∞ of the linearisation is reported beside.
+Wigner engine. With ``ll`` (the default: local linearisation about the drift's fixed point)
+the reference is the *continuous* physics: the steady mean field and the σ∞ of its
+linearisation, which ``ll`` samples at any Δt; the ensemble's mean displacement δ from the
+drift's fixed point is reported (beyond-linear physics where it departs from zero). The
+baselines ``em``, ``exp-euler`` and ``exp-heun`` are judged against their *own* steady state
+(the fixed point of their noise-free map, with the stationary covariance of their linear
+recursion there), and their bias against the continuous reference is printed beside.
 """
 
 from __future__ import annotations
@@ -22,11 +25,12 @@ from .conventions import reduced_covariance
 from .ensemble import DEFAULT_N_TRAJ, check_verdict_size, record_times, simulate
 from .gaussian import steady_state
 from .integrators import get_integrator
-from .integrators.nonlinear import NONLINEAR_METHODS
+from .integrators.ll import fixed_point
 from .measures import measure_names, measures, measures_stack, smaller_is_stronger, threshold
 from .models import as_model, check_pair
 from .statistics import Consistency, consistency
 from .twa import DEFAULT_DT, discrete_steady_state, simulate_twa
+from .twa import METHODS as TWA_METHODS
 
 
 @dataclass(frozen=True)
@@ -83,8 +87,14 @@ class ValidationReport:
     parameters: dict
     pair: tuple = ("b", "m")
     means: dict | None = None
-    """Truncated Wigner runs: ``sample``, ``stderr``, ``reference`` (the scheme's fixed point),
-    ``continuous`` (the steady mean field), ``z`` and ``continuous_offset_se``."""
+    """Truncated Wigner runs: ``sample``, ``stderr``, ``reference`` (the continuous steady mean
+    field for ``ll``, the scheme's own fixed point for a baseline), ``continuous`` (the steady
+    mean field), ``z`` and ``continuous_offset_se``; for ``ll`` also ``path`` (the drift's
+    fixed point the frame follows) and ``displacement`` = sample − path, the mean of δ."""
+    unit: str = "ω_b"
+    continuous_check: Consistency | None = None
+    """A baseline scheme's sample against the continuous reference (σ∞, the measures of σ∞
+    and the steady mean field): its bias, in SE; None for ``exact`` and ``ll``."""
 
     @property
     def measure_names(self) -> tuple:
@@ -102,8 +112,13 @@ class ValidationReport:
             "z_threshold": self.check.threshold, "n_compared": self.check.n_compared,
             "alpha": self.check.alpha, "summary": self.check.summary(),
             "sample_physical": self.sample_physical, "partial": self.partial,
-            "parameters": self.parameters, "pair": list(self.pair),
+            "parameters": self.parameters, "pair": list(self.pair), "unit": self.unit,
         }
+        if self.continuous_check is not None:
+            cc = self.continuous_check
+            out["continuous_check"] = {"consistent": cc.consistent, "max_abs_z": cc.max_abs_z,
+                                       "z_threshold": cc.threshold,
+                                       "n_compared": cc.n_compared}
         for k in self.measure_names:
             out[k] = self.measures[k]
             out[k + "_stderr"] = self.measures_stderr[k]
@@ -117,7 +132,12 @@ class ValidationReport:
         return out
 
     def render(self) -> str:
-        if self.means is not None:
+        u = self.unit
+        if self.means is not None and self.method == "ll":
+            ref = ("the continuous steady state (mean field and σ∞ of its linearisation); "
+                   "truncated Wigner ensemble, local linearisation about the drift's fixed "
+                   "point")
+        elif self.means is not None:
             ref = (f"the {self.method} scheme's own steady state (fixed point of its map, "
                    "stationary covariance of its recursion); truncated Wigner ensemble")
         elif self.method == "em":
@@ -125,10 +145,10 @@ class ValidationReport:
         else:
             ref = "continuous Lyapunov steady state"
         lines = [
-            f"Validation: method {self.method}, dt = {self.dt:g}/ω_b, {self.n_traj} trajectories, "
-            f"seed {self.seed}",
+            f"Validation: method {self.method}, dt = {self.dt:g}/{u}, {self.n_traj} "
+            f"trajectories, seed {self.seed}",
             f"time average over {self.n_records} records from t = {self.burn_in:g} to "
-            f"{self.t_final:g} (1/ω_b), every {self.record_every:g}",
+            f"{self.t_final:g} (1/{u}), every {self.record_every:g}",
             f"reference: {ref}",
             "",
             f"{'element':<14}{'sample':>12}{'± SE':>11}{'analytic':>12}{'z':>8}",
@@ -151,15 +171,29 @@ class ValidationReport:
                          f"{self.measures_analytic[k]:>12.5g}{self.measures_z[k]:>8.2f}"
                          f"{self.measures_unclipped[k]:>12.5g}"
                          f"{self.measures_bias_corrected[k]:>12.5g}  {say}")
-        if self.means is not None:
+        if self.means is not None and self.method == "ll":
+            mz = np.abs(np.asarray(self.means["z"], float))
+            disp = np.asarray(self.means["displacement"], float)
+            mse = np.asarray(self.means["stderr"], float)
+            i = int(np.argmax(np.abs(disp) / mse))
+            lines += ["", f"means: max |z| = {np.nanmax(mz):.3g} against the continuous mean "
+                      f"field; mean of δ (the ensemble's displacement from the drift's fixed "
+                      f"point) largest at {q[i]}: {disp[i]:.3g} ± {mse[i]:.2g}"]
+        elif self.means is not None:
             mz = np.abs(np.asarray(self.means["z"], float))
             lines += ["", f"means: max |z| = {np.nanmax(mz):.3g} against the scheme's fixed "
                       "point; the continuous mean field is "
                       f"{np.nanmax(self.means['continuous_offset_se']):.3g} SE away from it"]
-        if self.method != "exact":
+        if self.method not in ("exact", "ll"):
             gap = self.analytic - self.continuous
             i = int(np.argmax(np.abs(gap)))
             r, c = divmod(i, d)
+            if self.continuous_check is not None:
+                cc = self.continuous_check
+                lines += ["", f"{self.method} sample against the continuous physics (σ∞, its "
+                          f"measures{', the mean field' if self.means is not None else ''}): "
+                          f"max |z| = {cc.max_abs_z:.3g} (threshold {cc.threshold:.3g}: "
+                          f"{'consistent' if cc.consistent else 'INCONSISTENT'})"]
             lines += ["", f"{self.method} bias of the reference against the continuous σ∞: "
                       f"largest gap at σ({q[r]},{q[c]}): {self.analytic[r, c]:.5g} vs "
                       f"{self.continuous[r, c]:.5g} ({gap[r, c] / self.continuous[r, c]:+.1%}); "
@@ -189,33 +223,35 @@ def validate(model=None, *, pair=None, branch: int = 0, confidence: float = 0.99
     burn-in 0); for another initial state the burn-in defaults to 7 slowest relaxation times.
 
     ``model`` is anything :func:`~langevin_sim.models.as_model` takes (default: the paper's
-    linearised cascade). A nonlinear model runs on the truncated Wigner engine (``method`` em,
-    exp-euler or exp-heun, the default) from the scheme's own steady state near its stable
-    mean field number ``branch``; with ``method="exact"`` its linearisation there is validated
+    linearised cascade). A nonlinear model runs on the truncated Wigner engine near its stable
+    mean field number ``branch``: ``ll`` (the default, dt = 0.1) from the continuous steady
+    state, judged against it; a baseline (``em``, ``exp-euler``, ``exp-heun``) from its own
+    steady state, judged against that. With ``method="exact"`` the linearisation is validated
     instead. ``pair`` names the two modes measured (default: the model's own pair).
     """
     model = as_model(model)
     lang = model.build() if hasattr(model, "build") else None
     nonlinear = lang is not None and not lang.is_linear
     if method is None:
-        method = "exp-heun" if nonlinear else "exact"
+        method = "ll" if nonlinear else "exact"
     system = model.linear_system(branch)
     system.check_stable()
     pair = check_pair(system.mode_labels, model.pair(pair))
     names = measure_names(pair)
     meta = {"parameters": model.as_dict(), "model": model.name, "pair": list(pair)}
     check_verdict_size(n_traj, chunk_size)
-    twa = nonlinear and method in NONLINEAR_METHODS
+    twa = nonlinear and method in TWA_METHODS
     if twa:
         if initial != "steady":
             raise ValueError("a truncated Wigner validation starts in the scheme's own steady "
-                             "state (initial='steady')")
+                             "state (initial='steady'; for ll the continuous one); for a "
+                             "transient from another state use switch-on or relax")
         dt = DEFAULT_DT[method] if dt is None else float(dt)
         integrator = None
     else:
         if method in ("exp-euler", "exp-heun"):
             raise ValueError(f"method {method!r} is for nonlinear models; a linear model "
-                             "validates with exact or em")
+                             "validates with exact, ll (the exact step there) or em")
         integrator = get_integrator(method)
         dt = integrator.resolve_dt(dt)
     if burn_in is None:
@@ -234,13 +270,18 @@ def validate(model=None, *, pair=None, branch: int = 0, confidence: float = 0.99
     if burn_in >= times[-1]:
         raise ValueError(f"burn_in = {burn_in:g} must be below t_final = {times[-1]:g}")
     means = None
+    path = None
     if twa:
         states = [st for st in lang.mean_field_states() if st.stable]
         x_mf = states[branch].state
-        mean_d, reference = discrete_steady_state(lang, method, dt, x_mf)
+        if method == "ll":  # the continuous steady state, sampled at any dt
+            mean_d, reference = x_mf, steady_state(system)
+            path = fixed_point(lang, x_mf)
+        else:
+            mean_d, reference = discrete_steady_state(lang, method, dt, x_mf)
         result = simulate_twa(lang, times, method=method, dt=dt, n_traj=n_traj, seed=seed,
                               initial=(mean_d, reference), chunk_size=chunk_size,
-                              backend=backend, progress=progress, metadata=meta)
+                              backend=backend, progress=progress, metadata=meta, path=path)
     else:
         result = simulate(system, times, method=integrator, dt=dt, n_traj=n_traj, seed=seed,
                           initial=initial, chunk_size=chunk_size, backend=backend,
@@ -252,7 +293,11 @@ def validate(model=None, *, pair=None, branch: int = 0, confidence: float = 0.99
     if twa:
         m, mse = steady.mean[0], steady.mean_stderr[0]
         means = {"sample": m, "stderr": mse, "reference": mean_d, "continuous": x_mf,
-                 "z": (m - mean_d) / mse, "continuous_offset_se": np.abs(x_mf - mean_d) / mse}
+                 "z": (m - mean_d) / mse, "continuous_offset_se": np.abs(x_mf - mean_d) / mse,
+                 "continuous_z": (m - x_mf) / mse}
+        if path is not None:
+            means["path"] = path.point
+            means["displacement"] = m - path.point
     z = (cov - reference) / se
     est = steady.measures(pair)
     # tests use the unclipped E_N and G: max(0, ·) would bias them at their threshold
@@ -275,6 +320,16 @@ def validate(model=None, *, pair=None, branch: int = 0, confidence: float = 0.99
     iu = np.triu_indices(system.dim)
     zs = [z[iu], list(meas_z.values())] + ([means["z"]] if means is not None else [])
     check = consistency(np.concatenate(zs), alpha, dof=steady.jackknife_dof)
+    continuous_check = None
+    if method not in ("exact", "ll"):  # a baseline: its sample against the physics, beside
+        ref_cont = measures_stack(reduced_covariance(
+            continuous, [system.mode_index(m) for m in pair]), clip=False)[0]
+        zc = [((cov - continuous) / se)[iu],
+              [(unclipped[k] - ref_cont[i]) / meas_se[k] if meas_se[k] > 0 else np.nan
+               for i, k in enumerate(names)]]
+        if means is not None:
+            zc.append(means["continuous_z"])
+        continuous_check = consistency(np.concatenate(zc), alpha, dof=steady.jackknife_dof)
     return ValidationReport(
         quadratures=system.quadrature_labels(), covariance=cov, stderr=se, analytic=reference,
         z=z, continuous=continuous, measures=meas, measures_stderr=meas_se,
@@ -284,4 +339,5 @@ def validate(model=None, *, pair=None, branch: int = 0, confidence: float = 0.99
         dt=float(dt), n_traj=result.n_traj, seed=result.seed, t_final=float(times[-1]),
         record_every=float(record_every), burn_in=float(burn_in),
         n_records=int(np.sum(times >= burn_in)), sample_physical=bool(est.physical[0]),
-        partial=result.partial, parameters=model.as_dict(), pair=pair)
+        partial=result.partial, parameters=model.as_dict(), pair=pair,
+        unit=getattr(model, "unit", "ω_b") or "ω_b", continuous_check=continuous_check)

@@ -5,7 +5,11 @@ name       scheme                      strong order  weak order
 =========  ==========================  ============  ==========
 ``em``     Euler–Maruyama              0.5           1
 ``exact``  exact Ornstein–Uhlenbeck    exact (∞)     exact (∞)
+``ll``     local linearisation         1             2
 =========  ==========================  ============  ==========
+
+``ll`` on a linear system is the exact step; on a nonlinear or time-dependent model it is the
+displaced-frame step of :mod:`langevin_sim.integrators.ll`, run by the truncated Wigner engine.
 """
 
 from __future__ import annotations
@@ -13,8 +17,10 @@ from __future__ import annotations
 from .base import Integrator
 from .euler import EulerMaruyama
 from .exact import ExactOU
+from .ll import LocalLinearisation
 
-METHODS: dict[str, type[Integrator]] = {"em": EulerMaruyama, "exact": ExactOU}
+METHODS: dict[str, type[Integrator]] = {"em": EulerMaruyama, "exact": ExactOU,
+                                        "ll": LocalLinearisation}
 
 
 def get_integrator(method: str | Integrator) -> Integrator:
@@ -29,4 +35,5 @@ def get_integrator(method: str | Integrator) -> Integrator:
         ) from None
 
 
-__all__ = ["Integrator", "EulerMaruyama", "ExactOU", "METHODS", "get_integrator"]
+__all__ = ["Integrator", "EulerMaruyama", "ExactOU", "LocalLinearisation", "METHODS",
+           "get_integrator"]
