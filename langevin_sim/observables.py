@@ -108,10 +108,11 @@ def bipartition_names(a, b) -> tuple:
 
 def higher_is_stronger(name: str) -> bool:
     """Whether larger values of an observable key are the stronger effect (for summaries):
-    every key except the occupations, the smallest variance and the entropy (cooling and
-    purification go down)."""
+    every key except the occupations, the smallest variance, the entropy (cooling and
+    purification go down) and the three-mode class (1: fully inseparable)."""
     family = name.split("_")[0]
-    return not (family == "n" or name.startswith(("min_variance", "entropy")))
+    return not (family == "n" or name.startswith(("min_variance", "entropy",
+                                                   "tripartite_class")))
 
 
 def signal_threshold(name: str):
@@ -618,3 +619,67 @@ def ensemble_bipartition(result, a, b) -> dict:
     keys = bipartition_names(ga, gb)
     values, stderr = result.statistic(lambda c: list(bipartition(c, ia, ib).values()))
     return {k: (values[:, j], stderr[:, j]) for j, k in enumerate(keys)}
+
+
+# ---------------------------------------------------------------------------------------------
+# tables (what steady and sweep report)
+
+
+def party_text(groups) -> str:
+    """``(("a1", "b"), ("m",))`` → ``"a1,b|m"``."""
+    return "|".join(",".join(g) for g in groups)
+
+
+def observables_table(sigma, labels, parties=(), names=OBSERVABLES, mean=None) -> tuple:
+    """Every requested observable of a full covariance, keyed after the modes.
+
+    Parameters
+    ----------
+    sigma : ndarray, shape (2N, 2N)
+    labels : sequence of str
+        Mode names in state-vector order.
+    parties : sequence of groups
+        Each a pair of groups of mode names (a bipartition, :func:`bipartition`) or three
+        single modes (the three-mode analysis, :func:`tripartite`), as :func:`parse_parties`
+        returns them.
+    names : sequence of str
+        Which observables (:data:`OBSERVABLES`): the single-mode ones are reported for every
+        mode; ``E_N``, ``I``, ``G`` for each bipartition; ``residual_contangle`` switches the
+        three-mode analysis on.
+    mean : array_like, shape (2N,), optional
+        Quadrature means (the coherent parts of the occupations).
+
+    Returns
+    -------
+    values : dict
+        ``n_<mode>``, ``squeezing_db_<mode>``, ... ; ``E_N_<A>_<B>``, ``I_<A>_<B>``,
+        ``G_<A>_to_<B>``, ``G_<B>_to_<A>``; for three modes :meth:`Tripartite.as_dict` (its
+        classification as text and as a class number).
+    layout : dict
+        ``single_mode`` (the observables shown per mode), ``bipartitions`` (per bipartition:
+        ``parties`` as text and its keys), ``tripartite`` (per analysis: ``modes`` and keys).
+    """
+    s = _covariance(sigma)
+    labels = tuple(labels)
+    values, layout = {}, {"single_mode": [k for k in SINGLE_MODE_OBSERVABLES if k in names],
+                          "bipartitions": [], "tripartite": []}
+    if layout["single_mode"]:
+        table = mode_observables(s, labels, mean)
+        for m in labels:
+            values.update({f"{k}_{m}": table[f"{k}_{m}"] for k in layout["single_mode"]})
+    families = ("E_N", "I", "G", "G")
+    for groups in parties:
+        idx = [tuple(labels.index(m) for m in g) for g in groups]
+        if len(groups) == 2:
+            keys = [k for k, f in zip(bipartition_names(*groups), families) if f in names]
+            if not keys:
+                continue
+            all_values = bipartition(s, idx[0], idx[1], groups)
+            values.update({k: all_values[k] for k in keys})
+            layout["bipartitions"].append({"parties": party_text(groups), "names": keys})
+        elif "residual_contangle" in names:
+            tri = tripartite(s, [i[0] for i in idx], [g[0] for g in groups])
+            out = tri.as_dict()
+            values.update(out)
+            layout["tripartite"].append({"modes": list(tri.modes), "names": list(out)})
+    return values, layout

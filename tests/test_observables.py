@@ -1,12 +1,14 @@
 """Observables of any mode or group of modes against closed forms (langevin_sim.observables),
 and the steady/sweep commands that report them."""
 
+import json
 import math
 
 import numpy as np
 import pytest
 
 from langevin_sim import observables as ob
+from langevin_sim.cli import main
 from langevin_sim.measures import gaussian_steerability as pair_steerability
 from langevin_sim.measures import log_negativity as pair_log_negativity
 
@@ -377,3 +379,132 @@ def test_ensemble_observables_agree_with_the_exact_state_within_their_errors():
     est = ob.ensemble_mode_observables(r, "a", ("n", "squeezing_db"))
     z_wrong = [(v - wrong[k]) / e for k, (v, e) in est.items()]
     assert np.max(np.abs(z_wrong)) > check.threshold
+
+
+# --- the steady and sweep commands -----------------------------------------------------------
+
+OPO = """
+name = "opo"
+unit = "κ"
+[parameters]
+kappa = 1.0
+g = 0.3
+[modes.a]
+frequency_hz = 5e9
+[[terms]]
+kind = "squeezing"
+mode = "a"
+g = "g"
+[[damping]]
+mode = "a"
+rate = "kappa"
+"""
+
+
+@pytest.fixture()
+def opo_file(tmp_path):
+    path = tmp_path / "opo.toml"
+    path.write_text(OPO)
+    return str(path)
+
+
+def test_steady_of_a_one_mode_model(opo_file, capsys):
+    """A degenerate parametric oscillator below threshold: the quadratures u, v = (x ± p)/√2
+    decay at κ/2 ± g, so V_min = (1/2) κ/(κ + 2g) along θ = π/4 and V_max = (1/2) κ/(κ − 2g)."""
+    kappa, g = 1.0, 0.3
+    assert main(["steady", "--model", opo_file, "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["pair"] is None and out["measure_names"] == [] and "E_N" not in out
+    v_min, v_max = 0.5 * kappa / (kappa + 2 * g), 0.5 * kappa / (kappa - 2 * g)
+    assert out["squeezing_db_a"] == pytest.approx(10 * math.log10((kappa + 2 * g) / kappa),
+                                                  rel=1e-10)
+    assert out["squeezing_angle_a"] == pytest.approx(math.pi / 4, abs=1e-10)
+    assert out["n_a"] == pytest.approx((v_min + v_max) / 2 - 0.5, rel=1e-10)
+    assert out["purity_a"] == pytest.approx(1 / (2 * math.sqrt(v_min * v_max)), rel=1e-10)
+    assert main(["steady", "--model", opo_file]) == 0
+    text = capsys.readouterr().out
+    assert "single modes" in text and "no pair measures" in text
+    assert main(["steady", "--model", opo_file, "--pair", "a,a"]) == 2
+    assert "two different modes" in capsys.readouterr().err
+
+
+def test_steady_parties_and_json_names(capsys):
+    assert main(["steady", "--parties", "a1,b|m", "--parties", "a1|b|m", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    for key in ("n_b", "squeezing_db_b", "purity_m", "entropy_a2", "E_N_a1b_m", "I_a1b_m",
+                "G_a1b_to_m", "G_m_to_a1b", "E_N_a1_bm", "residual_contangle_a1_b_m",
+                "classification_a1_b_m"):
+        assert key in out, key
+    # the pair measures stay those of the default pair, exactly
+    from langevin_sim.analysis import steady_report
+
+    assert out["E_N"] == steady_report()["E_N"]
+    # the pair (b, m) within the three-mode analysis: the same E_N
+    assert out["E_N_b_m"] == pytest.approx(out["E_N"], abs=1e-12)
+    # E_N of a group is at least that of a member (monotone under tracing out)
+    assert out["E_N_a1b_m"] >= out["E_N"] - 1e-12
+    assert main(["steady", "--parties", "b|m", "--observables", "n,E_N", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert "n_b" in out and "purity_b" not in out and "I_b_m" not in out
+    assert out["E_N_b_m"] == pytest.approx(out["E_N"], abs=1e-12)
+
+
+def test_pair_is_the_short_form_of_parties(capsys):
+    model = ["--model", "docs/examples/three_mode.toml", "--json"]
+    assert main(["steady", "--pair", "a,b", *model]) == 0
+    by_pair = json.loads(capsys.readouterr().out)
+    assert main(["steady", "--parties", "a|b", *model]) == 0
+    by_parties = json.loads(capsys.readouterr().out)
+    for key in ("E_N", "E_ab", "S_b_given_a", "G_a_to_b", "E_N_a_b", "I_a_b", "G_b_to_a"):
+        assert by_pair[key] == by_parties[key]
+    assert by_pair["pair"] == by_parties["pair"] == ["a", "b"]
+    # a three-mode model gets the three-mode analysis without asking
+    assert by_pair["classification_a_b_c"] == "fully inseparable"
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--parties", "b"], "separated by '|'"),
+    (["--parties", "b|x"], "unknown mode 'x'"),
+    (["--parties", "b|b"], "twice"),
+    (["--parties", "a1,a2|b|m"], "one mode each"),
+    (["--observables", "nbar"], "unknown observable 'nbar'"),
+])
+def test_bad_parties_and_observables_exit_2_with_one_line(args, message, capsys):
+    assert main(["steady", *args]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1 and "Traceback" not in err
+    assert main(["sweep", "--axis", "eta=0.5:1:3", *args]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_sweep_saves_the_observables(tmp_path, capsys):
+    from langevin_sim.sweep import SweepResult
+
+    out_dir = tmp_path / "sw"
+    assert main(["sweep", "--model", "docs/examples/three_mode.toml", "--axis",
+                 "g_a=0.05:0.15:3", "--observables", "n,squeezing_db,E_N,residual_contangle",
+                 "--parties", "a,b|c", "--output", str(out_dir), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["observables"]["E_N_ab_c"]["n_correlated"] == 3
+    loaded = SweepResult.load(out_dir / "sweep.npz")
+    assert loaded.parties == ("a,b|c", "a|b|c") and loaded.pair == ("a", "c")
+    from langevin_sim.analysis import steady_report
+    from langevin_sim.models import load_model
+
+    model = load_model("docs/examples/three_mode.toml")
+    for i, g in enumerate((0.05, 0.1, 0.15)):
+        ref = steady_report(model.replace(g_a=g), parties=["a,b|c"])
+        for key in ("n_b", "squeezing_db_c", "E_N_ab_c", "residual_contangle_a_b_c", "E_N"):
+            assert loaded.values[key][i] == pytest.approx(ref[key], rel=1e-12, abs=1e-15)
+
+
+def test_sweep_of_a_one_mode_model(opo_file, tmp_path, capsys):
+    assert main(["sweep", "--model", opo_file, "--axis", "g=0:0.6:7", "--json",
+                 "--output", str(tmp_path / "o")]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["pair"] is None and summary["measures"] == {}
+    assert summary["n_stable"] == 5  # stable for 2g < κ: g = 0.5 is marginal, 0.6 beyond
+    best = summary["observables"]["squeezing_db_a"]
+    assert best["at"] == {"g": pytest.approx(0.4)}
+    assert best["best"] == pytest.approx(10 * math.log10(1.8), rel=1e-10)
+    assert summary["files"] == [str(tmp_path / "o" / "sweep.npz")]  # no pair: no maps
