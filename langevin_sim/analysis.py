@@ -2,32 +2,86 @@
 
 from __future__ import annotations
 
+import numpy as np
+
+from .conventions import physicality_margin
 from .errors import UnphysicalStateError, UnstableSystemError
 from .gaussian import steady_state
 from .measures import measure_names, measures
 from .models import as_model, check_pair
+from .observables import OBSERVABLES, observables_table, parse_observables, parse_parties
 
 
-def steady_report(model=None, pair=None, branch: int = 0) -> dict:
-    """Stability, rates, steady covariance and the six measures of a pair, as a ``dict``.
+def resolve_pair(model, pair=None, parties=()) -> tuple | None:
+    """The pair whose six measures are reported: ``pair`` if given (``--pair A,B``), else the
+    first one-mode-against-one-mode bipartition of ``parties`` (``--parties A|B``), else the
+    model's own pair; ``None`` for a model without one (a one-mode model)."""
+    labels = tuple(model.mode_labels)
+    if pair is not None:
+        return check_pair(labels, pair)
+    for groups in parties:
+        if len(groups) == 2 and len(groups[0]) == len(groups[1]) == 1:
+            return check_pair(labels, (groups[0][0], groups[1][0]))
+    try:
+        return check_pair(labels, model.pair(None))
+    except ValueError:  # no default pair
+        return None
+
+
+def resolve_parties(labels, parties=(), pair=None, names=OBSERVABLES) -> tuple:
+    """The groups reported: ``parties`` (each text ``"a1,b|m"`` or groups of names), the
+    pair as ``A|B`` when no party is named, and, for a three-mode model when no three-party
+    analysis is named, the three modes (``residual_contangle`` among ``names``)."""
+    labels = tuple(labels)
+    out = [parse_parties(p, labels) if isinstance(p, str) else
+           parse_parties("|".join(",".join(g) for g in p), labels) for p in parties]
+    if not out and pair is not None:
+        out.append(((pair[0],), (pair[1],)))
+    if (len(labels) == 3 and "residual_contangle" in names
+            and not any(len(g) == 3 for g in out)):
+        out.append(tuple((m,) for m in labels))
+    return tuple(out)
+
+
+def steady_report(model=None, pair=None, branch: int = 0, parties=(),
+                  observables=None) -> dict:
+    """Stability, rates, steady covariance, the six measures of a pair and the observables of
+    every mode and of the named groups of modes, as a ``dict``.
 
     ``model`` is anything :func:`~langevin_sim.models.as_model` takes (default: the paper's
-    linearised cascade); ``pair`` the two modes measured (default: the model's own). A driven
-    or nonlinear model description also reports its steady mean fields (every branch found,
-    with its stability) and is linearised around the stable branch number ``branch``.
+    linearised cascade); ``pair`` the two modes measured (default: :func:`resolve_pair`; a
+    model without a pair, e.g. one mode, has no pair measures). A driven or nonlinear model
+    description also reports its steady mean fields (every branch found, with its stability)
+    and is linearised around the stable branch number ``branch``. ``parties``: bipartitions
+    ``"a1,b|m"`` or three modes ``"a|b|m"`` (:func:`resolve_parties`); ``observables``: names
+    of :data:`~langevin_sim.observables.OBSERVABLES` (text with commas, or a sequence;
+    default all).
 
-    Keys: ``model``, ``parameters``, ``pair``, ``measure_names``, ``unit``, ``stable``,
+    Keys: ``model``, ``parameters``, ``pair`` (or None), ``measure_names``, ``unit``,
+    ``modes``, ``observables``, ``parties`` (as text), ``stable``,
     ``reason`` (if unstable), ``eigenvalues`` (pairs [re, im], model units), ``slowest_rate``,
     ``fastest_rate``, ``quadratures``, ``covariance``, ``physical`` (False, with ``reason`` and
     no numbers, when the solution violates σ + iΩ/2 ≥ 0), ``physicality_margin``,
-    the six measures (keys :func:`~langevin_sim.measures.measure_names`), and for a driven
-    model ``mean_field`` (``branches``: amplitudes, quanta, effective detunings, stability;
-    ``linearised_branch``: index into ``branches``).
+    the six measures (keys :func:`~langevin_sim.measures.measure_names`), the observables
+    (keys of :func:`~langevin_sim.observables.observables_table`: ``n_<mode>``,
+    ``squeezing_db_<mode>``, ``E_N_<A>_<B>``, ...) with ``observables_layout``, and for a
+    driven model ``mean_field`` (``branches``: amplitudes, quanta, effective detunings,
+    stability; ``linearised_branch``: index into ``branches``), whose amplitude gives the
+    coherent part of each occupation.
     """
     model = as_model(model)
-    pair = check_pair(model.mode_labels, model.pair(pair))
-    report = {"model": model.name, "parameters": model.as_dict(), "pair": list(pair),
-              "measure_names": list(measure_names(pair)), "unit": model.unit}
+    labels = tuple(model.mode_labels)
+    names = parse_observables(observables) if observables is None or \
+        isinstance(observables, str) else parse_observables(",".join(observables))
+    groups = tuple(parse_parties(p, labels) if isinstance(p, str) else tuple(map(tuple, p))
+                   for p in parties)
+    pair = resolve_pair(model, pair, groups)
+    groups = resolve_parties(labels, groups, pair, names)
+    report = {"model": model.name, "parameters": model.as_dict(),
+              "pair": list(pair) if pair else None,
+              "measure_names": list(measure_names(pair)) if pair else [], "unit": model.unit,
+              "modes": list(labels), "observables": list(names),
+              "parties": ["|".join(",".join(g) for g in p) for p in groups]}
     full = model.build() if hasattr(model, "build") else None
     try:
         if full is not None and (full.is_driven or not full.is_linear):
@@ -68,5 +122,17 @@ def steady_report(model=None, pair=None, branch: int = 0) -> dict:
         report.update(stable=True, physical=False, reason=str(exc))
         return report
     report.update(stable=True, covariance=sigma)
-    report.update(measures(sigma, system, modes=pair).as_dict())
+    mean = np.zeros(sigma.shape[0])
+    mf = report.get("mean_field")
+    if mf and mf["linearised_branch"] is not None:  # the coherent amplitude <o> of each mode
+        amplitudes = mf["branches"][mf["linearised_branch"]]["amplitudes"]
+        for i, m in enumerate(system.mode_labels):
+            mean[2 * i:2 * i + 2] = np.sqrt(2) * np.asarray(amplitudes.get(m, (0.0, 0.0)))
+    values, layout = observables_table(sigma, system.mode_labels, groups, names, mean)
+    report.update(values)
+    report["observables_layout"] = layout
+    if pair is not None:
+        report.update(measures(sigma, system, modes=pair).as_dict())
+    else:  # steady_state has refused an unphysical solution already
+        report.update(physical=True, physicality_margin=physicality_margin(sigma))
     return report

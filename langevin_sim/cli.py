@@ -76,6 +76,40 @@ def load_cli_model(args):
     return model, pair
 
 
+def add_observable_arguments(p: argparse.ArgumentParser) -> None:
+    """``--parties`` and ``--observables`` (steady, sweep)."""
+    from .observables import OBSERVABLES
+
+    p.add_argument("--parties", action="append", default=[], metavar="A1,B|M",
+                   help="a bipartition whose entanglement (E_N), mutual information (I) and "
+                        "Gaussian steerability (G, both ways) are reported: groups of modes "
+                        "separated by '|', e.g. 'a1,b|m'; three single modes 'a|b|m' give the "
+                        "three-mode analysis (automatic for a three-mode model); repeatable. "
+                        "--pair A,B is short for --parties 'A|B'")
+    p.add_argument("--observables", default=None, metavar="NAME,...",
+                   help="which observables to report (default all): "
+                        + ", ".join(OBSERVABLES))
+
+
+def load_cli_observables(args):
+    """The model, the pair (``None`` for a model without one, e.g. one mode), the parties and
+    the observables from ``--model``, ``--set``, ``--pair``, ``--parties``, ``--observables``,
+    ``--branch``. Every value is checked here, before any computation (exit 2)."""
+    from .analysis import resolve_pair
+    from .models import load_model
+    from .observables import parse_observables, parse_parties
+
+    model = load_model(args.model)
+    model = model.replace(**parse_settings(args.set, model))
+    model.build()
+    names = parse_observables(args.observables)
+    groups = tuple(parse_parties(p, model.mode_labels) for p in args.parties)
+    pair = resolve_pair(model, parse_pair(args.pair), groups)
+    if args.branch < 0:
+        raise ValueError(f"--branch must be >= 0, got {args.branch}")
+    return model, pair, groups, names
+
+
 def prepare_output_dir(path: str | None) -> str | None:
     """Check (and create) an ``--output`` directory before any computation: one clear
     ``UsageError`` for an empty name, an existing file, or a directory that cannot be made."""
@@ -152,11 +186,16 @@ def add_model_arguments(p: argparse.ArgumentParser) -> None:
                         "around (0: fewest photons)")
 
 
+def _add_steady(p: argparse.ArgumentParser) -> None:
+    add_model_arguments(p)
+    add_observable_arguments(p)
+
+
 def _cmd_steady(args) -> int:
     from .analysis import steady_report
 
-    model, pair = load_cli_model(args)
-    report = steady_report(model, pair, args.branch)
+    model, pair, parties, names = load_cli_observables(args)
+    report = steady_report(model, pair, args.branch, parties, names)
     if args.json:
         print(dump_json(report))
     else:
@@ -189,6 +228,10 @@ def render_steady(report: dict) -> str:
                  f"fastest {report['fastest_rate']:.6g} {unit}")
     lines.append("steady covariance σ (vacuum variance 1/2):")
     lines.append(format_matrix(np.array(report["covariance"]), report["quadratures"]))
+    lines.extend(render_observables(report))
+    if not report.get("pair"):
+        lines.append("no pair measures: the model names no pair (give --pair A,B or --parties)")
+        return "\n".join(lines)
     lines.append(f"measures of ({', '.join(report['pair'])}); physical: {report['physical']}")
     for k in report["measure_names"]:
         v = report[k]
@@ -199,6 +242,49 @@ def render_steady(report: dict) -> str:
     return "\n".join(lines)
 
 
+_COLUMNS = {"n": "n̄", "n_thermal": "n̄ thermal", "n_coherent": "n̄ coherent",
+            "min_variance": "min var", "squeezing_angle": "angle/rad",
+            "squeezing_db": "sqz/dB", "purity": "purity", "entropy": "S/nats"}
+
+
+def render_observables(report: dict) -> list[str]:
+    """Text of :func:`~langevin_sim.observables.observables_table`'s part of a report: the
+    single-mode table, the bipartitions, the three-mode analyses."""
+    from .conventions import THRESHOLD_TOL
+
+    layout = report.get("observables_layout") or {}
+    lines = []
+    cols = layout.get("single_mode", [])
+    if cols:
+        lines.append("single modes (n̄ = thermal + coherent quanta; variance of the vacuum 1/2; "
+                     "squeezing in dB below the vacuum, along x cos θ + p sin θ; S in nats):")
+        width = max(6, *(len(m) + 2 for m in report["modes"]))
+        lines.append(f"  {'mode':<{width}}" + "".join(f"{_COLUMNS[c]:>13}" for c in cols))
+        for m in report["modes"]:
+            lines.append(f"  {m:<{width}}" + "".join(f"{report[f'{c}_{m}']:>13.6g}"
+                                                     for c in cols))
+    for bip in layout.get("bipartitions", []):
+        cells = ", ".join(f"{k} = {report[k]:.6g}" for k in bip["names"])
+        lines.append(f"bipartition {bip['parties']} (nats): {cells}")
+    for tri in layout.get("tripartite", []):
+        tag = "_".join(tri["modes"])
+        i, j, k = tri["modes"]
+        cuts = ", ".join(f"{a}|{b}{c} {report[f'E_N_{a}_{b}{c}']:.6g}"
+                         for a, b, c in ((i, j, k), (j, i, k), (k, i, j)))
+        pairs = ", ".join(f"{a}|{b} {report[f'E_N_{a}_{b}']:.6g}"
+                          for a, b in ((i, j), (i, k), (j, k)))
+        r = report[f"residual_contangle_{tag}"]
+        lines.append(f"three modes ({', '.join(tri['modes'])}): E_N of the 1|2 cuts {cuts}; "
+                     f"of the pairs {pairs}")
+        lines.append(f"  minimum residual contangle (C = E_N²) {r:.6g} "
+                     f"({'genuine tripartite entanglement' if r > THRESHOLD_TOL else 'none'}); "
+                     f"class {report[f'tripartite_class_{tag}']}: "
+                     f"{report[f'classification_{tag}']}"
+                     + (f" (separable: {', '.join(report[f'separable_cuts_{tag}'])})"
+                        if report[f"separable_cuts_{tag}"] else ""))
+    return lines
+
+
 COMMANDS = {}
 
 
@@ -206,8 +292,8 @@ def _register(name, func, help_text, add_arguments=None):
     COMMANDS[name] = (func, help_text, add_arguments)
 
 
-_register("steady", _cmd_steady, "analytic steady state: stability, covariance and measures",
-          add_model_arguments)
+_register("steady", _cmd_steady, "analytic steady state: stability, covariance, the observables "
+          "of every mode and of groups of modes, and the measures of a pair", _add_steady)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -333,7 +333,10 @@ def _parse_axis(text: str):
 
 
 def _add_sweep(p):
+    from .cli import add_observable_arguments
+
     add_model_arguments(p)
+    add_observable_arguments(p)
     p.add_argument("--axis", action="append", default=[], metavar="NAME=START:STOP:N",
                    help="a swept parameter and its grid (one or two --axis)")
     p.add_argument("--output", default=None,
@@ -344,9 +347,10 @@ def _add_sweep(p):
 def _cmd_sweep(args) -> int:
     import os
 
+    from .cli import load_cli_observables
     from .sweep import sweep, sweep_summary
 
-    model, pair = load_cli_model(args)
+    model, pair, parties, names = load_cli_observables(args)
     if not 1 <= len(args.axis) <= 2:
         raise UsageError("give one or two --axis NAME=START:STOP:N")
     axes = dict(_parse_axis(a) for a in args.axis)
@@ -354,27 +358,35 @@ def _cmd_sweep(args) -> int:
         raise UsageError("the two --axis must name different parameters")
     prepare_output_dir(args.output)
     with make_backend(args) as backend:
-        result = sweep(model, axes, pair=pair, backend=backend, progress=_progress(args))
+        result = sweep(model, axes, pair=pair, backend=backend, progress=_progress(args),
+                       parties=parties, observables=names)
     summary = sweep_summary(result)
     if args.output is not None:
-        from .plotting import plot_sweep
-
-        npz, png = os.path.join(args.output, "sweep.npz"), os.path.join(args.output, "sweep.png")
+        npz = os.path.join(args.output, "sweep.npz")
         result.save(npz)
-        plot_sweep(result, png, unit=model.unit)
-        summary["files"] = [npz, png]
+        summary["files"] = [npz]
+        if pair is not None:  # the maps are of the pair's six measures
+            from .plotting import plot_sweep
+
+            png = os.path.join(args.output, "sweep.png")
+            plot_sweep(result, png, unit=model.unit)
+            summary["files"].append(png)
     if args.json:
         print(dump_json(summary))
     else:
         grid = " × ".join(f"{a} ∈ [{g[0]:g}, {g[-1]:g}] ({g.size})"
                           for a, g in zip(result.axes, result.grids))
-        print(f"Sweep of model {model.name}: {grid}; pair ({', '.join(pair)})")
+        print(f"Sweep of model {model.name}: {grid}; "
+              + (f"pair ({', '.join(pair)})" if pair else "no pair")
+              + (f"; parties {', '.join(result.parties)}" if result.parties else ""))
         print(f"stable points: {summary['n_stable']} of {summary['n_points']}")
-        print(f"{'measure':<16}{'best':>12}  {'at':<32}{'correlated at':>16}")
-        for k, row in summary["measures"].items():
+        name_width = max([16, *(len(k) + 2 for k in result.values)])
+        print(f"{'measure':<{name_width}}{'best':>12}  {'at':<32}{'correlated at':>16}")
+        for k, row in {**summary["measures"], **summary["observables"]}.items():
             at = ", ".join(f"{a} = {v:.4g}" for a, v in (row["at"] or {}).items())
             best = "—" if row["best"] is None else f"{row['best']:.5g}"
-            print(f"{k:<16}{best:>12}  {at:<32}{row['n_correlated']:>10} points")
+            corr = "" if row["n_correlated"] is None else f"{row['n_correlated']:>10} points"
+            print(f"{k:<{name_width}}{best:>12}  {at:<32}{corr}")
         if args.output is not None:
             print("wrote " + ", ".join(summary["files"]))
     return EXIT_OK

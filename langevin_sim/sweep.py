@@ -18,6 +18,7 @@ from .errors import UnphysicalStateError, UnstableSystemError
 from .gaussian import steady_state
 from .measures import measure_names, measures
 from .models import CascadeParameters, as_model, check_pair
+from .observables import observables_table, parse_observables, parse_parties, party_text
 
 AXIS_ALIASES = {"kappa": ("kappa1", "kappa2"), "g": ("g_ab", "g_am")}
 """Axis names that set several parameters to the same value (where the model has them)."""
@@ -50,8 +51,11 @@ class SweepResult:
     grids : tuple of ndarray
         The grid of each axis (units: those of the field; rates in ω_b, T in K).
     values : dict of str -> ndarray, shape (len(grid_0)[, len(grid_1)])
-        Each measure of :func:`~langevin_sim.measures.measure_names` of ``pair``; NaN where
-        unstable.
+        Each measure of :func:`~langevin_sim.measures.measure_names` of ``pair``, then each
+        observable asked for (numeric keys of
+        :func:`~langevin_sim.observables.observables_table`: ``n_<mode>``,
+        ``squeezing_db_<mode>``, ``E_N_<A>_<B>``, ..., the three-mode class as a number);
+        NaN where unstable.
     stable : ndarray of bool, same shape
         Eigenvalue test: every eigenvalue of A has negative real part.
     slowest_rate : ndarray, same shape
@@ -60,10 +64,12 @@ class SweepResult:
         The model's parameters at the sweep's base point (``as_dict()``).
     version : str
         Package version that computed it.
-    pair : tuple of str
-        The two modes measured.
+    pair : tuple of str or None
+        The two modes measured (None: no pair, e.g. a one-mode model).
     model : model object or None
         What was swept (not saved; ``None`` after :meth:`load`).
+    parties : tuple of str
+        The bipartitions and three-mode analyses of the observables, as text (``"a1,b|m"``).
     """
 
     axes: tuple
@@ -73,8 +79,9 @@ class SweepResult:
     slowest_rate: np.ndarray
     fixed: dict
     version: str
-    pair: tuple = ("b", "m")
+    pair: tuple | None = ("b", "m")
     model: object = None
+    parties: tuple = ()
 
     @property
     def shape(self) -> tuple:
@@ -99,7 +106,7 @@ class SweepResult:
         """``.npz`` with the grids, every measure, the mask, and JSON metadata
         (axes, fixed parameters, package version)."""
         meta = {"axes": list(self.axes), "fixed": self.fixed, "version": self.version,
-                "pair": list(self.pair)}
+                "pair": list(self.pair) if self.pair else None, "parties": list(self.parties)}
         arrays = {f"grid_{i}": g for i, g in enumerate(self.grids)}
         arrays.update({f"value_{k}": v for k, v in self.values.items()})
         np.savez_compressed(path, stable=self.stable, slowest_rate=self.slowest_rate,
@@ -111,22 +118,53 @@ class SweepResult:
             meta = json.loads(str(f["metadata"]))
             grids = tuple(f[f"grid_{i}"] for i in range(len(meta["axes"])))
             values = {k[len("value_"):]: f[k] for k in f.files if k.startswith("value_")}
+            pair = meta.get("pair", ("b", "m"))
             return cls(tuple(meta["axes"]), grids, values, f["stable"], f["slowest_rate"],
-                       meta["fixed"], meta["version"], tuple(meta.get("pair", ("b", "m"))))
+                       meta["fixed"], meta["version"], tuple(pair) if pair else None,
+                       parties=tuple(meta.get("parties", ())))
 
 
-def _evaluate_block(model, axes: tuple, pair: tuple, points: np.ndarray) -> np.ndarray:
+def observable_keys(labels, parties=(), names=()) -> tuple:
+    """The numeric keys :func:`~langevin_sim.observables.observables_table` gives for these
+    modes, parties and observables, in order (found on the vacuum, where all are defined)."""
+    if not names:
+        return ()
+    values, _ = observables_table(0.5 * np.eye(2 * len(labels)), labels, parties, names)
+    return tuple(k for k, v in values.items()
+                 if isinstance(v, (int, float, np.number)) and not isinstance(v, bool))
+
+
+def _coherent_means(model, system):
+    """Mean quadratures of the linearised branch 0 of a driven or nonlinear model (the coherent
+    part of the occupations), or None for an undriven linear one."""
+    full = model.build() if hasattr(model, "build") else None
+    if full is None or (full.is_linear and not full.is_driven):
+        return None
+    from .systems.meanfield import stable_states
+
+    states, _ = stable_states(full)
+    return states[0].state if states else None
+
+
+def _evaluate_block(model, axes: tuple, pair, points: np.ndarray, parties=(),
+                    names=()) -> np.ndarray:
     """Measures, stability and slowest rate at each row of ``points`` (n, n_axes).
 
-    Returns (n, 2 + 6): [stable, slowest_rate, *measures] (NaN measures where unstable; a
-    nonlinear model without a stable mean field counts as unstable, rate NaN).
+    Returns (n, 2 + 6 + k): [stable, slowest_rate, *measures of the pair (none without a pair),
+    *observables (:func:`observable_keys`)] (NaN where unstable; a nonlinear model without a
+    stable mean field counts as unstable, rate NaN).
     """
-    out = np.full((points.shape[0], 2 + 6), np.nan)
+    labels = tuple(model.mode_labels)
+    keys = observable_keys(labels, parties, names)
+    n_pair = 6 if pair else 0
+    want_mean = any(k in names for k in ("n", "n_coherent"))
+    out = np.full((points.shape[0], 2 + n_pair + len(keys)), np.nan)
     fields = [axis_fields(a, model) for a in axes]
     for i, row in enumerate(points):
         changes = {f: float(v) for fs, v in zip(fields, row) for f in fs}
         try:
-            system = model.replace(**changes).linear_system()
+            point = model.replace(**changes)
+            system = point.linear_system()
         except UnstableSystemError:
             out[i, 0] = False
             continue
@@ -135,14 +173,21 @@ def _evaluate_block(model, axes: tuple, pair: tuple, points: np.ndarray) -> np.n
         out[i, 1] = -ev_max
         if system.is_stable:
             try:
-                out[i, 2:] = measures(steady_state(system), system, modes=pair).values()
+                sigma = steady_state(system)
             except UnphysicalStateError:  # too close to the instability: masked, no numbers
                 out[i, 0] = False
+                continue
+            if pair:
+                out[i, 2:2 + n_pair] = measures(sigma, system, modes=pair).values()
+            if keys:
+                mean = _coherent_means(point, system) if want_mean else None
+                values, _ = observables_table(sigma, labels, parties, names, mean)
+                out[i, 2 + n_pair:] = [values[k] for k in keys]
     return out
 
 
 def sweep(model=None, axes: dict | None = None, *, pair=None, backend=None,
-          progress: bool = False) -> SweepResult:
+          progress: bool = False, parties=(), observables=()) -> SweepResult:
     """Steady-state measures over a grid of one or two parameters.
 
     Parameters
@@ -161,6 +206,14 @@ def sweep(model=None, axes: dict | None = None, *, pair=None, backend=None,
         Default :class:`~langevin_sim.backends.LocalBackend` (all cores).
     progress : bool
         Progress bar over blocks.
+    parties : sequence
+        Bipartitions ``"a1,b|m"`` and three-mode analyses ``"a|b|m"`` (text or groups of
+        mode names) whose observables are computed too (and, with ``observables`` given, a
+        model without a pair is swept for its observables alone).
+    observables : sequence of str
+        Names of :data:`~langevin_sim.observables.OBSERVABLES` computed at every point
+        (default none: the pair's six measures only). The single-mode ones are computed for
+        every mode; ``n`` includes the mean field's coherent part.
     """
     from . import __version__
     from .backends import LocalBackend
@@ -176,7 +229,19 @@ def sweep(model=None, axes: dict | None = None, *, pair=None, backend=None,
         if g.ndim != 1 or g.size < 1 or not np.all(np.isfinite(g)):
             raise ValueError(f"grid of {name!r} must be a non-empty 1-D array of finite numbers")
         grids.append(g)
-    pair = check_pair(model.mode_labels, model.pair(pair))
+    if isinstance(observables, str):
+        observables = observables.split(",")
+    obs_names = parse_observables(",".join(observables)) if len(observables) else ()
+    labels = tuple(model.mode_labels)
+    groups = tuple(parse_parties(p, labels) if isinstance(p, str) else
+                   parse_parties(party_text(p), labels) for p in parties)
+    if obs_names:
+        from .analysis import resolve_pair, resolve_parties
+
+        pair = resolve_pair(model, pair, groups)
+        groups = resolve_parties(labels, groups, pair, obs_names)
+    else:
+        pair = check_pair(model.mode_labels, model.pair(pair))
     mesh = np.meshgrid(*grids, indexing="ij")
     points = np.stack([m.ravel() for m in mesh], axis=1)
     for k, name in enumerate(names):  # validate the extremes before any work
@@ -184,13 +249,16 @@ def sweep(model=None, axes: dict | None = None, *, pair=None, backend=None,
             _validate_point(model, {f: float(v) for f in axis_fields(name, model)})
     blocks = [points[i:i + BLOCK_SIZE] for i in range(0, len(points), BLOCK_SIZE)]
     backend = LocalBackend() if backend is None else backend
-    parts = backend.map(_SweepTask(model, names, pair), blocks, progress=progress, desc="sweep")
+    task = _SweepTask(model, names, pair, groups, obs_names)
+    parts = backend.map(task, blocks, progress=progress, desc="sweep")
     flat = np.concatenate(parts, axis=0)
     shape = tuple(g.size for g in grids)
     stable = flat[:, 0].astype(bool).reshape(shape)
-    values = {k: flat[:, 2 + i].reshape(shape) for i, k in enumerate(measure_names(pair))}
+    keys = (measure_names(pair) if pair else ()) + observable_keys(labels, groups, obs_names)
+    values = {k: flat[:, 2 + i].reshape(shape) for i, k in enumerate(keys)}
     return SweepResult(names, tuple(grids), values, stable, flat[:, 1].reshape(shape),
-                       model.as_dict(), __version__, pair, model)
+                       model.as_dict(), __version__, pair, model,
+                       tuple(party_text(g) for g in groups))
 
 
 def _validate_point(model, changes: dict) -> None:
@@ -206,33 +274,52 @@ def _validate_point(model, changes: dict) -> None:
 class _SweepTask:
     """Picklable callable for one block of sweep points."""
 
-    def __init__(self, model, axes, pair):
+    def __init__(self, model, axes, pair, parties=(), names=()):
         self.model, self.axes, self.pair = model, axes, pair
+        self.parties, self.names = parties, names
 
     def __call__(self, points):
-        return _evaluate_block(self.model, self.axes, self.pair, points)
+        return _evaluate_block(self.model, self.axes, self.pair, points, self.parties,
+                               self.names)
 
 
 def sweep_summary(result: SweepResult) -> dict:
     """Per measure: the strongest value over the stable points, where it is, and at how many
-    points the measure signals correlation (JSON-ready)."""
+    points the measure signals correlation (JSON-ready). The observables (keys other than the
+    pair's measures) are under ``observables``: the same, with the strongest value the
+    largest except for occupations, smallest variance, entropy and three-mode class, and
+    ``n_correlated`` counting E_N, G, residual contangle > 0 and squeezing > 0 dB (null for
+    the others)."""
+    from .conventions import THRESHOLD_TOL
     from .measures import signals_correlation, smaller_is_stronger
+    from .observables import higher_is_stronger, signal_threshold
 
-    out = {"axes": list(result.axes), "grids": list(result.grids), "pair": list(result.pair),
+    pair_names = set(measure_names(result.pair)) if result.pair else set()
+    out = {"axes": list(result.axes), "grids": list(result.grids),
+           "pair": list(result.pair) if result.pair else None,
+           "parties": list(result.parties),
            "n_points": int(result.stable.size), "n_stable": int(result.stable.sum()),
-           "fixed": result.fixed, "measures": {}}
+           "fixed": result.fixed, "measures": {}, "observables": {}}
     for k, v in result.values.items():
+        is_measure = k in pair_names
+        smaller = smaller_is_stronger(k) if is_measure else not higher_is_stronger(k)
+        thr = None if is_measure else signal_threshold(k)
+        table = out["measures"] if is_measure else out["observables"]
         v = np.where(result.stable, v, np.nan)
         finite = np.isfinite(v)
         if not finite.any():
-            out["measures"][k] = {"best": None, "at": None, "n_correlated": 0}
+            table[k] = {"best": None, "at": None,
+                        "n_correlated": 0 if is_measure or thr is not None else None}
             continue
-        flat = np.where(finite, v, np.inf if smaller_is_stronger(k) else -np.inf)
-        i = np.unravel_index(np.argmin(flat) if smaller_is_stronger(k) else np.argmax(flat),
-                             v.shape)
-        out["measures"][k] = {
+        flat = np.where(finite, v, np.inf if smaller else -np.inf)
+        i = np.unravel_index(np.argmin(flat) if smaller else np.argmax(flat), v.shape)
+        if is_measure:
+            n_corr = int(sum(signals_correlation(k, x) for x in v[finite]))
+        else:
+            n_corr = None if thr is None else int(np.sum(v[finite] > thr + THRESHOLD_TOL))
+        table[k] = {
             "best": float(v[i]),
             "at": {a: float(g[j]) for a, g, j in zip(result.axes, result.grids, i)},
-            "n_correlated": int(sum(signals_correlation(k, x) for x in v[finite])),
+            "n_correlated": n_corr,
         }
     return out
