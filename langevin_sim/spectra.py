@@ -589,6 +589,85 @@ def spectrum(model=None, quadrature: str = "x_b", cross: str | None = None, *,
 
 
 # ------------------------------------------------------------------------------------------
+# what an experimentalist reads from the lines: occupation, linewidth, sideband asymmetry
+def mode_line_pair(ss: SpectralSystem, mode: str) -> np.ndarray:
+    """Indices (into ``np.linalg.eig(A)``'s order, the order of :func:`lines`) of the
+    conjugate pair of eigenvalues whose eigenvectors live most on ``mode``: that mode's own
+    lines (e.g. the optically damped mechanical line)."""
+    i = ss.linear.mode_index(mode)
+    lam, v = np.linalg.eig(ss.drift)
+    w = np.abs(v) ** 2
+    share = w[2 * i:2 * i + 2].sum(axis=0) / w.sum(axis=0)
+    order = np.argsort(-share, kind="stable")
+    k0 = order[0]
+    k1 = int(np.argmin(np.abs(lam - np.conj(lam[k0])) + (np.arange(lam.size) == k0) * 1e300))
+    return np.array([k0, k1])
+
+
+def occupation_from_spectrum(model=None, mode: str = "b", branch: int = 0) -> dict:
+    """A mode's occupation as read from its spectra: the areas of its own line pair in
+    ``S_xx`` and ``S_pp`` (the lab's "area under the mechanical peak"),
+    ``n = (A_x + A_p)/2 − 1/2``, beside the steady state's exact
+    ``(σ_xx + σ_pp)/2 − 1/2`` (which also counts the weight the mode has on the other lines),
+    the line's centre and FWHM (model's unit). Keys: ``occupation``, ``occupation_steady``,
+    ``area_x``, ``area_p``, ``frequency``, ``fwhm``."""
+    ss = spectral_system(model, branch)
+    k = mode_line_pair(ss, mode)
+    i = ss.linear.mode_index(mode)
+    out = {}
+    for q in ("x", "p"):
+        ln = lines(ss, quadrature_signal(ss, f"{q}_{mode}"))
+        if ln is None:
+            raise ValueError("the drift matrix is nearly defective: its lines cannot be "
+                             "separated")
+        out[f"area_{q}"] = float(np.real(ln.area[k]).sum())
+    lam, _ = np.linalg.eig(ss.drift)
+    out["occupation"] = 0.5 * (out["area_x"] + out["area_p"]) - VACUUM_VARIANCE
+    out["occupation_steady"] = 0.5 * (ss.sigma[2 * i, 2 * i] + ss.sigma[2 * i + 1, 2 * i + 1]) \
+        - VACUUM_VARIANCE
+    out["frequency"] = float(abs(lam[k[0]].imag))
+    out["fwhm"] = float(-2 * lam[k[0]].real)
+    return out
+
+
+def sideband_asymmetry(model=None, port: str = "a", mode: str = "b",
+                       efficiency: float = 1.0, branch: int = 0) -> dict:
+    """The two motional sidebands of ``mode`` in the heterodyne spectrum of ``port``.
+
+    In ``S(ω) − 1/2`` (photon flux density) of ``a_out`` the mode's line pair appears at
+    ``+ω_b`` (anti-Stokes: a phonon absorbed) and ``−ω_b`` (Stokes: one emitted). For weak
+    coupling their areas are ``∝ |χ_c(±ω_b)|² n`` and ``∝ |χ_c(∓ω_b)|² (n + 1)`` with the port's
+    cavity response ``|χ_c(ω)|² = 1/((κ/2)² + (ω − Δ)²)`` (κ, Δ from its mode's block of A).
+    Divided by the cavity filter, their ratio is ``R = (n + 1)/n``, so ``n = 1/(R − 1)``.
+
+    Returns a dict: ``area_plus``, ``area_minus`` (flux in each sideband, per unit time),
+    ``frequency`` (``ω_b``), ``raw_ratio`` (minus/plus), ``filter_plus``, ``filter_minus``
+    (``|χ_c|²`` there), ``ratio`` (filtered), ``occupation_asymmetry``, ``occupation_steady``.
+    """
+    ss = spectral_system(model, branch)
+    x = heterodyne_signal(ss, port, efficiency)
+    ln = lines(ss, x)
+    if ln is None:
+        raise ValueError("the drift matrix is nearly defective: its lines cannot be separated")
+    k = mode_line_pair(ss, mode)
+    area = np.real(ln.area[k])
+    centre = ln.centre[k]
+    plus, minus = (int(np.argmax(centre)), int(np.argmin(centre)))
+    c = ss.linear.mode_index(ss.outputs[_port_name(ss, port)].mode)
+    kappa = -(ss.drift[2 * c, 2 * c] + ss.drift[2 * c + 1, 2 * c + 1])
+    delta = 0.5 * (ss.drift[2 * c, 2 * c + 1] - ss.drift[2 * c + 1, 2 * c])
+    chi2 = 1.0 / ((kappa / 2) ** 2 + (centre - delta) ** 2)
+    ratio = (area[minus] / chi2[minus]) / (area[plus] / chi2[plus])
+    i = ss.linear.mode_index(mode)
+    n_steady = 0.5 * (ss.sigma[2 * i, 2 * i] + ss.sigma[2 * i + 1, 2 * i + 1]) - VACUUM_VARIANCE
+    return {"area_plus": float(area[plus]), "area_minus": float(area[minus]),
+            "frequency": float(centre[plus]), "raw_ratio": float(area[minus] / area[plus]),
+            "filter_plus": float(chi2[plus]), "filter_minus": float(chi2[minus]),
+            "ratio": float(ratio), "occupation_asymmetry": float(1.0 / (ratio - 1.0)),
+            "occupation_steady": float(n_steady)}
+
+
+# ------------------------------------------------------------------------------------------
 # simulated spectra: records, Welch estimates, the estimator's exact expectation
 @dataclass(frozen=True, eq=False)
 class RecordPlan:
