@@ -7,6 +7,12 @@ mean field; :class:`LinearSystem` for its linearisation) → analytic Gaussian s
 measures (:mod:`langevin_sim.measures`) → analyses, CLI, plots.
 """
 
+from ._signals import is_command_line as _is_command_line
+from ._signals import startup_guard as _startup_guard
+
+if _is_command_line():  # `langevin-sim`: an interrupt during the imports is one line, exit 130
+    _startup_guard()
+
 from . import measures  # the module, callable as the function measures(sigma, ...)
 from .conventions import VACUUM_VARIANCE, is_physical, symplectic_form, thermal_occupation
 from .errors import StepTooLargeError, UnstableSystemError

@@ -11,10 +11,27 @@ import multiprocessing
 import os
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, ThreadPoolExecutor, wait
 
+from . import _signals
 from ._progress import tqdm
 
 CONNECT_TIMEOUT = 10
 """Seconds to wait for a Dask scheduler given by address."""
+
+
+def _identity(x):
+    return x
+
+
+def _counting(take):
+    """``take(i, moments)``, then the test checkpoint ``chunk:K`` (K chunks handed on)."""
+    n = [0]
+
+    def counted(i, moments):
+        take(i, moments)
+        n[0] += 1
+        _signals.checkpoint(f"chunk:{n[0]}")
+
+    return counted
 
 
 class BackendUnavailableError(ImportError):
@@ -22,12 +39,15 @@ class BackendUnavailableError(ImportError):
 
 
 class Backend:
-    """Interface: ``run_chunks(plan, sizes, seeds, progress, sink) -> {index: Moments}``.
+    """Interface: ``run_chunks(plan, sizes, seeds, progress, sink, order) -> {index: Moments}``.
 
-    Chunk ``i`` must be run with ``seeds[i]``; a backend may return fewer chunks than asked
-    for only when interrupted (Ctrl-C), and then returns every chunk that did finish. With a
-    ``sink``, each finished chunk is handed to ``sink(i, moments)`` as it arrives and not kept
-    (memory independent of the number of chunks); the return value is then empty.
+    Chunk ``i`` must be run with ``seeds[i]``; ``order`` (default: index order) is the order
+    in which chunks are started. A backend may return fewer chunks than asked for only when
+    interrupted (Ctrl-C, or SIGTERM under the command line), and then returns every chunk that
+    did finish: the interrupt only sets :data:`langevin_sim._signals.stop`, which the backend
+    polls (no ``KeyboardInterrupt`` inside its waits, so nothing can hang). With a ``sink``,
+    each finished chunk is handed to ``sink(i, moments)`` as it arrives and not kept (memory
+    independent of the number of chunks); the return value is then empty.
     """
 
     def __enter__(self):
@@ -39,7 +59,7 @@ class Backend:
     def close(self) -> None:
         """Release resources (clusters, clients); a no-op for local threads."""
 
-    def run_chunks(self, plan, sizes, seeds, progress=False, sink=None) -> dict:
+    def run_chunks(self, plan, sizes, seeds, progress=False, sink=None, order=None) -> dict:
         raise NotImplementedError
 
     def map(self, func, items, progress=False, desc="") -> list:
@@ -73,43 +93,48 @@ class LocalBackend(Backend):
     def describe(self) -> str:
         return f"local({self.n_threads} threads)"
 
-    def run_chunks(self, plan, sizes, seeds, progress=False, sink=None) -> dict:
+    def run_chunks(self, plan, sizes, seeds, progress=False, sink=None, order=None) -> dict:
         from .ensemble import run_chunk
 
         done: dict = {}
-        take = sink if sink is not None else done.__setitem__
+        take = _counting(sink if sink is not None else done.__setitem__)
         bar = tqdm(total=len(sizes), disable=not progress, unit="chunk", desc="ensemble")
-        pool = ThreadPoolExecutor(self.n_threads)
         # submitted a window at a time, and each result handed on and dropped at once: memory
         # does not grow with the number of chunks
-        jobs = iter(enumerate(zip(sizes, seeds)))
+        jobs = iter(range(len(sizes)) if order is None else order)
         futures: dict = {}
+        with _signals.deferred_interrupts(), ThreadPoolExecutor(self.n_threads) as pool:
 
-        def submit(k):
-            for i, (n, s) in jobs:
-                futures[pool.submit(run_chunk, plan, int(n), s)] = i
-                k -= 1
-                if k == 0:
-                    break
+            def submit(k):
+                if k <= 0:
+                    return
+                for i in jobs:
+                    futures[pool.submit(run_chunk, plan, int(sizes[i]), seeds[i])] = i
+                    k -= 1
+                    if k == 0:
+                        break
 
-        submit(4 * self.n_threads)
-        try:
-            while futures:
-                finished, _ = wait(set(futures), timeout=0.2, return_when=FIRST_COMPLETED)
-                for f in finished:
-                    take(futures.pop(f), f.result())
-                    bar.update(1)
-                submit(len(finished))
-        except KeyboardInterrupt:
-            # queued chunks are dropped; chunks already inside the kernel cannot be stopped,
-            # so wait for them and keep them
-            pool.shutdown(wait=True, cancel_futures=True)
-            for f, i in list(futures.items()):
-                if f.done() and not f.cancelled() and f.exception() is None:
-                    take(i, f.result())
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
-            bar.close()
+            try:
+                _signals.checkpoint("start")
+                submit(0 if _signals.stop.is_set() else 4 * self.n_threads)
+                while futures and not _signals.stop.is_set():
+                    finished, _ = wait(set(futures), timeout=0.1, return_when=FIRST_COMPLETED)
+                    for f in finished:
+                        take(futures.pop(f), f.result())
+                        bar.update(1)
+                    if not _signals.stop.is_set():
+                        submit(len(finished))
+                if futures:  # interrupted: queued chunks dropped, running ones kept
+                    for f in futures:
+                        f.cancel()
+                    wait(set(futures))
+                    for f, i in sorted(futures.items(), key=lambda fi: fi[1]):
+                        if not f.cancelled() and f.exception() is None:
+                            take(i, f.result())
+            finally:
+                for f in futures:  # an error: nothing more starts; the pool waits for the rest
+                    f.cancel()
+                bar.close()
         return done
 
     def map(self, func, items, progress=False, desc=""):
@@ -189,34 +214,62 @@ class DaskBackend(Backend):
             if self._cluster is not None:
                 self._cluster.close()
 
-    def run_chunks(self, plan, sizes, seeds, progress=False, sink=None) -> dict:
+    def run_chunks(self, plan, sizes, seeds, progress=False, sink=None, order=None) -> dict:
         import uuid
+        import warnings
 
         from .ensemble import run_chunk
 
         runner = self.chunk_runner or run_chunk
         run_id = uuid.uuid4().hex[:12]
-        plan_future = self.client.scatter(plan, broadcast=True)
-        futures = {
-            self.client.submit(runner, plan_future, int(n), s, key=f"chunk-{run_id}-{i}",
-                               retries=self.retries, pure=False): i
-            for i, (n, s) in enumerate(zip(sizes, seeds))}
         done: dict = {}
-        take = sink if sink is not None else done.__setitem__
-        bar = tqdm(total=len(futures), disable=not progress, unit="chunk", desc="ensemble")
-        try:
-            for fut in self._distributed.as_completed(list(futures)):
-                i = futures.pop(fut)
-                take(i, fut.result())
-                fut.release()
-                bar.update(1)
-        except KeyboardInterrupt:
-            for fut, i in list(futures.items()):  # those not handed on yet
-                if fut.status == "finished":
-                    take(i, fut.result())
-            self.client.cancel([f for f in futures if f.status != "finished"])
-        finally:
-            bar.close()
+        take = _counting(sink if sink is not None else done.__setitem__)
+        bar = tqdm(total=len(sizes), disable=not progress, unit="chunk", desc="ensemble")
+        futures: dict = {}
+        stop = _signals.stop
+        with _signals.deferred_interrupts():
+            try:
+                # the plan travels inside a task of its own, not scattered: if the worker
+                # holding it dies the scheduler recomputes it from the task, where scattered
+                # data would be lost for good ("lost scattered data") with every chunk needing it
+                with warnings.catch_warnings():
+                    warnings.filterwarnings("ignore", message=".*[Ll]arge.*")
+                    plan_future = self.client.submit(_identity, plan, key=f"plan-{run_id}",
+                                                     pure=False)
+                _signals.checkpoint("start")
+                todo = list(range(len(sizes)) if order is None else order)
+                for a in range(0, len(todo), 256):  # in batches: fast, and stoppable between
+                    if stop.is_set():
+                        break
+                    batch = todo[a:a + 256]
+                    submitted = self.client.map(
+                        runner, [plan_future] * len(batch), [int(sizes[i]) for i in batch],
+                        [seeds[i] for i in batch], key=[f"chunk-{run_id}-{i}" for i in batch],
+                        retries=self.retries, pure=False)
+                    futures.update(zip(submitted, batch))
+                _signals.checkpoint("submitted")
+                pending = self._distributed.as_completed(list(futures))
+                while futures and not stop.is_set():
+                    batch = pending.next_batch(block=False)
+                    if not batch:
+                        stop.wait(0.05)
+                    for fut, moments in zip(batch, self.client.gather(batch)):  # one trip
+                        take(futures.pop(fut), moments)
+                        fut.release()
+                        bar.update(1)
+                if futures:  # interrupted: keep what finished, cancel the rest
+                    pending.clear()
+                    finished = sorted((i, fut) for fut, i in futures.items()
+                                      if fut.status == "finished")
+                    for (i, _), moments in zip(finished, self.client.gather(
+                            [fut for _, fut in finished])):
+                        take(i, moments)
+            finally:
+                if futures:
+                    self.client.cancel(list(futures))
+                if "plan_future" in locals():
+                    plan_future.release()
+                bar.close()
         return done
 
     def map(self, func, items, progress=False, desc=""):

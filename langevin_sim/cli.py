@@ -126,6 +126,12 @@ def prepare_output_dir(path: str | None) -> str | None:
                          f"({exc.strerror or exc})") from None
     if not os.access(path, os.W_OK | os.X_OK):
         raise UsageError(f"--output {path!r} is not a writable directory")
+    from .io import OutputBusyError, lock_directory
+
+    try:
+        lock_directory(path)  # held to the end of the command: two runs never mix their files
+    except OutputBusyError as exc:
+        raise UsageError(str(exc)) from None
     return path
 
 
@@ -153,6 +159,21 @@ def prepare_output_file(path: str | None, suffix: str) -> str | None:
 def dump_json(payload: dict) -> str:
     """JSON text with numpy arrays as nested lists and NaN/inf as null."""
     return dumps(payload)
+
+
+_NAN = None
+
+
+def no_nan(text: str) -> str:
+    """Text for people: a NaN (a standard error, z-score or threshold that does not exist, e.g.
+    with fewer than 2 jackknife groups) is shown as "n/a", never as "nan" (same width, so
+    columns stay aligned)."""
+    global _NAN
+    if _NAN is None:
+        import re
+
+        _NAN = re.compile(r"(?<![\w.])nan(?!\w)")
+    return _NAN.sub("n/a", text)
 
 
 def format_matrix(m: np.ndarray, labels) -> str:
@@ -316,15 +337,23 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of ``langevin-sim``; returns the exit status."""
     import warnings
 
-    _load_commands()
-    show_before, warnings.showwarning = warnings.showwarning, _one_line_warning
-    parser = build_parser()
-    previous = _sigterm_as_interrupt()
+    from . import io
+    from ._signals import install_cli_handlers, restore
+
+    # first of all: an interrupt from here on is one line and status 130, never a traceback
+    previous = install_cli_handlers()
+    io.forget_written()
+    show_before = warnings.showwarning
     try:
+        _load_commands()
+        warnings.showwarning = _one_line_warning
+        parser = build_parser()
         args = parser.parse_args(argv)
         func = COMMANDS[args.command][0]
         status = func(args)
         sys.stdout.flush()  # a closed pipe shows up here, not after the exit status is chosen
+        if status == EXIT_INTERRUPTED:  # a partial result, printed: say what was saved
+            print(f"langevin-sim: {interrupted_message()}", file=sys.stderr)
         return status
     except UsageError as exc:
         print(f"langevin-sim: error: {exc}", file=sys.stderr)
@@ -332,11 +361,12 @@ def main(argv: list[str] | None = None) -> int:
     except (UnstableSystemError, UnphysicalStateError) as exc:
         print(f"langevin-sim: {exc}", file=sys.stderr)
         return EXIT_UNSTABLE
-    except (StepTooLargeError, ValueError, OverflowError) as exc:
+    except (StepTooLargeError, ValueError, OverflowError, io.OutputError,
+            io.OutputBusyError) as exc:
         print(f"langevin-sim: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except KeyboardInterrupt:
-        print("langevin-sim: interrupted before any result was complete", file=sys.stderr)
+    except KeyboardInterrupt as exc:
+        print(f"langevin-sim: {interrupted_message(str(exc))}", file=sys.stderr)
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         # the reader went away (`... --json | head`): say so once, write nothing more
@@ -344,33 +374,25 @@ def main(argv: list[str] | None = None) -> int:
         print("langevin-sim: error: output pipe closed by the reader", file=sys.stderr)
         return EXIT_USAGE
     finally:
-        _restore_sigterm(previous)
+        io.release_locks()
+        restore(previous)
         warnings.showwarning = show_before
+
+
+def interrupted_message(reason: str = "") -> str:
+    """The one line of an interrupted command: what was saved (every file listed is complete:
+    written whole and renamed into place), or that nothing was."""
+    from . import io
+
+    files = io.written()
+    head = f"interrupted {reason}" if reason else "interrupted"
+    if files:
+        return f"{head}; saved (complete): {', '.join(files)}"
+    return f"{head}; nothing was saved"
 
 
 def _one_line_warning(message, category, filename, lineno, file=None, line=None):
     print(f"langevin-sim: note: {message}", file=sys.stderr)
-
-
-def _sigterm_as_interrupt():
-    """SIGTERM behaves as Ctrl-C (finished work saved, exit 130), in the main thread only."""
-    import signal
-    import threading
-
-    if threading.current_thread() is not threading.main_thread():
-        return None
-
-    def handler(signum, frame):
-        raise KeyboardInterrupt
-
-    return signal.signal(signal.SIGTERM, handler)
-
-
-def _restore_sigterm(previous) -> None:
-    import signal
-
-    if previous is not None:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def _silence_stdout() -> None:

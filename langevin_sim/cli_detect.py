@@ -5,8 +5,17 @@ from __future__ import annotations
 
 import os
 
-from .cli import EXIT_OK, UsageError, _register, dump_json, parse_settings, prepare_output_dir
+from .cli import (
+    EXIT_OK,
+    UsageError,
+    _register,
+    dump_json,
+    no_nan,
+    parse_settings,
+    prepare_output_dir,
+)
 from .cli_engine import _positive_int, _progress, _seed, add_backend_arguments, make_backend
+from .io import write_text
 
 
 def _add_detect(p):
@@ -59,8 +68,7 @@ def _cmd_detect(args) -> int:
         payload["scan"] = scan.to_dict()
     if args.output is not None:
         path = os.path.join(args.output, "detect_report.json")
-        with open(path, "w") as f:
-            f.write(dump_json(payload))
+        write_text(path, dump_json(payload))
         files.append(path)
         if scan is not None:
             from .plotting import plot_detection_scan
@@ -71,7 +79,7 @@ def _cmd_detect(args) -> int:
     if args.json:
         print(dump_json(payload))
         return EXIT_OK
-    print(report.render())
+    print(no_nan(report.render()))
     if scan is not None:
         o = scan.optimum
         print(f"\nscan (exact): the detected E_N is largest, {o['E_N_detected']:.4g}, at "

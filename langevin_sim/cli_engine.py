@@ -8,6 +8,7 @@ import sys
 
 import numpy as np
 
+from ._signals import checkpoint
 from .cli import (
     EXIT_INCONSISTENT,
     EXIT_INTERRUPTED,
@@ -17,9 +18,11 @@ from .cli import (
     add_model_arguments,
     dump_json,
     load_cli_model,
+    no_nan,
     prepare_output_dir,
     prepare_output_file,
 )
+from .io import write_text
 
 
 def _number(convert, minimum, strict: bool, what: str, maximum=None):
@@ -125,7 +128,7 @@ def _cmd_validate(args) -> int:
                           t_final=args.t_final, record_every=args.record_every,
                           initial=args.initial, burn_in=args.burn_in, alpha=args.alpha,
                           chunk_size=args.chunk_size, backend=backend, progress=_progress(args))
-    print(dump_json(report.to_dict()) if args.json else report.render())
+    print(dump_json(report.to_dict()) if args.json else no_nan(report.render()))
     if report.partial:
         return EXIT_INTERRUPTED
     return EXIT_OK if report.check.consistent else EXIT_INCONSISTENT
@@ -163,37 +166,58 @@ def _cmd_simulate(args) -> int:
     names = measure_names(pair)
     # measures cost far more than moments: only at the records shown (all of them for --json)
     shown = np.unique(np.linspace(0, len(times) - 1, min(len(times), 11)).astype(int))
-    est = result.measures(pair, names=(names[0], names[2], names[4]),
-                          records=None if args.json else shown, progress=_progress(args))
+    try:
+        checkpoint("measures")
+        est = result.measures(pair, names=(names[0], names[2], names[4]),
+                              records=None if args.json else shown, progress=_progress(args))
+    except KeyboardInterrupt:
+        est = None  # the moments are complete (and saved): report them without the measures
+    unit = model.unit
     if args.json:
         payload = {"times": result.times, "mean": result.mean,
                    "covariance": result.covariance, "stderr": result.covariance_stderr,
                    "seed": str(result.seed), "method": result.method, "dt": result.dt,
-                   "n_traj": result.n_traj, "partial": result.partial, "output": output}
-        for i, k in enumerate(est.names):
-            payload[k], payload[k + "_stderr"] = est.values[:, i], est.stderr[:, i]
-        payload["physical"] = est.physical  # per record: σ + iΩ/2 ≥ 0 for the sampled pair
+                   "unit": unit, "n_traj": result.n_traj, "partial": result.partial,
+                   "measures_computed": est is not None, "output": output}
+        for i, k in enumerate((names[0], names[2], names[4])):
+            payload[k] = None if est is None else est.values[:, i]
+            payload[k + "_stderr"] = None if est is None else est.stderr[:, i]
+        # per record: σ + iΩ/2 ≥ 0 for the sampled pair
+        payload["physical"] = None if est is None else est.physical
         print(dump_json(payload))
     else:
-        print(f"{result.n_traj} trajectories, method {result.method}, dt = {result.dt:g}/ω_b, "
-              f"seed {result.seed}; {len(times)} records to t = {times[-1]:g}/ω_b"
+        print(f"{result.n_traj} trajectories, method {result.method}, dt = {result.dt:g}/{unit}, "
+              f"seed {result.seed}; {len(times)} records to t = {times[-1]:g}/{unit}"
               + (" (PARTIAL: interrupted)" if result.partial else ""))
+        if not result.has_stderr:
+            print("standard errors n/a: the chunks that finished form a single jackknife group")
         a, b = pair
         xb = system.quadrature_labels().index(f"x_{a}")
-        print(f"{'t (1/' + model.unit + ')':>10}{'Var(x_' + a + ')':>12}{'± SE':>10}"
-              f"{'E_N':>10}{'± SE':>10}{'S_' + b + '|' + a:>10}{'± SE':>10}")
+        head = f"{'t (1/' + unit + ')':>10}{'Var(x_' + a + ')':>12}{'± SE':>10}"
+        print(head + ("" if est is None else
+                      f"{'E_N':>10}{'± SE':>10}{'S_' + b + '|' + a:>10}{'± SE':>10}"))
         se = result.covariance_stderr
         for row, t in enumerate(shown):
-            print(f"{times[t]:>10.4g}{result.covariance[t, xb, xb]:>12.5g}{se[t, xb, xb]:>10.2g}"
-                  f"{est.values[row, 0]:>10.4g}{est.stderr[row, 0]:>10.2g}"
-                  f"{est.values[row, 1]:>10.4g}{est.stderr[row, 1]:>10.2g}")
-        if not np.all(est.physical):
+            line = f"{times[t]:>10.4g}{result.covariance[t, xb, xb]:>12.5g}{_g(se[t, xb, xb])}"
+            if est is not None:
+                line += (f"{_g(est.values[row, 0], 10, '.4g')}{_g(est.stderr[row, 0])}"
+                         f"{_g(est.values[row, 1], 10, '.4g')}{_g(est.stderr[row, 1])}")
+            print(line)
+        if est is None:
+            print("measures not computed (interrupted while computing them)")
+        elif not np.all(est.physical):
             bad = ", ".join(f"{t:g}" for t in times[shown][~est.physical][:5])
             print(f"WARNING: the sampled ({a}, {b}) covariance is not physical at t = {bad}"
                   f"{' ...' if (~est.physical).sum() > 5 else ''}: its measures are unreliable")
         if output:
             print(f"wrote {output}")
-    return EXIT_INTERRUPTED if result.partial else EXIT_OK
+    return EXIT_INTERRUPTED if result.partial or est is None else EXIT_OK
+
+
+def _g(value, width: int = 10, spec: str = ".2g") -> str:
+    """A number right-aligned in ``width``, or "n/a" when it does not exist (a standard error
+    of fewer than 2 jackknife groups is NaN; text never shows "nan")."""
+    return f"{value:>{width}{spec}}" if np.isfinite(value) else f"{'n/a':>{width}}"
 
 
 _register("validate", _cmd_validate,
@@ -256,12 +280,11 @@ def _cmd_relax(args) -> int:
         report.ensemble.save(files["ensemble"])
         files["report"] = os.path.join(args.output, "relax_report.json")
         summary["files"] = files
-        with open(files["report"], "w") as f:
-            f.write(dump_json(summary))
+        write_text(files["report"], dump_json(summary))
     if args.json:
         print(dump_json(summary))
     else:
-        print(report.render())
+        print(no_nan(report.render()))
         if args.output:
             print("wrote " + ", ".join(json.loads(dump_json(summary))["files"].values()))
     if report.partial:

@@ -12,6 +12,7 @@ from .cli import (
     UsageError,
     _register,
     dump_json,
+    no_nan,
     parse_pair,
     parse_settings,
     prepare_output_dir,
@@ -132,7 +133,7 @@ def _cmd_switch_on(args) -> int:
     if args.json:
         print(dump_json(payload))
     else:
-        print(report.render())
+        print(no_nan(report.render()))
         if args.output:
             print("wrote " + ", ".join(payload["files"].values()))
     if report.partial:

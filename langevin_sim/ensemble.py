@@ -304,6 +304,15 @@ class GroupAccumulator:
         self.waiting: dict = {}
         self.n_done = 0
 
+    def start_order(self) -> np.ndarray:
+        """Chunk indices round-robin over the groups: the first chunk of each group, then the
+        second of each, ... (within a group still in index order, so early chunks do not
+        wait long for their predecessors)."""
+        starts, lengths = self.edges[:-1], np.diff(self.edges)
+        j = np.arange(int(lengths.max()) if lengths.size else 0)
+        idx = starts[None, :] + j[:, None]  # (position in group, group)
+        return idx[j[:, None] < lengths[None, :]]
+
     def add(self, index: int, moments: Moments) -> None:
         self.waiting[int(index)] = moments
         self.n_done += 1
@@ -472,9 +481,21 @@ class EnsembleResult:
         """Degrees of freedom of the jackknife standard errors (groups − 1)."""
         return min(self.groups.count.shape[0], JACKKNIFE_GROUPS) - 1
 
+    @property
+    def has_stderr(self) -> bool:
+        """Whether standard errors exist: a jackknife needs >= 2 chunk groups (a run
+        interrupted within its first group has one; its SEs are NaN, "n/a" in outputs)."""
+        return self.groups.count.shape[0] >= 2
+
     @cached_property
     def _leave_one_out(self) -> Moments:
-        """Pooled moments with each of at most ``JACKKNIFE_GROUPS`` chunk groups left out."""
+        """Pooled moments with each of at most ``JACKKNIFE_GROUPS`` chunk groups left out
+        (NaN, without dividing by a count of 0, when there is a single group)."""
+        if not self.has_stderr:
+            m = self.moments
+            k = self.groups.count.shape[0]
+            return Moments(np.zeros((k, *np.shape(m.count))), np.full((k, *m.mean.shape), np.nan),
+                           np.full((k, *m.m2.shape), np.nan))
         return leave_one_out(self.moments, group_parts(self.groups, JACKKNIFE_GROUPS))
 
     @property
@@ -500,8 +521,10 @@ class EnsembleResult:
         values, stderr : ndarray, shape (n_rec, k)
         """
         full = self.covariance
-        loo = self._leave_one_out.covariance
         values = np.array([np.atleast_1d(func(c)) for c in full], dtype=float)
+        if not self.has_stderr:
+            return values, np.full(values.shape, np.nan)
+        loo = self._leave_one_out.covariance
         jack = np.array([[np.atleast_1d(func(c)) for c in group] for group in loo], dtype=float)
         return values, jackknife_stderr(jack)
 
@@ -511,6 +534,8 @@ class EnsembleResult:
         standard error: ``func`` returns a 1-D array; returns ``(value, stderr)``."""
         loo = self._leave_one_out
         value = np.atleast_1d(np.asarray(func(self.mean, self.covariance), float))
+        if not self.has_stderr:
+            return value, np.full(value.shape, np.nan)
         jack = np.array([np.atleast_1d(func(m, c)) for m, c in zip(loo.mean, loo.covariance)],
                         dtype=float)
         return value, jackknife_stderr(jack)
@@ -545,7 +570,9 @@ class EnsembleResult:
         rec = np.arange(self.times.size) if records is None else np.asarray(records, int)
         ix = np.ix_(sel, sel)
         full = self.covariance[rec][(slice(None),) + ix]
-        loo = self._leave_one_out.covariance[:, rec][(slice(None), slice(None)) + ix]
+        # a single group has no leave-one-out replicas: values only, SEs NaN ("n/a")
+        loo = self._leave_one_out.covariance[:, rec][(slice(None), slice(None)) + ix] \
+            if self.has_stderr else np.empty((0, rec.size, 4, 4))
         which = np.array([k in names for k in allowed])
         cols = [allowed.index(k) for k in names]
         values = np.empty((rec.size, 6))
@@ -557,13 +584,18 @@ class EnsembleResult:
                       desc="measures"):
             b = min(a + step, rec.size)
             values[a:b] = batch_measures(np.ascontiguousarray(full[a:b]), which, clip)
+            if not loo.shape[0]:
+                continue
             part = loo[:, a:b].reshape(-1, 4, 4)
             jack[:, a:b] = batch_measures(np.ascontiguousarray(part), which, clip).reshape(
                 loo.shape[0], b - a, 6)
         values, jack = values[:, cols], jack[:, :, cols]
         k = jack.shape[0]
-        with np.errstate(invalid="ignore"):
-            corrected = k * values - (k - 1) * jack.mean(axis=0)
+        if k < 2:
+            corrected = np.full(values.shape, np.nan)
+        else:
+            with np.errstate(invalid="ignore"):
+                corrected = k * values - (k - 1) * jack.mean(axis=0)
         physical = np.array([is_physical(c) for c in full])
         return MeasureEstimates(names, values, jackknife_stderr(jack), physical, corrected, clip)
 
@@ -634,7 +666,9 @@ class EnsembleResult:
                 "mode_labels": self.mode_labels,
                 "records_pooled": self.records_pooled, "n_traj": self.n_traj,
                 "partial": self.partial, **self.metadata}
-        np.savez_compressed(
+        from .io import save_npz  # whole or not at all: a temporary file and a rename
+
+        save_npz(
             path, times=self.times, mean=self.mean, covariance=self.covariance,
             mean_stderr=self.mean_stderr, covariance_stderr=self.covariance_stderr,
             group_count=self.groups.count, group_mean=self.groups.mean,
@@ -735,16 +769,22 @@ def run_plan(plan, sizes, seed, times, *, method: str, dt: float, mode_labels, m
     """Run every chunk of ``plan`` (sizes from :func:`chunk_sizes`, chunk ``i`` with child
     ``i`` of ``SeedSequence(seed)``) on ``backend``, merging the chunks into fixed groups as
     they arrive, and wrap the result. Shared by every kind of ensemble; Ctrl-C returns the
-    chunks that finished (``partial``)."""
+    chunks that finished (``partial``), and ``KeyboardInterrupt`` if none did.
+
+    Chunks start in an order that takes one chunk from each group in turn (chunk 0 of every
+    group, then chunk 1 of every group, ...), so that a run interrupted early has its finished
+    chunks spread over many groups and still a jackknife standard error; each group is still
+    merged in chunk-index order, so the bits do not depend on that order.
+    """
     from .backends import LocalBackend
 
     root = np.random.SeedSequence(seed)
     backend = LocalBackend() if backend is None else backend
     acc = GroupAccumulator(sizes.size, groups)
     backend.run_chunks(plan, sizes, ChildSeeds(root, sizes.size), progress=progress,
-                       sink=acc.add)
+                       sink=acc.add, order=acc.start_order())
     if acc.n_done == 0:
-        raise KeyboardInterrupt("interrupted before any chunk finished")
+        raise KeyboardInterrupt("before any trajectory finished")
     meta = {"n_traj_planned": int(sizes.sum()), "chunk_size": int(sizes[0]),
             "backend": backend.describe(), **metadata}
     return EnsembleResult(times=np.asarray(times, float), groups=acc.groups(),

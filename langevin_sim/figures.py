@@ -17,6 +17,7 @@ import numpy as np
 
 from .ensemble import simulate
 from .gaussian import steady_state
+from .io import write_text
 from .measures import measure_names
 from .models.cascade import CascadeParameters
 from .sweep import SweepResult, sweep
@@ -136,8 +137,7 @@ def make_figures(figs=("2", "3", "4"), resolution: int = DEFAULT_RESOLUTION, out
                                         + i, backend=backend)
                                for i, idx in enumerate(mc_points(res, mc_check_points))]
             path = os.path.join(output, f"fig{fig}_mc_check.json")
-            with open(path, "w") as f:
-                json.dump(checks, f, indent=2)
+            write_text(path, json.dumps(checks, indent=2))
             files.append(path)
         files.append(plotting.plot_figure(fig, FIGURES[fig], sweeps, checks,
                                           os.path.join(output, f"fig{fig}.png")))

@@ -98,11 +98,15 @@ def jackknife_stderr(leave_out_values: np.ndarray) -> np.ndarray:
 
     ``SE² = (K - 1)/K Σ_k (θ_{-k} - mean θ_{-k})²``. Honest for correlated samples inside a
     group (time series), since only the groups need to be independent.
+
+    With fewer than 2 groups (a run interrupted after its first chunk group) no error can be
+    estimated: the result is NaN, shape ``leave_out_values.shape[1:]``, without a warning;
+    outputs show it as unavailable (``null`` in JSON, "n/a" in text).
     """
     v = np.asarray(leave_out_values, float)
     k = v.shape[0]
     if k < 2:
-        raise ValueError("a jackknife needs at least 2 independent groups (chunks)")
+        return np.full(v.shape[1:], np.nan)
     dev = v - v.mean(axis=0)
     return np.sqrt((k - 1) / k * np.sum(dev * dev, axis=0))
 

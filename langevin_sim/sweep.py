@@ -109,7 +109,9 @@ class SweepResult:
                 "pair": list(self.pair) if self.pair else None, "parties": list(self.parties)}
         arrays = {f"grid_{i}": g for i, g in enumerate(self.grids)}
         arrays.update({f"value_{k}": v for k, v in self.values.items()})
-        np.savez_compressed(path, stable=self.stable, slowest_rate=self.slowest_rate,
+        from .io import save_npz  # whole or not at all: a temporary file and a rename
+
+        save_npz(path, stable=self.stable, slowest_rate=self.slowest_rate,
                             metadata=np.array(json.dumps(meta)), **arrays)
 
     @classmethod

@@ -1,14 +1,14 @@
 """Backends: local threads and a Dask LocalCluster give the same numbers for the same seed;
 faults (a worker that dies, Ctrl-C) are survived or reported honestly."""
 
-import _thread
 import os
+import signal
 import sys
-import threading
 
 import numpy as np
 import pytest
 
+from langevin_sim._signals import TEST_SIGNALS_ENV
 from langevin_sim.backends import BackendUnavailableError, LocalBackend
 from langevin_sim.ensemble import exact_moments, run_chunk, simulate
 from langevin_sim.models.cascade import build_system
@@ -46,13 +46,14 @@ def test_truncated_wigner_ensemble_is_bit_identical_on_threads_and_dask(dask_bac
 
     system = load_model("cascade-full").build()
     times = np.array([0.0, 2.0, 10.0])
-    kw = dict(method="exp-heun", dt=0.02, n_traj=512, seed=9)
-    one = simulate_twa(system, times, backend=LocalBackend(1), **kw)
-    two = simulate_twa(system, times, backend=LocalBackend(2), **kw)
-    remote = simulate_twa(system, times, backend=dask_backend, **kw)
-    for r in (two, remote):
-        assert np.array_equal(r.covariance, one.covariance)
-        assert np.array_equal(r.mean, one.mean)
+    for kw in (dict(method="exp-heun", dt=0.02, n_traj=512, seed=9),
+               dict(method="ll", dt=0.1, n_traj=512, seed=9)):
+        one = simulate_twa(system, times, backend=LocalBackend(1), **kw)
+        two = simulate_twa(system, times, backend=LocalBackend(2), **kw)
+        remote = simulate_twa(system, times, backend=dask_backend, **kw)
+        for r in (two, remote):
+            assert np.array_equal(r.covariance, one.covariance)
+            assert np.array_equal(r.mean, one.mean)
 
 
 def test_dask_sweep_equals_local_sweep(dask_backend):
@@ -82,31 +83,51 @@ def test_a_worker_killed_mid_run_is_recomputed_with_identical_result(dask_backen
     assert np.array_equal(r.covariance, local_result.covariance)
 
 
-def _interrupt_after(seconds):
-    timer = threading.Timer(seconds, _thread.interrupt_main)
-    timer.start()
-    return timer
-
-
 @pytest.mark.parametrize("use_dask", [False, True])
-def test_ctrl_c_returns_the_completed_chunks_marked_partial(use_dask, request):
+def test_ctrl_c_returns_the_completed_chunks_marked_partial(use_dask, request, monkeypatch):
     backend = request.getfixturevalue("dask_backend") if use_dask else LocalBackend(2)
     system = build_system()
     times = np.array([0.0, 2.0, 4.0])
-    # far more work than 2 s (~30 s at 75 M steps/s), so the interrupt always lands mid-run
+    # SIGINT as soon as the 3rd chunk has been handed on (an event, not a timer: the outcome
+    # does not depend on the machine's speed); 4000 chunks, so the run is never over by then
+    monkeypatch.setenv(TEST_SIGNALS_ENV, "SIGINT@chunk:3")
     kw = dict(method="em", dt=0.002, n_traj=256 * 4000, chunk_size=256, initial="thermal")
-    timer = _interrupt_after(2.0)
-    try:
-        r = simulate(system, times, seed=8, backend=backend, **kw)
-    finally:
-        timer.cancel()
-    assert r.partial and 2 <= r.n_chunks < r.n_chunks_planned
+    r = simulate(system, times, seed=8, backend=backend, **kw)
+    assert r.partial and 3 <= r.n_chunks < r.n_chunks_planned
     assert r.n_traj == 256 * r.n_chunks
+    assert r.has_stderr  # chunks start round-robin over the groups: >= 2 groups already
     # honest standard errors: the completed chunks agree with the exact moments
     _, covs = exact_moments(system, times, method="em", dt=0.002, initial="thermal")
     iu = np.triu_indices(8)
     z = ((r.covariance - covs) / r.covariance_stderr)[:, iu[0], iu[1]]
     assert consistency(z, 0.01, r.jackknife_dof).consistent
+    # the interrupt did not escape, and Python's own Ctrl-C handling is back
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+@pytest.mark.parametrize("use_dask", [False, True])
+def test_ctrl_c_before_any_chunk_finished_says_so(use_dask, request, monkeypatch):
+    backend = request.getfixturevalue("dask_backend") if use_dask else LocalBackend(2)
+    monkeypatch.setenv(TEST_SIGNALS_ENV, "SIGINT@start")
+    with pytest.raises(KeyboardInterrupt, match="before any trajectory finished"):
+        simulate(build_system(), TIMES, seed=8, backend=backend, **KW)
+
+
+def test_dask_ctrl_c_after_submission_is_caught(dask_backend, monkeypatch):
+    # every task submitted, then the interrupt: cancelled, and what finished (maybe nothing)
+    monkeypatch.setenv(TEST_SIGNALS_ENV, "SIGINT@submitted")
+    kw = dict(method="em", dt=0.002, n_traj=256 * 400, chunk_size=256, initial="thermal")
+    try:
+        r = simulate(build_system(), np.array([0.0, 2.0, 4.0]), seed=8, backend=dask_backend,
+                     **kw)
+    except KeyboardInterrupt as exc:
+        assert "before any trajectory finished" in str(exc)
+    else:
+        assert r.partial
+    # the cluster is usable afterwards (nothing left queued in the way)
+    monkeypatch.delenv(TEST_SIGNALS_ENV)
+    r = simulate(build_system(), TIMES, seed=77, backend=dask_backend, **KW)
+    assert not r.partial
 
 
 def test_missing_distributed_gives_a_clear_error(monkeypatch, capsys):
