@@ -73,7 +73,8 @@ def _add_spectrum(p):
     p.add_argument("--range", default=None, metavar="LO:HI",
                    help="angular frequencies (model's unit, ω_b for the paper) relative to the "
                         "drive; default: every line with its shoulders, from 0 for an even "
-                        "spectrum, symmetric for heterodyne or cross spectra")
+                        "spectrum, symmetric for heterodyne or cross spectra (a negative LO: "
+                        "--range=-2:2)")
     p.add_argument("--simulate", action="store_true",
                    help="also estimate the spectrum from simulated records (Welch, Hann "
                         "window) and test it against the exact expectation (exit 1 if "

@@ -432,8 +432,8 @@ def plot_spectrum(spec, simulated=None, path=None):
                 f"{c.threshold:.2f}, {c.n_compared} bins)", transform=ax.transAxes, fontsize=8)
     ax.set_xlabel(f"angular frequency ω relative to the drive (units of {unit})")
     ax.set_ylabel(f"symmetrised spectrum S(ω) (signal² / {unit})")
-    ax.set_title(f"{_spectrum_label(spec)}, model {spec.model} (∫ S dω/2π = variance)",
-                 fontsize=10)
+    norm = "∫ S dω/2π = variance" if spec.variance is not None else "vacuum level 1/2"
+    ax.set_title(f"{_spectrum_label(spec)}, model {spec.model} ({norm})", fontsize=10)
     ax.legend(fontsize=8)
     fig.tight_layout()
     return _finish(fig, path)

@@ -327,3 +327,23 @@ def test_sideband_asymmetry_measures_the_occupation_down_to_the_ground_state():
         assert a["ratio"] == pytest.approx(1 + 1 / a["occupation_steady"], rel=20 * r**2)
         ratios.append(a["ratio"])
     assert ratios[0] > 500 and ratios[-1] < 1.02
+
+
+@pytest.mark.slow
+def test_false_alarm_rates_of_the_spectral_verdict(two_port):
+    """Over 200 seeds each, the verdict at family-wise α = 0.01 must call a correct model
+    inconsistent rarely: for a true rate of 1 %, 7 or more alarms in 200 has probability
+    0.0045. (The counts, printed, are quoted in the README, section Spectra.)"""
+    alarms = {"oscillator": 0, "heterodyne": 0, "cross": 0}
+    for seed in range(1000, 1200):
+        runs = {
+            "oscillator": sp.simulate_spectrum(oscillator(), "x_b", n_traj=48, seed=seed),
+            "heterodyne": sp.simulate_spectrum(two_port, heterodyne="ex", efficiency=0.8,
+                                               n_traj=32, seed=seed, segment_length=64),
+            "cross": sp.simulate_spectrum(two_port, "ex_out:0.4", cross="x_a", n_traj=32,
+                                          seed=seed, segment_length=64),
+        }
+        for k, r in runs.items():
+            alarms[k] += not r.consistency.consistent
+    print(alarms)
+    assert alarms["oscillator"] <= 6 and alarms["heterodyne"] <= 6 and alarms["cross"] <= 6
