@@ -108,6 +108,9 @@ def _cmd_spectrum(args) -> int:
     model = load_model(args.model)
     model = model.replace(**parse_settings(args.set, model))
     model.build()  # every value evaluated: a bad one fails here, before any work
+    if args.pair is not None:
+        raise UsageError("--pair is not used by spectrum: name the signals with --quadrature "
+                         "(and --cross)")
     if args.branch < 0:
         raise UsageError(f"--branch must be >= 0, got {args.branch}")
     rng = None if args.range is None else parse_range(args.range)
@@ -137,8 +140,9 @@ def _cmd_spectrum(args) -> int:
         files = [plot_spectrum(spec, sim, os.path.join(args.output, "spectrum.png")),
                  os.path.join(args.output, "spectrum.json")]
         payload["files"] = files
-        with open(files[1], "w") as f:
-            f.write(dump_json(payload))
+        from .io import write_text  # whole or not at all
+
+        write_text(files[1], dump_json(payload))
     if args.json:
         print(dump_json(payload))
     else:

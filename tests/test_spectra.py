@@ -238,6 +238,8 @@ def test_bad_input_gives_one_clear_line(kwargs, match):
     (["--efficiency", "1.5"], "--efficiency must be in (0, 1]"),
     (["--segment-length", "4", "--simulate"], "must be an integer >= 16"),
     (["--set", "nope=1"], "unknown parameter 'nope'"),
+    (["--pair", "b,m"], "--pair is not used by spectrum"),
+    (["--quadrature", "x_b", "--heterodyne", "a2"], "either --quadrature or --heterodyne"),
 ])
 def test_cli_bad_input_exits_2_with_one_line(argv, match, capsys):
     assert main(["spectrum", *argv]) == 2
@@ -347,3 +349,11 @@ def test_false_alarm_rates_of_the_spectral_verdict(two_port):
             alarms[k] += not r.consistency.consistent
     print(alarms)
     assert alarms["oscillator"] <= 6 and alarms["heterodyne"] <= 6 and alarms["cross"] <= 6
+
+
+def test_one_long_trajectory_cut_into_blocks():
+    """One trajectory: its records are cut into 16 blocks, each a unit (a block is 905/ω_m
+    long, 45 correlation times 2/γ, so neighbouring blocks are nearly independent)."""
+    sim = sp.simulate_spectrum(oscillator(), "x_b", n_traj=1, seed=21)
+    assert sim.n_units == 16
+    assert sim.consistency.consistent, sim.consistency.summary()
