@@ -778,13 +778,16 @@ def run_plan(plan, sizes, seed, times, *, method: str, dt: float, mode_labels, m
     """
     from .backends import LocalBackend
 
+    from ._signals import interrupts
+
     root = np.random.SeedSequence(seed)
     backend = LocalBackend() if backend is None else backend
     acc = GroupAccumulator(sizes.size, groups)
+    stopped_before = interrupts() > 0  # a command already interrupted starts no new run
     backend.run_chunks(plan, sizes, ChildSeeds(root, sizes.size), progress=progress,
                        sink=acc.add, order=acc.start_order())
     if acc.n_done == 0:
-        raise KeyboardInterrupt("before any trajectory finished")
+        raise KeyboardInterrupt("" if stopped_before else "before any trajectory finished")
     meta = {"n_traj_planned": int(sizes.sum()), "chunk_size": int(sizes[0]),
             "backend": backend.describe(), **metadata}
     return EnsembleResult(times=np.asarray(times, float), groups=acc.groups(),

@@ -318,17 +318,17 @@ class RelaxationReport:
         lines.append(f"slowest rate {r.slowest_rate:.5g} {self.unit} (1/rate = "
                      f"{1 / r.slowest_rate:.4g}/{self.unit}), living on mode {r.slowest_mode}")
         lines += ["", f"settling times (exact curves; within {self.tol:g} of steady state, "
-                      "relative norm for the covariance, absolute for measures), 1/ω_b:"]
+                      f"relative norm for the covariance, absolute for measures), 1/{self.unit}:"]
         for k, v in self.settling.items():
             lines.append(f"  {k:<14}{v:10.4g}")
-        lines += ["", "onset times, 1/ω_b: exact | ensemble [confidence interval]"]
+        lines += ["", f"onset times, 1/{self.unit}: exact | ensemble [confidence interval]"]
         for k, o in self.onsets.items():
             lines.append(f"  {k:<14}{o.exact:10.4g} | {o.sample:10.4g} "
                          f"({o.sample_low:.4g}, {o.sample_high:.4g}] at {o.confidence:.0%}"
                          f"{'' if o.brackets_exact() else '  (does not bracket exact)'}")
         a, b = self.pair
-        lines += ["", f"{'t':>9}" + "".join(f"{k:>30}" for k in (f"Var(x_{a})", "E_N",
-                                                                   f"S_{b}|{a}"))]
+        lines += ["", f"{'t (1/' + self.unit + ')':>9}" + "".join(
+            f"{k:>30}" for k in (f"Var(x_{a})", "E_N", f"S_{b}|{a}"))]
         xb = self.quadratures.index(f"x_{a}")
         ie, isb = 0, 2  # E_N and S_<B>_given_<A> in measure_names order
         for t in np.unique(np.linspace(0, self.times.size - 1, 12).astype(int)):

@@ -22,6 +22,7 @@ def table(tmp, afile):
     npy = os.path.join(str(tmp), "array.npy")
     text = os.path.join(str(tmp), "text.npz")
     below = os.path.join(str(tmp), "below.npz")
+    busy = os.path.join(str(tmp), "busy")
     return [
         # models, pairs, sweeps
         (["steady", "--model", "nowhere.toml"], "does not exist"),
@@ -113,6 +114,12 @@ def table(tmp, afile):
         (["sweep", "--axis", "T=0:0.1:3", "--axis", "T=0:1:2"], "different parameters"),
         (["sweep", "--axis", "T=0:0.1:0"], "1 <= N <= 2001"),
         (["sweep", "--axis", "eta=0:2:3"], "eta is an efficiency"),
+        # an output directory another run is writing (its lock held: see _busy)
+        (["relax", "--output", busy], "being written by another langevin-sim run"),
+        (["sweep", "--axis", "T=0:0.1:3", "--output", busy], "being written by another"),
+        (["switch-on", "--output", busy], "being written by another"),
+        (["detect", "--output", busy], "being written by another"),
+        (["figures", "--output", busy], "being written by another"),
     ]
 
 
@@ -125,7 +132,19 @@ def _bad_files(tmp):
     np.savez(tmp / "below.npz", covariance=0.3 * np.eye(8))
 
 
-def test_bad_inputs_exit_2_with_one_line_before_any_work(tmp_path, afile, capsys):
+@pytest.fixture()
+def _busy(tmp_path):
+    """``tmp_path/busy``, locked as a running langevin-sim holds its --output directory."""
+    import fcntl
+
+    (tmp_path / "busy").mkdir()
+    fd = os.open(tmp_path / "busy", os.O_RDONLY)
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    yield
+    os.close(fd)
+
+
+def test_bad_inputs_exit_2_with_one_line_before_any_work(tmp_path, afile, capsys, _busy):
     _bad_files(tmp_path)
     rows = table(tmp_path, afile)
     assert len(rows) >= 30
