@@ -295,10 +295,10 @@ def render_observables(report: dict) -> list[str]:
         pairs = ", ".join(f"{a}|{b} {report[f'E_N_{a}_{b}']:.6g}"
                           for a, b in ((i, j), (i, k), (j, k)))
         r = report[f"residual_contangle_{tag}"]
+        verdict = "> 0: genuinely tripartite by this measure" if r > THRESHOLD_TOL else "not > 0"
         lines.append(f"three modes ({', '.join(tri['modes'])}): E_N of the 1|2 cuts {cuts}; "
                      f"of the pairs {pairs}")
-        lines.append(f"  minimum residual contangle (C = E_N²) {r:.6g} "
-                     f"({'genuine tripartite entanglement' if r > THRESHOLD_TOL else 'none'}); "
+        lines.append(f"  minimum residual contangle (C = E_N²) {r:.6g} ({verdict}); "
                      f"class {report[f'tripartite_class_{tag}']}: "
                      f"{report[f'classification_{tag}']}"
                      + (f" (separable: {', '.join(report[f'separable_cuts_{tag}'])})"
