@@ -1,7 +1,7 @@
 """Noise spectra: analytic, from the transfer function of a linear system, and simulated, from
 sampled records of its trajectories (Welch estimates), with a consistency verdict.
 
-Conventions (docs/physics.md, "Spectra"): for a stable linear system ``dμ/dt = A μ + B ξ`` and
+Conventions (README, section Spectra): for a stable linear system ``dμ/dt = A μ + B ξ`` and
 signals ``X = u μ + u_n ξ`` (rows ``u`` over the state, ``u_n`` over the input quadratures; an
 output field carries its input's white noise), the symmetrised spectrum is
 
@@ -636,7 +636,7 @@ def sideband_asymmetry(model=None, port: str = "a", mode: str = "b",
 
     In ``S(ω) − 1/2`` (photon flux density) of ``a_out`` the mode's line pair appears at
     ``+ω_b`` (anti-Stokes: a phonon absorbed) and ``−ω_b`` (Stokes: one emitted). For weak
-    coupling their areas are ``∝ |χ_c(±ω_b)|² n`` and ``∝ |χ_c(∓ω_b)|² (n + 1)`` with the port's
+    coupling their areas are ``∝ |χ_c(+ω_b)|² n`` and ``∝ |χ_c(−ω_b)|² (n + 1)`` with the port's
     cavity response ``|χ_c(ω)|² = 1/((κ/2)² + (ω − Δ)²)`` (κ, Δ from its mode's block of A).
     Divided by the cavity filter, their ratio is ``R = (n + 1)/n``, so ``n = 1/(R − 1)``.
 
@@ -821,9 +821,10 @@ class SimulatedSpectrum:
         aliased) — what the verdict compares with.
     analytic : ndarray (n,)
         The reference's continuous spectrum at the same frequencies (for the plot).
-    z : ndarray (n,) or (2, n)
-        Auto spectra: Wilson–Hilferty z-scores (:func:`wilson_hilferty_z`); cross spectra:
-        ``(estimate − expected)/SE`` of the real and imaginary parts.
+    z : ndarray (n,) or (4, n)
+        Wilson–Hilferty z-scores (:func:`wilson_hilferty_z`) of the auto spectrum, or for a
+        cross spectrum of the auto spectra of X, Y, X + Y and X + iY (which determine
+        ``S_XX``, ``S_YY`` and both parts of ``S_XY``).
     consistency : statistics.Consistency
     """
 
@@ -963,25 +964,26 @@ def simulate_spectrum(model=None, quadrature: str = "x_b", cross: str | None = N
         keep = keep[omega[keep] >= 0]
     est, se = mean[i, j].real[keep], se_re[i, j][keep]
     exp_ij = expected[i, j][keep]
+    est_im = se_im_ij = None
     if y is None:
         z = wilson_hilferty_z(est, se, exp_ij.real)
-    else:
-        z = (est - exp_ij.real) / se
-    est_im = se_im_ij = None
-    if y is not None:
-        est_im, se_im_ij = mean[i, j].imag[keep], se_im[i, j][keep]
-        z_im = np.full(est_im.shape, np.nan)
-        # two real records: the imaginary parts at 0 and at Nyquist are exactly 0 (not tested)
-        live = np.ones(est_im.shape, bool) if two_sided else \
-            ~((omega[keep] == 0) | np.isclose(np.abs(omega[keep]) * dt, math.pi))
-        z_im[live] = (est_im[live] - exp_ij.imag[live]) / se_im_ij[live]
-        z = np.stack([z, z_im])
-        compared = np.concatenate([z[0], z_im[live]])
-        exp_out = exp_ij
-    else:
         exp_out = exp_ij.real
-        compared = z
-    verdict = consistency(compared, alpha, dof=n_units - 1)
+    else:
+        est_im, se_im_ij = mean[i, j].imag[keep], se_im[i, j][keep]
+        exp_out = exp_ij
+        # the 2×2 spectral matrix is tested through four positive auto spectra, of X, Y,
+        # X + Y and X + iY (P_XX + P_YY + 2 Re P_XY and + 2 Im P_XY): each a Welch average, for
+        # Wilson-Hilferty z-scores (the co- and quadrature spectra's own spread is skewed)
+        def combos(m):
+            pxx, pyy, pxy = m[..., 0, 0, :].real, m[..., 1, 1, :].real, m[..., 0, 1, :]
+            return np.stack([pxx, pyy, pxx + pyy + 2 * pxy.real, pxx + pyy + 2 * pxy.imag],
+                            axis=-2)[..., keep]
+
+        c_units = combos(units)
+        z = wilson_hilferty_z(c_units.mean(axis=0),
+                              c_units.std(axis=0, ddof=1) / math.sqrt(n_units),
+                              combos(expected))
+    verdict = consistency(z, alpha, dof=n_units - 1)
     cont = _evaluate(ref, ref_signals[0], None if y is None else ref_signals[1], omega[keep])
     return SimulatedSpectrum(tuple(s.name for s in signals), omega[keep], est, se, est_im,
                              se_im_ij, exp_out, cont, z, verdict, int(n_traj), n_units, dt,

@@ -200,7 +200,7 @@ def test_output_records_heterodyne_and_cross_spectra_are_consistent(two_port):
     assert het.consistency.consistent, het.consistency.summary()
     cross = sp.simulate_spectrum(two_port, "ex_out:0.4", cross="x_a", n_traj=32, seed=6,
                                  segment_length=64)
-    assert cross.z.shape == (2, cross.frequencies.size)
+    assert cross.z.shape == (4, cross.frequencies.size)  # X, Y, X + Y, X + iY
     assert cross.consistency.consistent, cross.consistency.summary()
     # white output: the bin-averaged records' spectrum sits near 1/2 + excess, as expected
     assert np.all(np.real(het.expected) > 0.45)
