@@ -548,3 +548,16 @@ def test_li_zhu_agarwal_example_is_the_papers_linearised_model():
     # the paper's claim at this point: all three pairs entangled, genuinely tripartite
     assert min(tri_ours.pairs.values()) > 10 * scale and tri_ours.residual_contangle > scale
     assert tri_ours.classification == "fully inseparable"
+
+
+def test_steady_report_selects_observables_from_python():
+    from langevin_sim.analysis import steady_report
+
+    none = steady_report(observables=())
+    assert not any(k.startswith(("n_", "E_N_", "I_")) for k in none) and none["E_N"] > 0
+    some = steady_report("docs/examples/three_mode.toml", observables=["squeezing_db"])
+    assert [k for k in some if k.startswith("squeezing")] == ["squeezing_db_a", "squeezing_db_b",
+                                                              "squeezing_db_c"]
+    assert "residual_contangle_a_b_c" not in some
+    with pytest.raises(ValueError, match="unknown mode 'q'"):
+        steady_report(parties=["b|q"])
