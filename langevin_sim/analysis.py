@@ -71,8 +71,10 @@ def steady_report(model=None, pair=None, branch: int = 0, parties=(),
     """
     model = as_model(model)
     labels = tuple(model.mode_labels)
-    names = parse_observables(observables) if observables is None or \
-        isinstance(observables, str) else parse_observables(",".join(observables))
+    if observables is None or isinstance(observables, str):
+        names = parse_observables(observables)
+    else:  # a sequence of names; empty: none
+        names = parse_observables(",".join(observables)) if len(observables) else ()
     groups = tuple(parse_parties(p, labels) if isinstance(p, str) else tuple(map(tuple, p))
                    for p in parties)
     pair = resolve_pair(model, pair, groups)
