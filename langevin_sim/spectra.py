@@ -945,49 +945,64 @@ def simulate_spectrum(model=None, quadrature: str = "x_b", cross: str | None = N
     sizes = [CHUNK] * (n_traj // CHUNK) + ([n_traj % CHUNK] if n_traj % CHUNK else [])
     seeds = np.random.SeedSequence(seed).spawn(len(sizes))
     jobs = [(plan, n, n_rec, s, L, n_segments, blocks) for n, s in zip(sizes, seeds)]
-    threads = 1 if threads is None else int(threads)
-    if threads > 1:
-        with ThreadPoolExecutor(threads) as pool:
-            parts = list(pool.map(lambda j: _run_chunk(*j), jobs))
-    else:
-        parts = [_run_chunk(*j) for j in jobs]
-    units = np.concatenate(parts, axis=0)  # (U, n, n, L)
-    n_units = units.shape[0]
-    mean = units.mean(axis=0)
-    se_re = units.real.std(axis=0, ddof=1) / math.sqrt(n_units)
-    se_im = units.imag.std(axis=0, ddof=1) / math.sqrt(n_units)
-    expected = expected_welch(record_plan(ref, ref_signals, dt), L)
     omega = 2 * np.pi * np.fft.fftfreq(L, dt)
-    i, j = (0, 0) if y is None else (0, 1)
     keep = np.argsort(omega)
     if not two_sided:
         keep = keep[omega[keep] >= 0]
-    est, se = mean[i, j].real[keep], se_re[i, j][keep]
-    exp_ij = expected[i, j][keep]
+    cross_ = y is not None
+    acc = None  # (count, mean, M2) of the units' features, merged in chunk order (Chan)
+    threads = 1 if threads is None else int(threads)
+    pool = ThreadPoolExecutor(threads) if threads > 1 else None
+    try:
+        parts = pool.map(lambda j: _run_chunk(*j), jobs) if pool else \
+            (_run_chunk(*j) for j in jobs)
+        for units in parts:  # (units of the chunk, n, n, L): memory of one chunk only
+            f = _features(units, keep, cross_)
+            part = (f.shape[0], f.mean(axis=0), ((f - f.mean(axis=0)) ** 2).sum(axis=0))
+            acc = part if acc is None else _chan(acc, part)
+    finally:
+        if pool:
+            pool.shutdown(cancel_futures=True)
+    n_units, fmean, fm2 = acc
+    fse = np.sqrt(fm2 / (n_units - 1) / n_units)
+    expected = _features(expected_welch(record_plan(ref, ref_signals, dt), L), keep, cross_)
+    est, se = fmean[0], fse[0]
     est_im = se_im_ij = None
-    if y is None:
-        z = wilson_hilferty_z(est, se, exp_ij.real)
-        exp_out = exp_ij.real
+    if not cross_:
+        z = wilson_hilferty_z(est, se, expected[0])
+        exp_out = expected[0]
     else:
-        est_im, se_im_ij = mean[i, j].imag[keep], se_im[i, j][keep]
-        exp_out = exp_ij
+        est_im, se_im_ij = fmean[1], fse[1]
+        exp_out = expected[0] + 1j * expected[1]
         # the 2×2 spectral matrix is tested through four positive auto spectra, of X, Y,
         # X + Y and X + iY (P_XX + P_YY + 2 Re P_XY and + 2 Im P_XY): each a Welch average, for
         # Wilson-Hilferty z-scores (the co- and quadrature spectra's own spread is skewed)
-        def combos(m):
-            pxx, pyy, pxy = m[..., 0, 0, :].real, m[..., 1, 1, :].real, m[..., 0, 1, :]
-            return np.stack([pxx, pyy, pxx + pyy + 2 * pxy.real, pxx + pyy + 2 * pxy.imag],
-                            axis=-2)[..., keep]
-
-        c_units = combos(units)
-        z = wilson_hilferty_z(c_units.mean(axis=0),
-                              c_units.std(axis=0, ddof=1) / math.sqrt(n_units),
-                              combos(expected))
+        z = wilson_hilferty_z(fmean[2:], fse[2:], expected[2:])
     verdict = consistency(z, alpha, dof=n_units - 1)
     cont = _evaluate(ref, ref_signals[0], None if y is None else ref_signals[1], omega[keep])
     return SimulatedSpectrum(tuple(s.name for s in signals), omega[keep], est, se, est_im,
                              se_im_ij, exp_out, cont, z, verdict, int(n_traj), n_units, dt,
                              L, int(n_segments), int(seed), ss.unit)
+
+
+def _features(m, keep, cross: bool) -> np.ndarray:
+    """The quantities of Welch matrices ``m`` (..., n, n, L) that are reported and tested, at
+    the bins ``keep``: ``P_XX`` (shape (..., 1, n_keep)), or for a cross spectrum
+    ``Re P_XY, Im P_XY, P_XX, P_YY, P_XX + P_YY + 2 Re P_XY, P_XX + P_YY + 2 Im P_XY``
+    (the last four: auto spectra of X, Y, X + Y and X + iY)."""
+    if not cross:
+        return m[..., 0:1, 0, :].real[..., keep]
+    pxx, pyy, pxy = m[..., 0, 0, :].real, m[..., 1, 1, :].real, m[..., 0, 1, :]
+    return np.stack([pxy.real, pxy.imag, pxx, pyy, pxx + pyy + 2 * pxy.real,
+                     pxx + pyy + 2 * pxy.imag], axis=-2)[..., keep]
+
+
+def _chan(a, b):
+    """Elementwise pooled ``(count, mean, M2)`` of two samples (Chan et al.)."""
+    (na, ma, sa), (nb, mb, sb) = a, b
+    n = na + nb
+    delta = mb - ma
+    return n, ma + delta * (nb / n), sa + sb + delta**2 * (na * nb / n)
 
 
 def wilson_hilferty_z(mean, stderr, expected):
