@@ -389,7 +389,7 @@ def plot_switch_on_measures(report, path=None):
 # ---------------------------------------------------------------------------------------------
 # spectra
 def _spectrum_label(spec) -> str:
-    names = " , ".join(spec.names)
+    names = ", ".join(spec.names)
     return {"heterodyne": rf"$S_{{a a^\dagger}}(\omega)$ of {names}",
             "cross": f"S(ω) of ({names})"}.get(spec.kind, f"S(ω) of {names}")
 
@@ -426,10 +426,17 @@ def plot_spectrum(spec, simulated=None, path=None):
         if simulated.estimate_imag is not None:
             ax.errorbar(f, simulated.estimate_imag, yerr=simulated.estimate_imag_stderr,
                         fmt=".", ms=3, color="C4", lw=0.6, label="Im, Welch ± 1 SE")
+            ax.plot(f, np.imag(simulated.expected), "-", color="C5", lw=0.8,
+                    label="Im, expected Welch estimate")
         c = simulated.consistency
         verdict = "consistent" if c.consistent else "INCONSISTENT"
         ax.text(0.02, 0.02, f"{verdict}: max |z| = {c.max_abs_z:.2f} (threshold "
-                f"{c.threshold:.2f}, {c.n_compared} bins)", transform=ax.transAxes, fontsize=8)
+                f"{c.threshold:.2f}, {c.n_compared} comparisons)", transform=ax.transAxes,
+                fontsize=8)
+    if spec.is_cross or w[0] < 0:
+        ax.set_xlim(w[0], w[-1])  # the simulated bins reach Nyquist: show the chosen range
+    else:
+        ax.set_xlim(w[w > 0][0], w[-1])
     ax.set_xlabel(f"angular frequency ω relative to the drive (units of {unit})")
     ax.set_ylabel(f"symmetrised spectrum S(ω) (signal² / {unit})")
     norm = "∫ S dω/2π = variance" if spec.variance is not None else "vacuum level 1/2"
