@@ -952,17 +952,40 @@ def simulate_spectrum(model=None, quadrature: str = "x_b", cross: str | None = N
     cross_ = y is not None
     acc = None  # (count, mean, M2) of the units' features, merged in chunk order (Chan)
     threads = 1 if threads is None else int(threads)
-    pool = ThreadPoolExecutor(threads) if threads > 1 else None
-    try:
-        parts = pool.map(lambda j: _run_chunk(*j), jobs) if pool else \
-            (_run_chunk(*j) for j in jobs)
-        for units in parts:  # (units of the chunk, n, n, L): memory of one chunk only
-            f = _features(units, keep, cross_)
-            part = (f.shape[0], f.mean(axis=0), ((f - f.mean(axis=0)) ** 2).sum(axis=0))
-            acc = part if acc is None else _chan(acc, part)
-    finally:
-        if pool:
-            pool.shutdown(cancel_futures=True)
+
+    def merge(units):  # (units of one chunk, n, n, L): memory of one chunk only
+        nonlocal acc
+        f = _features(units, keep, cross_)
+        part = (f.shape[0], f.mean(axis=0), ((f - f.mean(axis=0)) ** 2).sum(axis=0))
+        acc = part if acc is None else _chan(acc, part)
+
+    from ._signals import checkpoint, deferred_interrupts, stop
+
+    # an interrupt only sets `stop` while chunks run (never a KeyboardInterrupt inside a
+    # future's wait); no further chunk starts, and the run is abandoned below
+    with deferred_interrupts():
+        if threads > 1:
+            with ThreadPoolExecutor(threads) as pool:
+                pending, ahead = {}, 0
+                for i in range(len(jobs)):
+                    while ahead < len(jobs) and ahead < i + 2 * threads and not stop.is_set():
+                        pending[ahead] = pool.submit(_run_chunk, *jobs[ahead])
+                        ahead += 1
+                    if i not in pending:
+                        break
+                    merge(pending.pop(i).result())
+                    checkpoint(f"chunk:{i + 1}")
+                for fut in pending.values():
+                    fut.cancel()
+        else:
+            for i, j in enumerate(jobs):
+                if stop.is_set():
+                    break
+                merge(_run_chunk(*j))
+                checkpoint(f"chunk:{i + 1}")
+        interrupted = stop.is_set()
+    if interrupted:
+        raise KeyboardInterrupt("while simulating the records (a spectrum needs them all)")
     n_units, fmean, fm2 = acc
     fse = np.sqrt(fm2 / (n_units - 1) / n_units)
     expected = _features(expected_welch(record_plan(ref, ref_signals, dt), L), keep, cross_)

@@ -247,6 +247,15 @@ def test_cli_bad_input_exits_2_with_one_line(argv, match, capsys):
     assert match in err and "\n" not in err and "Traceback" not in err
 
 
+def test_cli_interrupt_during_the_records_is_one_line_and_130(osc_file, monkeypatch, capsys):
+    from langevin_sim._signals import TEST_SIGNALS_ENV
+
+    monkeypatch.setenv(TEST_SIGNALS_ENV, "SIGINT@chunk:1")
+    assert main(["spectrum", "--model", osc_file, "--simulate", "--n-traj", "24"]) == 130
+    err = capsys.readouterr().err.strip()
+    assert "interrupted" in err and "\n" not in err and "Traceback" not in err
+
+
 def test_cli_json_keys(osc_file, tmp_path, capsys):
     assert main(["spectrum", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
