@@ -151,6 +151,75 @@ class LocalBackend(Backend):
                              desc=desc))
 
 
+_MAX_HANDSHAKE_BYTES = 1 << 24
+"""A Dask handshake frame is a few hundred bytes; a length header beyond this is not one."""
+
+
+def _probe_scheduler(address: str, timeout: float) -> None:
+    """Check, within ``timeout`` seconds in all, that a ``tcp://`` address answers as a Dask
+    scheduler does: a scheduler writes its handshake (an 8-byte little-endian length, then a
+    small frame) as soon as a connection is accepted, before reading anything. ``distributed``
+    itself bounds only the connect, then waits without end for that handshake (a listener
+    that never answers), or reads ``b"HTTP/1.1"`` from a web server as a length of 3.5e18
+    bytes and tries to allocate it. Other schemes (``tls://``, ``ws://``) are left to
+    ``distributed``. ``BackendUnavailableError`` (one line) otherwise.
+    """
+    import socket
+    import time
+
+    from distributed.comm.addressing import parse_address, parse_host_port
+
+    try:
+        scheme, location = parse_address(address)
+        if scheme != "tcp":
+            return
+        host, port = parse_host_port(location)
+    except (ValueError, TypeError) as exc:
+        raise BackendUnavailableError(f"not a Dask scheduler address: {address!r} "
+                                      f"({exc})") from None
+    deadline = time.monotonic() + timeout
+    head, connected = b"", False
+    try:
+        with socket.create_connection((host, port), timeout=timeout) as sock:
+            connected = True
+            while len(head) < 8:
+                sock.settimeout(max(1e-3, deadline - time.monotonic()))
+                part = sock.recv(8 - len(head))
+                if not part:
+                    raise ConnectionError("the connection was closed before any handshake")
+                head += part
+    except TimeoutError:
+        what = "no Dask handshake" if connected else "no connection"
+        raise BackendUnavailableError(
+            f"cannot reach the Dask scheduler at {address!r} within {timeout} s ({what}: is "
+            "it a scheduler's port, not a dashboard or another service?)") from None
+    except OSError as exc:
+        raise BackendUnavailableError(f"cannot reach the Dask scheduler at {address!r} "
+                                      f"within {timeout} s ({type(exc).__name__})") from None
+    if int.from_bytes(head, "little") > _MAX_HANDSHAKE_BYTES:
+        kind = "an HTTP server" if head.startswith(b"HTTP") else "not a Dask scheduler"
+        raise BackendUnavailableError(f"{address!r} answers, but as {kind} (first bytes "
+                                      f"{head!r}): give the scheduler's port (8786 by default)")
+
+
+def _ignore_sigint_plugin():
+    from distributed import WorkerPlugin
+
+    class IgnoreSigint(WorkerPlugin):
+        """Run by each worker of a LocalCluster started here, in its main thread."""
+
+        name = "langevin-sim-ignore-sigint"
+
+        def setup(self, worker):
+            import signal
+            import threading
+
+            if threading.current_thread() is threading.main_thread():
+                signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    return IgnoreSigint
+
+
 class DaskBackend(Backend):
     """Chunks and sweep blocks on a Dask cluster (``pip install 'langevin_sim[distributed]'``).
 
@@ -194,6 +263,7 @@ class DaskBackend(Backend):
                     processes=True, dashboard_address=":0")
                 client = distributed.Client(self._cluster)
             else:
+                _probe_scheduler(address, CONNECT_TIMEOUT)
                 try:
                     client = distributed.Client(address, timeout=f"{CONNECT_TIMEOUT}s")
                 except (OSError, TimeoutError) as exc:

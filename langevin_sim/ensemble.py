@@ -22,7 +22,7 @@ from functools import cached_property
 import numpy as np
 
 from ._json import dumps
-from ._kernels.measures import batch_measures
+from ._kernels.measures import batch_measures_angles, batch_measures_near
 from ._kernels.propagate import simulate_chunk
 from ._kernels.random import seed_state
 from .conventions import PHYSICALITY_TOL, is_physical, physicality_margin, quadrature_indices
@@ -583,12 +583,17 @@ class EnsembleResult:
         for a in tqdm(range(0, rec.size, step), disable=not progress, unit="block",
                       desc="measures"):
             b = min(a + step, rec.size)
-            values[a:b] = batch_measures(np.ascontiguousarray(full[a:b]), which, clip)
+            values[a:b], angles = batch_measures_angles(np.ascontiguousarray(full[a:b]),
+                                                        which, clip)
             if not loo.shape[0]:
                 continue
             part = loo[:, a:b].reshape(-1, 4, 4)
-            jack[:, a:b] = batch_measures(np.ascontiguousarray(part), which, clip).reshape(
-                loo.shape[0], b - a, 6)
+            # each replica's minimisation starts at the sample's minimiser (it moves by
+            # O(1/K)): no coarse angle grid for the K replicas
+            start = np.ascontiguousarray(np.broadcast_to(
+                angles, (loo.shape[0],) + angles.shape).reshape(-1, 3, 2))
+            jack[:, a:b] = batch_measures_near(np.ascontiguousarray(part), which, clip,
+                                               start).reshape(loo.shape[0], b - a, 6)
         values, jack = values[:, cols], jack[:, :, cols]
         k = jack.shape[0]
         if k < 2:

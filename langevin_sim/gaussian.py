@@ -47,6 +47,9 @@ def steady_state(system: LinearSystem) -> np.ndarray:
         If the solution violates ``σ + iΩ/2 ≥ 0`` beyond round-off (relative
         :data:`~langevin_sim.conventions.PHYSICALITY_TOL`): too ill-conditioned to trust.
     """
+    if not isinstance(system, LinearSystem):  # not an AttributeError deep inside
+        raise TypeError("steady_state(system=...) takes a LinearSystem (a model's "
+                        f"model.linear_system()), got {type(system).__name__}")
     system.check_stable()
     with warnings.catch_warnings():  # near-singular cases are caught by the check below
         warnings.simplefilter("ignore", RuntimeWarning)

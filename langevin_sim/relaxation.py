@@ -33,7 +33,7 @@ from .measures import (
     two_mode_measures,
 )
 from .models import as_model, check_pair
-from .statistics import Consistency, consistency
+from .statistics import MIN_VERDICT_GROUPS, Consistency, consistency, z_scores
 from .systems.linear import LinearSystem
 
 
@@ -455,11 +455,11 @@ def relax(model=None, *, pair=None, branch: int = 0, initial="thermal",
                              "pair": list(pair)})
     means, covs = exact_moments(system, times, method=integrator, dt=dt, initial=init)
     cov, se = res.covariance, res.covariance_stderr
-    z = (cov - covs) / se
+    z = z_scores(cov, covs, se)  # NaN where a moment overflowed: the verdict fails
     iu = np.triu_indices(system.dim)
-    zm = (res.mean - means) / res.mean_stderr
+    zm = z_scores(res.mean, means, res.mean_stderr)
     check = consistency(np.concatenate([z[:, iu[0], iu[1]].ravel(), zm.ravel()]), alpha,
-                        res.jackknife_dof)
+                        res.jackknife_dof, min_groups=MIN_VERDICT_GROUPS)
 
     sel = res.two_mode_selector(pair)
     ix = np.ix_(sel, sel)

@@ -11,6 +11,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+MIN_VERDICT_GROUPS = 8
+"""A consistency verdict on an ensemble needs at least this many independent chunk groups
+(jackknife dof >= 7); the same number as :data:`langevin_sim.ensemble.MIN_VERDICT_CHUNKS`."""
+
 
 @dataclass(frozen=True)
 class Moments:
@@ -118,6 +122,11 @@ class Consistency:
     ``consistent`` is ``max |z| <= threshold``, where the threshold is the two-sided
     Bonferroni quantile of Student's t with ``dof`` degrees of freedom (the jackknife's
     ``K - 1``) for ``n_compared`` comparisons at family-wise significance ``alpha``.
+
+    It is ``False`` if any z-score is not finite (``n_nonfinite`` of them: an estimate or its
+    standard error is NaN or infinite, so nothing can be said to agree), and ``None`` (no
+    verdict) if the z-scores rest on fewer independent chunk groups than the caller's
+    ``min_groups`` (an interrupted run); ``reason`` then says why.
     """
 
     max_abs_z: float
@@ -125,13 +134,22 @@ class Consistency:
     n_compared: int
     alpha: float
     dof: int
-    consistent: bool
+    consistent: bool | None
+    n_nonfinite: int = 0
+    reason: str = ""
+
+    @property
+    def verdict(self) -> str:
+        """``"CONSISTENT"``, ``"INCONSISTENT"`` or ``"NO VERDICT"``."""
+        return {True: "CONSISTENT", False: "INCONSISTENT", None: "NO VERDICT"}[self.consistent]
 
     def summary(self) -> str:
-        verdict = "CONSISTENT" if self.consistent else "INCONSISTENT"
-        return (f"{verdict}: max |z| = {self.max_abs_z:.3f} over {self.n_compared} comparisons; "
-                f"threshold {self.threshold:.3f} (family-wise significance {self.alpha:g}, "
-                f"Bonferroni, Student t with {self.dof} dof)")
+        scores = (f"max |z| = {self.max_abs_z:.3f} over {self.n_compared} comparisons; "
+                  f"threshold {self.threshold:.3f} (family-wise significance {self.alpha:g}, "
+                  f"Bonferroni, Student t with {self.dof} dof)")
+        if self.reason:
+            return f"{self.verdict}: {self.reason}; {scores}"
+        return f"{self.verdict}: {scores}"
 
 
 def z_threshold(n_compared: int, alpha: float, dof: int) -> float:
@@ -144,11 +162,43 @@ def z_threshold(n_compared: int, alpha: float, dof: int) -> float:
     return float(stdtrit(dof, q) if np.isfinite(dof) else ndtri(q))
 
 
-def consistency(z: np.ndarray, alpha: float = 0.01, dof: float = np.inf) -> Consistency:
-    """Max-|z| test of a set of z-scores (NaNs are ignored) at significance ``alpha``."""
-    z = np.asarray(z, float)
+def z_scores(estimate, reference, stderr) -> np.ndarray:
+    """``(estimate - reference) / stderr``, elementwise, for a consistency test.
+
+    NaN (which fails :func:`consistency`) wherever the estimate, the reference or the standard
+    error is not finite: an overflowed sample has an infinite SE, and the z of 0 it would give
+    must not pass. An element known exactly (difference and SE both 0) has z = 0.
+    """
+    est, ref, se = np.broadcast_arrays(*(np.asarray(a, float) for a in
+                                         (estimate, reference, stderr)))
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        z = (est - ref) / se
+    z = np.where(np.isfinite(est) & np.isfinite(ref) & np.isfinite(se), z, np.nan)
+    return np.where((est == ref) & (se == 0), 0.0, z)
+
+
+def consistency(z: np.ndarray, alpha: float = 0.01, dof: float = np.inf,
+                min_groups: int | None = None) -> Consistency:
+    """Max-|z| test of a set of z-scores at significance ``alpha``.
+
+    A NaN or infinite z-score fails the test (its count and the reason are in the result).
+    With ``min_groups`` (an ensemble's verdict: :data:`MIN_VERDICT_GROUPS`), fewer
+    independent groups than that (``dof + 1``) give no verdict (``consistent is None``).
+    """
+    z = np.asarray(z, float).ravel()
     finite = z[np.isfinite(z)]
     n = int(finite.size)
-    thr = z_threshold(n, alpha, dof)
+    n_bad = int(z.size - n)
+    few = min_groups is not None and np.isfinite(dof) and dof + 1 < min_groups
+    thr = z_threshold(n, alpha, dof) if not np.isfinite(dof) or dof >= 1 else float("nan")
     mz = float(np.max(np.abs(finite))) if n else 0.0
-    return Consistency(mz, thr, n, alpha, int(dof) if np.isfinite(dof) else -1, mz <= thr)
+    dof_out = int(dof) if np.isfinite(dof) else -1
+    if few:
+        return Consistency(mz, thr, n, alpha, dof_out, None, n_bad,
+                           f"{int(dof) + 1} independent chunk groups; a verdict needs at least "
+                           f"{min_groups} (jackknife dof >= {min_groups - 1})")
+    if n_bad:
+        return Consistency(mz, thr, n, alpha, dof_out, False, n_bad,
+                           f"{n_bad} of {z.size} z-scores are not finite (NaN or ±inf: an "
+                           "estimate or its standard error is not a finite number)")
+    return Consistency(mz, thr, n, alpha, dof_out, bool(mz <= thr))

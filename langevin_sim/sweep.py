@@ -221,6 +221,9 @@ def sweep(model=None, axes: dict | None = None, *, pair=None, backend=None,
     from .backends import LocalBackend
 
     model = as_model(model)
+    if not isinstance(axes, dict):  # a list of names would fail later, far from the cause
+        raise TypeError("sweep(axes=...) takes a dict {parameter name: grid} of one or two "
+                        f"entries, got {type(axes).__name__}")
     if not axes or len(axes) > 2:
         raise ValueError("axes must have one or two entries {name: grid}")
     names = tuple(axes)

@@ -28,7 +28,7 @@ from .integrators import get_integrator
 from .integrators.ll import fixed_point
 from .measures import measure_names, measures, measures_stack, smaller_is_stronger, threshold
 from .models import as_model, check_pair
-from .statistics import Consistency, consistency
+from .statistics import MIN_VERDICT_GROUPS, Consistency, consistency, z_scores
 from .twa import DEFAULT_DT, discrete_steady_state, simulate_twa
 from .twa import METHODS as TWA_METHODS
 
@@ -298,7 +298,7 @@ def validate(model=None, *, pair=None, branch: int = 0, confidence: float = 0.99
         if path is not None:
             means["path"] = path.point
             means["displacement"] = m - path.point
-    z = (cov - reference) / se
+    z = z_scores(cov, reference, se)  # NaN where a moment overflowed: the verdict fails
     est = steady.measures(pair)
     # tests use the unclipped E_N and G: max(0, ·) would bias them at their threshold
     raw = steady.measures(pair, clip=False)
@@ -319,7 +319,8 @@ def validate(model=None, *, pair=None, branch: int = 0, confidence: float = 0.99
                        "quantile": t_one, "confidence": confidence}
     iu = np.triu_indices(system.dim)
     zs = [z[iu], list(meas_z.values())] + ([means["z"]] if means is not None else [])
-    check = consistency(np.concatenate(zs), alpha, dof=steady.jackknife_dof)
+    check = consistency(np.concatenate(zs), alpha, dof=steady.jackknife_dof,
+                        min_groups=MIN_VERDICT_GROUPS)  # an interrupted run: no verdict
     continuous_check = None
     if method not in ("exact", "ll"):  # a baseline: its sample against the physics, beside
         ref_cont = measures_stack(reduced_covariance(
