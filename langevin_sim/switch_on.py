@@ -34,6 +34,8 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from ._kernels.meanfield import mean_and_covariance_rhs
+from .integrators.ll import jacobians
 from .systems.linear import LinearSystem
 
 
@@ -94,13 +96,12 @@ def reference(system, times, mean0=None, sigma0=None, rtol: float = 1e-11) -> Re
     mean0 = np.zeros(d) if mean0 is None else np.asarray(mean0, float)
     sigma0 = thermal_state(system) if sigma0 is None else np.asarray(sigma0, float)
     diffusion = system.noise_input @ np.diag(system.occupations + 0.5) @ system.noise_input.T
+    terms = system.compiled_terms("mean-field")
 
-    def rhs(ti, y):
-        x = y[:d]
-        s = y[d:].reshape(d, d)
-        a = system.jacobian(x)
-        ds = a @ s + s @ a.T + diffusion
-        return np.concatenate([system.drift(x, ti, ordering="mean-field"), ds.ravel()])
+    def rhs(ti, y):  # compiled: (f(x, t), J σ + σ Jᵀ + D)
+        out = np.empty(y.size)
+        mean_and_covariance_rhs(ti, y, *terms, diffusion, out)
+        return out
 
     steady = system.mean_field_states()
     scale_x = max(1.0, max((float(np.max(np.abs(st.state))) for st in steady), default=1.0))
@@ -114,13 +115,11 @@ def reference(system, times, mean0=None, sigma0=None, rtol: float = 1e-11) -> Re
     means = sol.y[:d].T
     covs = sol.y[d:].T.reshape(-1, d, d)
     covs = 0.5 * (covs + np.swapaxes(covs, -1, -2))
-    dets, maxre = [], []
-    for x in means:
-        a = system.jacobian(x)
-        dets.append([0.5 * (a[2 * i, 2 * i + 1] - a[2 * i + 1, 2 * i])
-                     for i in range(system.n_modes)])
-        maxre.append(float(np.max(np.linalg.eigvals(a).real)))
-    return Reference(t, means, covs, np.array(dets), np.array(maxre), system.mode_labels)
+    jac = jacobians(system, means, ordering="mean-field")
+    dets = 0.5 * (jac[:, 0::2, 1::2].diagonal(axis1=1, axis2=2)
+                  - jac[:, 1::2, 0::2].diagonal(axis1=1, axis2=2))
+    maxre = np.max(np.linalg.eigvals(jac).real, axis=1)
+    return Reference(t, means, covs, dets, maxre, system.mode_labels)
 
 
 # -- the scheme's own reference ------------------------------------------------------------------

@@ -45,9 +45,10 @@ def main():
     system = load_model("cascade-full").build()
     dt = 0.02
     times = np.array([0.0, args.steps * dt])
-    simulate_twa(system, times / 10, dt=dt, n_traj=1024, seed=1)  # load the compiled kernel
+    simulate_twa(system, times / 10, method="exp-heun", dt=dt, n_traj=1024, seed=1)  # compile
     t0 = time.perf_counter()
-    simulate_twa(system, times, dt=dt, n_traj=args.n_traj, seed=1, backend=LocalBackend())
+    simulate_twa(system, times, method="exp-heun", dt=dt, n_traj=args.n_traj, seed=1,
+                 backend=LocalBackend())
     kernel = args.n_traj * args.steps / (time.perf_counter() - t0)
     n_np, s_np = args.n_traj, max(20, args.steps // 20)
     t0 = time.perf_counter()

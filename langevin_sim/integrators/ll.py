@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.linalg as sla
 
+from .._kernels.meanfield import drift_and_jacobian
 from ..gaussian import ou_transition, psd_factor, steady_state
 from ..systems.linear import LinearSystem
 from .base import Integrator
@@ -85,6 +86,42 @@ def ou_noise(jac: np.ndarray, diffusion: np.ndarray, dt: float) -> np.ndarray:
     return q
 
 
+_EIG_COND_MAX = 1e6
+"""Jacobians whose eigenvector matrix is worse conditioned than this (close to a defective
+matrix) take the block-exponential route instead of the eigendecomposition."""
+
+
+def _phi1_times(z: np.ndarray, dt: float) -> np.ndarray:
+    """``(e^{z Δt} − 1)/z`` elementwise for complex ``z`` (``Δt`` at ``z = 0``), without
+    cancellation for small ``|z| Δt``."""
+    zt = z * dt
+    small = np.abs(zt) < 1e-8
+    safe = np.where(small, 1.0, z)
+    return np.where(small, dt * (1 + 0.5 * zt), np.expm1(zt) / safe)
+
+
+def eigen_maps(jac: np.ndarray, diffusion: np.ndarray, dt: float):
+    """``(e^{ΔtJ}, Δt φ₁(ΔtJ), Q_J(Δt), ok)`` for a stack of Jacobians (n, d, d) from one
+    eigendecomposition each, ``J = V Λ V⁻¹``: ``e^{ΔtJ} = V e^{ΔtΛ} V⁻¹``,
+    ``Δt φ₁(ΔtJ) = V diag((e^{λΔt} − 1)/λ) V⁻¹`` and
+    ``Q = V [C_ij (e^{(λ_i + λ̄_j)Δt} − 1)/(λ_i + λ̄_j)] Vᴴ`` with ``C = V⁻¹ D V⁻ᴴ`` (the
+    integral ``∫_0^Δt e^{Js} D e^{Jᵀs} ds`` term by term). ``ok`` (n,) marks the Jacobians
+    whose eigenvectors are well conditioned (below :data:`_EIG_COND_MAX`); the others must
+    be computed by :func:`exponential_maps` and :func:`ou_noise`. Roughly ten times cheaper
+    than the two block exponentials for the paper's 8×8 Jacobians."""
+    w, v = np.linalg.eig(jac)
+    ok = np.linalg.cond(v) < _EIG_COND_MAX
+    v = np.where(ok[:, None, None], v, np.eye(jac.shape[1]))
+    vinv = np.linalg.inv(v)
+    vh = np.conj(np.swapaxes(v, -1, -2))
+    e = ((v * np.exp(w * dt)[:, None, :]) @ vinv).real
+    p = ((v * _phi1_times(w, dt)[:, None, :]) @ vinv).real
+    c = vinv @ diffusion @ np.conj(np.swapaxes(vinv, -1, -2))
+    lam = w[:, :, None] + np.conj(w)[:, None, :]
+    q = (v @ (c * _phi1_times(lam, dt)) @ vh).real
+    return e, p, _sym(q), ok
+
+
 def psd_factors(q: np.ndarray, rtol: float = 1e-12) -> np.ndarray:
     """``L`` with ``L Lᵀ = Q`` for a stack of PSD matrices (n, d, d) → (n, d, d): symmetric
     eigendecomposition, round-off negatives and the null space (below ``rtol`` of the largest
@@ -95,10 +132,11 @@ def psd_factors(q: np.ndarray, rtol: float = 1e-12) -> np.ndarray:
     return np.ascontiguousarray(v * np.sqrt(w)[:, None, :])
 
 
-def jacobians(system, beta: np.ndarray) -> np.ndarray:
-    """``∂f/∂X`` of the truncated Wigner drift at each state of ``beta`` (n, d) → (n, d, d)."""
+def jacobians(system, beta: np.ndarray, ordering: str = "weyl") -> np.ndarray:
+    """``∂f/∂X`` of the drift (truncated Wigner by default, or ``"mean-field"``) at each state
+    of ``beta`` (n, d) → (n, d, d)."""
     beta = np.atleast_2d(beta)
-    jac = np.broadcast_to(system.linear_part("weyl"), (beta.shape[0],) + (system.dim,) * 2)
+    jac = np.broadcast_to(system.linear_part(ordering), (beta.shape[0],) + (system.dim,) * 2)
     jac = jac.copy()
     for (i, j, k), c in zip(system.quadratic_index, system.quadratic_coef):
         jac[:, i, j] += c * beta[:, k]
@@ -168,9 +206,17 @@ def path_from(system, mean0, t_end: float, rtol: float = PATH_RTOL) -> Path:
         return Path(point=mean0.copy())  # already at a fixed point of a time-invariant drift
     breaks = sorted({0.0, float(t_end)} | {float(tr) for kind, tr in system.ramps
                                           if kind != "sudden" and 0 < tr < t_end})
+    terms = system.compiled_terms("weyl")
+    work = np.empty((system.dim, system.dim))
+
+    def rhs(t, x):  # compiled truncated Wigner drift
+        f = np.empty(x.size)
+        drift_and_jacobian(x, t, *terms, f, work)
+        return f
+
     pieces, y = [], mean0
     for a, b in zip(breaks[:-1], breaks[1:]):  # a ramp's kink is a step boundary
-        sol = solve_ivp(lambda t, x: system.drift(x, t, ordering="weyl"), (a, b), y,
+        sol = solve_ivp(rhs, (a, b), y,
                         method="DOP853", rtol=rtol, atol=rtol * scale, dense_output=True)
         if not sol.success:
             raise RuntimeError(f"the deterministic path failed at t = {sol.t[-1]:g}: "
@@ -244,9 +290,13 @@ def step_matrices(system, beta: np.ndarray, dts) -> StepMatrices:
         jac = jacobians(system, beta[a:b])
         for h in np.unique(dts[a:b]):
             sel = np.flatnonzero(dts[a:b] == h)
-            e, p = exponential_maps(jac[sel], float(h))
+            e, p, q, ok = eigen_maps(jac[sel], diffusion, float(h))
+            if not np.all(ok):  # nearly defective Jacobians: block exponentials
+                bad = ~ok
+                e[bad], p[bad] = exponential_maps(jac[sel][bad], float(h))
+                q[bad] = ou_noise(jac[sel][bad], diffusion, float(h))
             prop[a + sel], phi1[a + sel] = e, p
-            noise[a + sel] = psd_factors(ou_noise(jac[sel], diffusion, float(h)))
+            noise[a + sel] = psd_factors(q)
     return StepMatrices(prop, phi1, noise, np.full(n, d, np.int64), beta.copy())
 
 

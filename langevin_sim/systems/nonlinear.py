@@ -136,6 +136,22 @@ class LangevinSystem(ModeLabelled):
         Wigner drift, ``"mean-field"`` without the ordering correction)."""
         return self.linear + self.weyl_linear if ordering == "weyl" else self.linear
 
+    def compiled_terms(self, ordering: str = "weyl") -> tuple:
+        """The drift's arrays for the compiled right-hand sides of
+        :mod:`langevin_sim._kernels.meanfield`: ``(L, drives, ramp kinds, ramp times,
+        constant, quadratic index, quadratic coef, cubic index, cubic coef)``, contiguous, the
+        ramp kinds numbered as in :data:`RAMPS`."""
+        const = self.weyl_constant if ordering == "weyl" else np.zeros(self.dim)
+        c = np.ascontiguousarray
+        return (c(self.linear_part(ordering), dtype=float),
+                c(self.drives.reshape(-1, self.dim), dtype=float),
+                np.array([RAMPS.index(k) for k, _ in self.ramps], np.int64),
+                np.array([tr for _, tr in self.ramps], float), c(const, dtype=float),
+                c(self.quadratic_index, dtype=np.int64).reshape(-1, 3),
+                c(self.quadratic_coef, dtype=float),
+                c(self.cubic_index, dtype=np.int64).reshape(-1, 4),
+                c(self.cubic_coef, dtype=float))
+
     def drift(self, x, t=np.inf, ordering: str = "weyl") -> np.ndarray:
         """``f(X, t)`` for a state (d,) or a stack of states (d, n)."""
         x = np.asarray(x, dtype=float)
