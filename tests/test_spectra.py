@@ -202,8 +202,10 @@ def test_output_records_heterodyne_and_cross_spectra_are_consistent(two_port):
                                  segment_length=64)
     assert cross.z.shape == (4, cross.frequencies.size)  # X, Y, X + Y, X + iY
     assert cross.consistency.consistent, cross.consistency.summary()
-    # white output: the bin-averaged records' spectrum sits near 1/2 + excess, as expected
-    assert np.all(np.real(het.expected) > 0.45)
+    # the flux density S − 1/2 of a field is >= 0; bin-averaging keeps a white 1/2 at 1/2 and
+    # aliasing and the window only add positive parts: the records' spectrum is >= 1/2 too
+    assert np.min(np.real(het.expected)) >= 0.5 - 1e-12
+    assert np.max(np.real(het.expected)) > 0.6
 
 
 def test_simulated_spectrum_does_not_depend_on_threads():
