@@ -89,7 +89,8 @@ def _add_spectrum(p):
     p.add_argument("--segments", type=_int_at_least(1), default=8,
                    help="Welch segments per trajectory, overlapping by half (default 8)")
     p.add_argument("--sample-interval", type=_positive_float, default=None,
-                   help="sampling interval of the records (time unit; default π/ω_max)")
+                   help="sampling interval of the records (time unit; default π/ω_max: "
+                        "Nyquist at the top of the range)")
     p.add_argument("--alpha", type=_float_in(0, 0.5, "--alpha"), default=0.01,
                    help="family-wise significance of the consistency test (default 0.01)")
     p.add_argument("--output", default=None, metavar="DIR",
@@ -129,7 +130,7 @@ def _cmd_spectrum(args) -> int:
                                 efficiency=args.efficiency, n_traj=args.n_traj, seed=args.seed,
                                 sample_interval=args.sample_interval,
                                 segment_length=args.segment_length, n_segments=args.segments,
-                                alpha=args.alpha, branch=args.branch,
+                                alpha=args.alpha, branch=args.branch, range=rng,
                                 threads=min(2, os.cpu_count() or 1))
     payload = spec.to_dict()
     if sim is not None:

@@ -892,22 +892,24 @@ def simulate_spectrum(model=None, quadrature: str = "x_b", cross: str | None = N
                       n_traj: int = 64, seed: int = 1, sample_interval: float | None = None,
                       segment_length: int | None = None, n_segments: int = 8,
                       blocks: int | None = None, alpha: float = 0.01, reference=None,
-                      branch: int = 0, threads: int | None = None) -> SimulatedSpectrum:
+                      branch: int = 0, threads: int | None = None,
+                      range=None) -> SimulatedSpectrum:
     """Welch spectrum of simulated records, compared with the exact expectation.
 
     ``n_traj`` trajectories of the linear system start in the stationary state and are
     propagated by the exact OU step over ``sample_interval`` (time unit; default π/ω_max,
-    Nyquist at the top of the default range). Each trajectory's records are cut into
-    ``blocks`` blocks (default 1, or enough for 16 units in all) of ``n_segments`` Hann
-    segments of ``segment_length`` records overlapping by half; each block's Welch average is
-    one independent unit, and the SE comes from the spread over units. Trajectories run in
-    fixed chunks of :data:`CHUNK`, chunk ``i`` seeded by child ``i`` of
-    ``SeedSequence(seed)``: results do not depend on ``threads``.
+    Nyquist at the top of ``range``, a pair ``(lo, hi)`` of angular frequencies, or of the
+    default range; the lines beyond it alias, and the exact expectation says by how much).
+    Each trajectory's records are cut into ``blocks`` blocks (default 1, or enough for 16
+    units in all) of ``n_segments`` Hann segments of ``segment_length`` records overlapping by
+    half; each block's Welch average is one independent unit, and the SE comes from the
+    spread over units. Trajectories run in fixed chunks of :data:`CHUNK`, chunk ``i`` seeded
+    by child ``i`` of ``SeedSequence(seed)``: results do not depend on ``threads``.
 
-    The verdict compares every bin (both parts of a cross spectrum) with the estimator's exact
-    expectation under ``reference`` (default: the simulated model itself; another model gives
-    a negative control) by a max-|z| test at family-wise significance ``alpha`` (Bonferroni,
-    Student t with ``n_units − 1`` dof).
+    The verdict compares every bin (of a cross spectrum: the auto spectra of X, Y, X + Y and
+    X + iY) with the estimator's exact expectation under ``reference`` (default: the simulated
+    model itself; another model gives a negative control) by a max-|z| test at family-wise
+    significance ``alpha`` (Bonferroni, Student t with ``n_units − 1`` dof).
     """
     from .statistics import consistency
 
@@ -932,7 +934,8 @@ def simulate_spectrum(model=None, quadrature: str = "x_b", cross: str | None = N
     y = None if cross is None else quadrature_signal(ss, cross, efficiency)
     signals = (x,) if y is None else (x, y)
     two_sided = not all(s.real for s in signals)
-    _, hi = default_range(ss, two_sided)
+    lo, hi = default_range(ss, two_sided) if range is None else check_range(range)
+    hi = max(abs(lo), abs(hi))
     dt, L = simulation_defaults(ss, hi, sample_interval, segment_length)
     n_rec = blocks * (L // 2) * (n_segments + 1)
     if n_rec * n_traj > MAX_RECORDS:
@@ -946,6 +949,8 @@ def simulate_spectrum(model=None, quadrature: str = "x_b", cross: str | None = N
     seeds = np.random.SeedSequence(seed).spawn(len(sizes))
     jobs = [(plan, n, n_rec, s, L, n_segments, blocks) for n, s in zip(sizes, seeds)]
     omega = 2 * np.pi * np.fft.fftfreq(L, dt)
+    if not two_sided:  # an even spectrum: ω >= 0, the Nyquist bin (fftfreq's -π/Δt) included
+        omega[L // 2] = np.pi / dt
     keep = np.argsort(omega)
     if not two_sided:
         keep = keep[omega[keep] >= 0]
@@ -967,7 +972,7 @@ def simulate_spectrum(model=None, quadrature: str = "x_b", cross: str | None = N
         if threads > 1:
             with ThreadPoolExecutor(threads) as pool:
                 pending, ahead = {}, 0
-                for i in range(len(jobs)):
+                for i, _ in enumerate(jobs):
                     while ahead < len(jobs) and ahead < i + 2 * threads and not stop.is_set():
                         pending[ahead] = pool.submit(_run_chunk, *jobs[ahead])
                         ahead += 1

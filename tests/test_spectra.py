@@ -208,6 +208,13 @@ def test_output_records_heterodyne_and_cross_spectra_are_consistent(two_port):
     assert np.max(np.real(het.expected)) > 0.6
 
 
+def test_a_range_puts_nyquist_at_its_top():
+    sim = sp.simulate_spectrum(oscillator(), "x_b", n_traj=16, seed=4, range=(0.5, 1.5))
+    assert sim.sample_interval == pytest.approx(math.pi / 1.5, rel=1e-15)
+    assert sim.frequencies[-1] == pytest.approx(1.5, rel=1e-12)
+    assert sim.consistency.consistent, sim.consistency.summary()
+
+
 def test_simulated_spectrum_does_not_depend_on_threads():
     a = sp.simulate_spectrum(oscillator(), "x_b", n_traj=20, seed=3, threads=1)
     b = sp.simulate_spectrum(oscillator(), "x_b", n_traj=20, seed=3, threads=2)
