@@ -120,6 +120,26 @@ def table(tmp, afile):
         (["switch-on", "--output", busy], "being written by another"),
         (["detect", "--output", busy], "being written by another"),
         (["figures", "--output", busy], "being written by another"),
+        # hostile inputs (issue 23): bounded work, one line naming the option, key or file
+        (["steady", "--model", os.path.join(str(tmp), "power.toml")],
+         "beyond the range of a double"),
+        (["steady", "--model", os.path.join(str(tmp), "long.toml")], "at most 1000 characters"),
+        (["steady", "--model", os.path.join(str(tmp), "deep.toml")], "nest at most 100 levels"),
+        (["steady", "--model", os.path.join(str(tmp), "bigint.toml")],
+         "beyond the range of a double (about 1.8e308) (parameters.g"),
+        (["steady", "--model", os.path.join(str(tmp), "pi.toml")], "'pi' is reserved"),
+        (["steady", "--model", os.path.join(str(tmp), "ramp.toml")], "drives[0].ramp_time, line"),
+        (["steady", "--model", "/dev/zero"], "not a regular file"),
+        (["steady", "--model", os.path.join(str(tmp), "fifo.toml")], "not a regular file"),
+        (["steady", "--model", os.path.join(str(tmp), "huge.toml")], "a model file may have"),
+        (["steady", "--set", "kappa1=1e308"], "kappa1 = 1e+308 loses all precision"),
+        (["steady", "--model", "optomech", "--set", "pi=3"], "unknown parameter 'pi'"),
+        (["steady", "--set", "T=" + "x" * 100000], "characters in all) is not a number"),
+        (["validate", "--n-traj", "1" + "0" * 26], "--n-traj: expected a positive integer <= "),
+        (["relax", "--initial", os.path.join(str(tmp), "strings.npz")],
+         "'covariance' must be an array of real numbers"),
+        (["relax", "--initial", os.path.join(str(tmp), "objects.npz")], "holds an object array"),
+        (["relax", "--initial", os.path.join(str(tmp), "complex.npz")], "dtype complex128"),
     ]
 
 
@@ -130,6 +150,20 @@ def _bad_files(tmp):
     np.save(tmp / "array.npy", np.eye(8))
     (tmp / "text.npz").write_text("covariance = identity\n")
     np.savez(tmp / "below.npz", covariance=0.3 * np.eye(8))
+    # hostile model files and initial states (issue 23)
+    model = "[parameters]\ng = {}\n[modes.a]\n[[damping]]\nmode = \"a\"\nrate = \"g\"\n"
+    (tmp / "power.toml").write_text(model.format('"9**9**9**9"'))
+    (tmp / "long.toml").write_text(model.format('"' + "+".join(["1"] * 100000) + '"'))
+    (tmp / "deep.toml").write_text(model.format('"' + "-" * 900 + '1"'))
+    (tmp / "bigint.toml").write_text(model.format("1" + "0" * 400))
+    (tmp / "pi.toml").write_text("[parameters]\npi = 0.1\n[modes.a]\n")
+    (tmp / "ramp.toml").write_text("[modes.a]\n[[drives]]\nmode = \"a\"\n"
+                                   "amplitude = [1.0, 0.0]\nramp_time = [1]\n")
+    (tmp / "huge.toml").write_text("#" * (2 << 20))
+    os.mkfifo(tmp / "fifo.toml")  # opening it would block: it must never be opened
+    np.savez(tmp / "strings.npz", covariance=np.array([["a", "b"], ["c", "d"]]))
+    np.savez(tmp / "objects.npz", covariance=np.array([{}, None], dtype=object))
+    np.savez(tmp / "complex.npz", covariance=(1 + 1j) * np.eye(8))
 
 
 @pytest.fixture()
@@ -190,3 +224,67 @@ def test_broken_pipe_gives_one_line_and_status_2():
     err = proc.stderr.read().decode()
     assert proc.wait() == 2
     assert "output pipe closed" in err and "Traceback" not in err
+
+
+# -- Dask scheduler addresses that are not schedulers (issue 23): local sockets only ------------
+@pytest.fixture()
+def listener():
+    """``listener(reply)``: a TCP listener on 127.0.0.1 that accepts every connection and
+    sends ``reply`` (nothing: a listener that never answers); yields its port."""
+    import socket
+    import threading
+
+    sockets = []
+
+    def start(reply: bytes) -> int:
+        server = socket.socket()
+        server.bind(("127.0.0.1", 0))
+        server.listen(8)
+        sockets.append(server)
+
+        def serve():
+            while True:
+                try:
+                    conn, _ = server.accept()
+                except OSError:  # closed at the end of the test
+                    return
+                sockets.append(conn)
+                if reply:
+                    conn.sendall(reply)
+
+        threading.Thread(target=serve, daemon=True).start()
+        return server.getsockname()[1]
+
+    yield start
+    for s in sockets:
+        s.close()
+
+
+@pytest.mark.parametrize("reply, fragment", [
+    (b"", "no Dask handshake"),  # accepts, then never answers: distributed alone waits forever
+    (b"HTTP/1.1 400 Bad Request\r\n\r\n", "as an HTTP server"),  # read as a 3.5e18-byte frame
+])
+def test_a_port_that_is_not_a_scheduler_gives_one_line(listener, monkeypatch, capsys, reply,
+                                                        fragment):
+    pytest.importorskip("distributed")
+    import langevin_sim.backends as backends
+    monkeypatch.setattr(backends, "CONNECT_TIMEOUT", 1)  # the documented 10 s, shortened
+    port = listener(reply)
+    assert main(["validate", "--backend", "dask", "--scheduler", f"tcp://127.0.0.1:{port}",
+                 "--n-traj", "64"]) == 2
+    err = capsys.readouterr().err
+    assert fragment in err and err.count("\n") == 1 and "Traceback" not in err, err
+
+
+def test_the_handshake_probe_lets_a_real_scheduler_through():
+    distributed = pytest.importorskip("distributed")
+    from langevin_sim import build_system
+    from langevin_sim.backends import DaskBackend
+    from langevin_sim.ensemble import simulate
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                                  protocol="tcp://", host="127.0.0.1",
+                                  dashboard_address=":0") as cluster:
+        with DaskBackend(cluster.scheduler_address) as backend:
+            remote = simulate(build_system(), [0.0, 1.0], n_traj=64, seed=5, backend=backend)
+    local = simulate(build_system(), [0.0, 1.0], n_traj=64, seed=5)
+    assert (remote.groups.m2 == local.groups.m2).all()  # bit-identical, as any backend

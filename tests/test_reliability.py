@@ -393,3 +393,136 @@ def test_commands_do_not_import_what_they_do_not_use():
             "print('HEAVY', heavy)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert "HEAVY []" in out.stdout, out.stdout[-300:] + out.stderr[-300:]
+
+
+# -- hostile inputs and faults (issue 23) ---------------------------------------------------------
+def test_merge_counts_every_run_once_even_after_save_and_reload(tmp_path):
+    a, b, c = (simulate(build_system(), [0.0, 1.0], n_traj=64, seed=s) for s in (1, 2, 3))
+    ab = a.merge(b)
+    assert [r["seed"] for r in ab.provenance] == ["1", "2"]
+    assert ab.provenance[1] == {"seed": "2", "n_chunks": 32, "n_chunks_planned": 32,
+                                "n_traj": 64}
+    for x, y in [(ab, b), (b, ab), (ab, a), (ab, ab)]:
+        with pytest.raises(ValueError, match="share the chunks of seed"):
+            x.merge(y)
+    ab.save(tmp_path / "ab.npz")
+    reloaded = EnsembleResult.load(tmp_path / "ab.npz")
+    with pytest.raises(ValueError, match="share the chunks of seed\\(s\\) 2"):
+        reloaded.merge(b)  # the seeds travel in the file
+    abc = reloaded.merge(c)
+    assert abc.n_traj == 192 and abc.metadata["merged_seeds"] == [1, 2, 3]
+    # pooling is exact: the merged moments are those of one ensemble of the three runs' groups
+    assert np.allclose(abc.covariance, a.merge(b).merge(c).covariance, rtol=1e-12, atol=0)
+
+
+def test_merge_refuses_non_finite_group_moments():
+    from dataclasses import replace
+
+    from langevin_sim.statistics import Moments
+    a, b = (simulate(build_system(), [0.0, 1.0], n_traj=64, seed=s) for s in (1, 2))
+    m2 = b.groups.m2.copy()
+    m2[3, 1, 0, 0] = np.nan
+    bad = replace(b, groups=Moments(b.groups.count, b.groups.mean, m2))
+    with pytest.raises(ValueError, match="group moments are not finite"):
+        a.merge(bad)
+    with pytest.raises(TypeError, match="takes an EnsembleResult"):
+        a.merge({"groups": None})
+
+
+def test_load_names_the_file_and_what_is_wrong(tmp_path):
+    import zipfile
+    r = simulate(build_system(), [0.0, 1.0], n_traj=64, seed=1)
+    r.save(tmp_path / "good.npz")
+    (tmp_path / "text.npz").write_text("covariance = identity\n")
+    np.save(tmp_path / "one.npy", np.eye(2))
+    (tmp_path / "zip.npz").write_bytes(b"PK\x03\x04 not a zip archive")
+    with zipfile.ZipFile(tmp_path / "good.npz") as z, \
+            zipfile.ZipFile(tmp_path / "nometa.npz", "w") as w:  # a save cut short
+        for name in z.namelist():
+            if name != "metadata.npy":
+                w.writestr(name, z.read(name))
+    for name, what in [("text.npz", "a text file or other data"), ("one.npy", "single .npy"),
+                       ("zip.npz", "corrupted .npz archive (BadZipFile)"),
+                       ("nometa.npz", "no 'metadata' array")]:
+        with pytest.raises(ValueError) as info:
+            EnsembleResult.load(tmp_path / name)
+        message = str(info.value)
+        assert name in message and what in message and "\n" not in message, message
+    assert EnsembleResult.load(tmp_path / "good.npz").n_traj == 64
+
+
+def test_a_non_finite_z_fails_the_verdict(tmp_path, capsys):
+    from langevin_sim.statistics import consistency, z_scores
+    check = consistency(np.array([0.1, np.nan, -0.2]), 0.01, dof=31)
+    assert check.consistent is False and check.n_nonfinite == 1
+    assert check.summary().startswith("INCONSISTENT: 1 of 3 z-scores are not finite")
+    # an overflowed sample has an infinite SE: its z is NaN, never the 0 that would pass
+    assert np.isnan(z_scores(1e308, 1.0, np.inf)) and z_scores(2.0, 2.0, 0.0) == 0.0
+    np.savez(tmp_path / "huge.npz", covariance=1e300 * np.eye(8), mean=np.zeros(8))
+    assert main(["relax", "--initial", str(tmp_path / "huge.npz"), "--n-traj", "64",
+                 "--n-times", "5", "--json", "--no-progress"]) == 1
+    out = json.loads(capsys.readouterr().out)
+    assert out["consistent"] is False and "not finite" in out["summary"]
+    # negative control: the same command from a finite state keeps its verdict
+    np.savez(tmp_path / "warm.npz", covariance=3.0 * np.eye(8), mean=np.zeros(8))
+    main(["relax", "--initial", str(tmp_path / "warm.npz"), "--n-traj", "64", "--n-times", "5",
+          "--json", "--no-progress"])
+    assert "not finite" not in json.loads(capsys.readouterr().out)["summary"]
+
+
+def test_fewer_than_eight_groups_give_no_verdict():
+    from langevin_sim.backends import LocalBackend
+    from langevin_sim.ensemble import run_chunk
+    from langevin_sim.statistics import MIN_VERDICT_GROUPS, consistency
+    from langevin_sim.validation import validate
+
+    class FiveChunks(LocalBackend):
+        """Runs the first five chunks it is given, as a run interrupted after them."""
+
+        def run_chunks(self, plan, sizes, seeds, progress=False, sink=None, order=None):
+            for i in list(order)[:5]:
+                sink(int(i), run_chunk(plan, int(sizes[i]), seeds[i]))
+            return {}
+
+    import langevin_sim.ensemble as ens
+    assert MIN_VERDICT_GROUPS == ens.MIN_VERDICT_CHUNKS
+    rep = validate(n_traj=1024, seed=3, backend=FiveChunks())
+    assert rep.partial and rep.check.dof == 4
+    assert rep.check.consistent is None and rep.to_dict()["consistent"] is None
+    assert "NO VERDICT: 5 independent chunk groups" in rep.render()
+    assert "CONSISTENT" not in rep.render().replace("INCONSISTENT", "")
+    # the same z-scores on 8 groups do get a verdict
+    assert consistency(np.zeros(3), 0.01, dof=7, min_groups=8).consistent is True
+
+
+def test_the_run_time_notice_counts_records_and_comes_first(monkeypatch):
+    import warnings
+
+    import langevin_sim.ensemble as ens
+    from langevin_sim.relaxation import relax
+    built = []
+    monkeypatch.setattr(ens, "build_schedule", lambda *a, **k: built.append(1) or 1 / 0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(UserWarning, match=r"100000 records: .* min for the records"):
+            relax(n_times=100000)  # few steps, but 1e5 records to transition and measure
+    assert not built  # said before the schedule, whose build alone is minutes here
+    steps_only, records = ens.run_time_estimate(16384, np.arange(2001.0), 1.0)
+    assert records == pytest.approx(2001 * ens.SECONDS_PER_RECORD)
+    assert steps_only == pytest.approx(16384 * (2000 + 2 * 2001) / ens.ASSUMED_THROUGHPUT)
+
+
+def test_simulate_takes_a_model_and_api_type_errors_are_one_line():
+    from langevin_sim import steady_state
+    from langevin_sim.models import ModelDescription, load_model
+    from langevin_sim.sweep import sweep
+    r = simulate(load_model("cascade"), [0.0, 1.0], n_traj=64, seed=1)
+    direct = simulate(build_system(), [0.0, 1.0], n_traj=64, seed=1)
+    assert (r.groups.m2 == direct.groups.m2).all() and r.metadata["model"] == "cascade"
+    for call, match in [(lambda: simulate({}, [0.0, 1.0]), r"simulate\(system=\.\.\.\) takes"),
+                        (lambda: steady_state({}), r"steady_state\(system=\.\.\.\) takes"),
+                        (lambda: ModelDescription("m", modes="ab"), r"modes=\.\.\.\) must be"),
+                        (lambda: sweep(CascadeParameters(), ["T"]), r"sweep\(axes=\.\.\.\)")]:
+        with pytest.raises(TypeError, match=match) as info:
+            call()
+        assert "\n" not in str(info.value)
