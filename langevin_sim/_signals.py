@@ -25,8 +25,9 @@ from contextlib import contextmanager
 TEST_SIGNALS_ENV = "LANGEVIN_SIM_TEST_SIGNALS"
 """``"SIGINT@chunk:3,SIGTERM@write"``: send that signal to this process at that event. Events:
 ``start`` (a run about to start its chunks), ``chunk:K`` (the K-th chunk of a run handed on),
-``submitted`` (a Dask run's tasks all submitted), ``measures`` (before a command's measures), ``write`` (a complete temporary file
-about to be renamed), ``startup`` (the command-line handlers installed)."""
+``submitted`` (a Dask run's tasks all submitted), ``measures`` (before a command's measures),
+``write`` (a complete temporary file about to be renamed), ``startup`` (the command-line
+handlers installed)."""
 
 stop = threading.Event()
 """Set by an interrupt while chunks run; backends poll it."""
@@ -89,6 +90,22 @@ def deferred_interrupts():
         return
     stop.clear()
     previous = signal.signal(signal.SIGINT, lambda signum, frame: stop.set())
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+@contextmanager
+def sigint_ignored():
+    """SIGINT ignored while the body runs (main thread only): processes started meanwhile
+    inherit the ignored disposition, and Python keeps an inherited ignored SIGINT ignored, so a
+    local Dask cluster's worker processes never see a terminal's Ctrl-C (which reaches the
+    whole process group) while they start. A Ctrl-C to this process meanwhile is lost."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         yield
     finally:

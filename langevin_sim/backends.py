@@ -258,10 +258,16 @@ class DaskBackend(Backend):
         self._cluster = None
         if client is None:
             if address is None:
-                self._cluster = distributed.LocalCluster(
-                    n_workers=n_workers or _default_threads(), threads_per_worker=1,
-                    processes=True, dashboard_address=":0")
+                # a terminal's Ctrl-C reaches the whole process group, these workers included:
+                # the interrupt is the client's to handle (stop, keep the finished chunks,
+                # close the cluster), so they ignore it, from their start (an inherited
+                # disposition) and after a restart (a worker plugin)
+                with _signals.sigint_ignored():
+                    self._cluster = distributed.LocalCluster(
+                        n_workers=n_workers or _default_threads(), threads_per_worker=1,
+                        processes=True, dashboard_address=":0")
                 client = distributed.Client(self._cluster)
+                client.register_plugin(_ignore_sigint_plugin()())
             else:
                 _probe_scheduler(address, CONNECT_TIMEOUT)
                 try:
