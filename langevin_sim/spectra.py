@@ -152,7 +152,10 @@ def parse_angle(text: str) -> float:
                              "(e.g. 0.5, pi/4, 0.25pi)") from None
         head = m.group(1)
         factor = -1.0 if head == "-" else 1.0 if head in ("", "+") else float(head)
-        value = factor * math.pi / (float(m.group(2)) if m.group(2) else 1.0)
+        divisor = float(m.group(2)) if m.group(2) else 1.0
+        if divisor == 0:
+            raise ValueError(f"angle {text!r} divides by zero") from None
+        value = factor * math.pi / divisor
     if not math.isfinite(value):
         raise ValueError(f"angle {text!r} must be finite")
     return value
@@ -178,7 +181,10 @@ def _output_rows(ss: SpectralSystem, port: str, efficiency: float):
 
 
 def _check_efficiency(efficiency) -> float:
-    eta = float(efficiency)
+    try:
+        eta = float(efficiency)
+    except (TypeError, ValueError):
+        eta = math.nan
     if not 0 < eta <= 1:
         raise ValueError(f"efficiency (detection efficiency η) must be in (0, 1], got "
                          f"{efficiency!r}")
@@ -870,8 +876,8 @@ def simulation_defaults(ss: SpectralSystem, hi: float, sample_interval=None,
     8/γ_min (γ_min the narrowest line's half-width), rounded up to a power of 2."""
     dt = math.pi / hi if sample_interval is None else float(sample_interval)
     if not (math.isfinite(dt) and dt > 0):
-        raise ValueError(f"sample_interval must be > 0 (time unit 1/{ss.unit}), got "
-                         f"{sample_interval!r}")
+        raise ValueError(f"sample_interval must be > 0 (a time, in the inverse of the rate "
+                         f"unit), got {sample_interval!r}")
     if segment_length is None:
         g = float(np.min(-np.linalg.eigvals(ss.drift).real))
         need = 8.0 / g / dt

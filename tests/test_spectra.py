@@ -232,6 +232,9 @@ def test_simulated_spectrum_does_not_depend_on_threads():
     ({"range": (2.0, 1.0)}, r"range 2:1 has no points"),
     ({"range": (1.0, 1.0)}, r"range 1:1 has no points"),
     ({"efficiency": 0.0}, r"efficiency .* must be in \(0, 1\]"),
+    ({"efficiency": "abc"}, r"efficiency .* must be in \(0, 1\]"),
+    ({"quadrature": "b:pi/0"}, r"angle 'pi/0' divides by zero"),
+    ({"frequencies": []}, r"frequencies must be a non-empty array"),
 ])
 def test_bad_input_gives_one_clear_line(kwargs, match):
     with pytest.raises(ValueError, match=match) as info:
