@@ -52,13 +52,18 @@ _nonnegative_float = _number(float, 0.0, False, "a finite number >= 0")
 _positive_float = _number(float, 0.0, True, "a positive finite number")
 
 
-def add_ensemble_arguments(p, methods=("exact", "em"), method_default: str | None = "exact",
-                           method_help: str = "integrator: exact Ornstein-Uhlenbeck step or "
-                                              "Euler-Maruyama") -> None:
+def add_ensemble_arguments(p, methods=None, method_default: str | None = "exact",
+                           method_help: str = "integrator: exact Ornstein-Uhlenbeck step, ll "
+                                              "(the same on a linear system) or Euler-Maruyama"
+                           ) -> None:
+    from .integrators import methods_for
+
+    methods = methods_for("linear") if methods is None else methods
     add_model_arguments(p)
     p.add_argument("--method", choices=list(methods), default=method_default, help=method_help)
     p.add_argument("--dt", type=_positive_float, default=None,
-                   help="time step in 1/ω_b (default: 1 for exact, 0.005 for em)")
+                   help="time step in 1/ω_b (default: 1 for exact and ll, 0.005 for em; ll on "
+                        "a nonlinear model 0.1)")
     p.add_argument("--n-traj", type=_n_traj, default=16384, help="trajectories")
     p.add_argument("--seed", type=_seed, default=2024, help="root seed >= 0 (reproducible)")
     p.add_argument("--chunk-size", type=_positive_int, default=None,
@@ -98,11 +103,15 @@ def _progress(args) -> bool:
 
 
 def _add_validate(p):
+    from .integrators import METHODS
+
     add_ensemble_arguments(
-        p, methods=("exact", "em", "exp-euler", "exp-heun"), method_default=None,
-        method_help="integrator: exact OU step or em for a linear model (default exact); for a "
-                    "nonlinear one the truncated Wigner schemes em, exp-euler, exp-heun "
-                    "(default; exact validates its linearisation)")
+        p, methods=tuple(METHODS), method_default=None,
+        method_help="integrator: exact OU step (default), ll (the same there) or em for a "
+                    "linear model; for a nonlinear one the truncated Wigner engine: ll "
+                    "(default, dt 0.1: local linearisation, judged against the continuous "
+                    "steady state) or the baselines em, exp-euler, exp-heun (judged against "
+                    "their own; exact validates the linearisation)")
     p.add_argument("--t-final", type=_positive_float, default=400.0,
                    help="length of the run in 1/ω_b (default 400)")
     p.add_argument("--record-every", type=_positive_float, default=20.0,

@@ -28,10 +28,10 @@ from .cli_engine import (
 from .io import write_text
 
 DRIVE_SETTINGS = ("drive_power_w", "drive_amplitude")
-TWA_METHODS = ("ll", "em", "exp-euler", "exp-heun")
 
 
 def _add_switch_on(p):
+    from .integrators import methods_for
     from .models import library_models
 
     p.add_argument("--model", default="cascade-full", metavar="NAME|FILE.toml",
@@ -52,14 +52,14 @@ def _add_switch_on(p):
                    help="run length in 1/ω_b (default 1000)")
     p.add_argument("--record-every", type=_positive_float, default=1.0,
                    help="record spacing in 1/ω_b, a multiple of dt (default 1)")
-    p.add_argument("--method", choices=list(TWA_METHODS), default="ll",
+    p.add_argument("--method", choices=list(methods_for("nonlinear")), default="ll",
                    help="scheme for the nonlinear drift: ll (default; local linearisation "
                         "about the deterministic path, judged against the continuous "
                         "reference) or a baseline em, exp-euler, exp-heun (judged against "
                         "its own discrete reference)")
     p.add_argument("--dt", type=_positive_float, default=None,
                    help="time step in 1/ω_b (default 0.1 for ll, 0.02 exp-heun, 0.01 "
-                        "exp-euler, 0.002 em)")
+                        "exp-euler, 0.005 em)")
     p.add_argument("--n-traj", type=_positive_int, default=4096,
                    help="truncated Wigner trajectories (default 4096)")
     p.add_argument("--seed", type=_seed, default=2024, help="root seed >= 0 (reproducible)")

@@ -20,8 +20,9 @@ from ._kernels.random import seed_state
 from ._kernels.twa import twa_chunk
 from .ensemble import JACKKNIFE_GROUPS, EnsembleResult, check_cost, chunk_sizes, run_plan
 from .gaussian import ou_transition, psd_factor
+from .integrators import METHODS as METHODS_REGISTRY
+from .integrators import methods_for
 from .integrators.ll import (
-    LocalLinearisation,
     Path,
     check_matrix_memory,
     path_from,
@@ -30,17 +31,18 @@ from .integrators.ll import (
 from .statistics import Moments
 from .systems.linear import LinearSystem
 
-SCHEME_IDS = {"em": 0, "exp-euler": 1, "exp-heun": 2}
-"""The baselines run by :func:`~langevin_sim._kernels.twa.twa_chunk`."""
-METHODS = ("ll", *SCHEME_IDS)
-"""Every scheme of the truncated Wigner engine; ``ll`` (local linearisation in a displaced
-frame, :mod:`langevin_sim.integrators.ll`) is the default, the others are named baselines."""
+METHODS = methods_for("nonlinear")
+"""Every scheme of the truncated Wigner engine, from the one registry
+(:data:`langevin_sim.integrators.METHODS`): ``ll`` (local linearisation in a displaced frame,
+:mod:`langevin_sim.integrators.ll`) is the default, the others are named baselines."""
+SCHEME_IDS = {k: METHODS_REGISTRY[k].scheme_id for k in METHODS
+              if METHODS_REGISTRY[k].scheme_id is not None}
+"""The baselines run by :func:`~langevin_sim._kernels.twa.twa_chunk`, by kernel number."""
 RAMP_IDS = {"sudden": 0, "linear": 1, "smooth": 2}
-DEFAULT_DT = {"ll": LocalLinearisation.nonlinear_default_dt, "em": 0.002, "exp-euler": 0.01,
-              "exp-heun": 0.02}
-"""Default steps (1/ω_b): ``ll`` consistent with the continuous reference
-(``scripts/ll_accuracy.py``); inside EM's stability bound; small biases for the exponential
-baselines against their own references (``scripts/scheme_bias.py``)."""
+DEFAULT_DT = {k: METHODS_REGISTRY[k]().default_step(nonlinear=True) for k in METHODS}
+"""Default steps (1/ω_b), declared by each scheme's class: ``ll`` consistent with the
+continuous reference (``scripts/ll_accuracy.py``); EM inside its stability bound; small biases
+for the exponential baselines against their own references (``scripts/scheme_bias.py``)."""
 
 
 @dataclass(frozen=True, eq=False)

@@ -28,10 +28,20 @@ def _upper(m):
 
 
 def test_registry_declares_orders():
-    assert set(METHODS) == {"em", "exact"}
+    from langevin_sim.integrators import methods_for
+
+    assert set(METHODS) == {"em", "exact", "ll", "exp-euler", "exp-heun"}
     em, ex = get_integrator("em"), get_integrator("exact")
     assert (em.strong_order, em.weak_order) == (0.5, 1.0)
     assert ex.strong_order == np.inf and ex.exact
+    orders = {k: (get_integrator(k).strong_order, get_integrator(k).weak_order) for k in METHODS}
+    assert orders["ll"] == (1.0, 2.0) and orders["exp-heun"] == (0.5, 2.0)
+    assert orders["exp-euler"] == (0.5, 1.0)
+    assert methods_for("linear") == ("exact", "ll", "em")
+    assert methods_for("nonlinear") == ("ll", "em", "exp-euler", "exp-heun")
+    # one default step per scheme, the same in both engines
+    assert get_integrator("em").default_step(True) == get_integrator("em").default_step(False)
+    assert get_integrator("ll").default_step(True) == 0.1
     with pytest.raises(ValueError, match="unknown method 'rk4'.*allowed: em, exact"):
         get_integrator("rk4")
 

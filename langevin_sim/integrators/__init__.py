@@ -1,15 +1,20 @@
 """Integrators and the registry that maps method names to them.
 
-=========  ==========================  ============  ==========
-name       scheme                      strong order  weak order
-=========  ==========================  ============  ==========
-``em``     Euler–Maruyama              0.5           1
-``exact``  exact Ornstein–Uhlenbeck    exact (∞)     exact (∞)
-``ll``     local linearisation         1             2
-=========  ==========================  ============  ==========
+One registry, :data:`METHODS`, for every scheme; the command line takes its choices from it.
 
-``ll`` on a linear system is the exact step; on a nonlinear or time-dependent model it is the
-displaced-frame step of :mod:`langevin_sim.integrators.ll`, run by the truncated Wigner engine.
+=============  ==========================  ======  ====  ===============  =====================
+name           scheme                      strong  weak  default step     engines
+=============  ==========================  ======  ====  ===============  =====================
+``exact``      exact Ornstein–Uhlenbeck    ∞       ∞     1                linear
+``ll``         local linearisation         1       2     1; 0.1 driven    linear (= exact), TWA
+``em``         Euler–Maruyama              0.5     1     0.005            linear, TWA (baseline)
+``exp-euler``  exponential Euler           0.5     1     0.01             TWA (baseline)
+``exp-heun``   exponential Heun            0.5     2     0.02             TWA (baseline)
+=============  ==========================  ======  ====  ===============  =====================
+
+``ll`` on a linear system is the exact step; on a driven, nonlinear or time-dependent model it is
+the displaced-frame step of :mod:`langevin_sim.integrators.ll`, the default of the truncated
+Wigner engine (:mod:`langevin_sim.twa`); the baselines keep their own discrete references.
 """
 
 from __future__ import annotations
@@ -17,10 +22,18 @@ from __future__ import annotations
 from .base import Integrator
 from .euler import EulerMaruyama
 from .exact import ExactOU
+from .exp_euler import ExponentialEuler
+from .exp_heun import ExponentialHeun
 from .ll import LocalLinearisation
 
-METHODS: dict[str, type[Integrator]] = {"em": EulerMaruyama, "exact": ExactOU,
-                                        "ll": LocalLinearisation}
+METHODS: dict[str, type[Integrator]] = {
+    "exact": ExactOU, "ll": LocalLinearisation, "em": EulerMaruyama,
+    "exp-euler": ExponentialEuler, "exp-heun": ExponentialHeun}
+
+
+def methods_for(engine: str) -> tuple[str, ...]:
+    """The names of the schemes that run on ``engine`` (``"linear"`` or ``"nonlinear"``)."""
+    return tuple(k for k, cls in METHODS.items() if engine in cls.engines)
 
 
 def get_integrator(method: str | Integrator) -> Integrator:
@@ -35,5 +48,5 @@ def get_integrator(method: str | Integrator) -> Integrator:
         ) from None
 
 
-__all__ = ["Integrator", "EulerMaruyama", "ExactOU", "LocalLinearisation", "METHODS",
-           "get_integrator"]
+__all__ = ["Integrator", "EulerMaruyama", "ExactOU", "ExponentialEuler", "ExponentialHeun",
+           "LocalLinearisation", "METHODS", "get_integrator", "methods_for"]

@@ -25,6 +25,19 @@ class Integrator(ABC):
     """Whether record times must be integer multiples of the step (EM) or may be any times."""
     default_dt: float = 0.0
     """Step used when none is given (system time unit; 1/ω_b for the paper's model)."""
+    nonlinear_default_dt: float | None = None
+    """Default step on a driven, nonlinear or time-dependent model, if not ``default_dt``."""
+    engines: tuple = ("linear",)
+    """Where the scheme runs: ``"linear"`` (a LinearSystem, transition ``(F, G)``) and/or
+    ``"nonlinear"`` (a LangevinSystem's truncated Wigner drift)."""
+    scheme_id: int | None = None
+    """The scheme's number in :func:`langevin_sim._kernels.twa.twa_chunk` (the baselines)."""
+
+    def default_step(self, nonlinear: bool = False) -> float:
+        """The default step on a linear (``nonlinear=False``) or a nonlinear model."""
+        if nonlinear and self.nonlinear_default_dt is not None:
+            return self.nonlinear_default_dt
+        return self.default_dt
 
     def resolve_dt(self, dt: float | None) -> float:
         """``dt``, or :attr:`default_dt` when ``None`` (``ValueError`` if not a number)."""
@@ -46,6 +59,12 @@ class Integrator(ABC):
     def stationary_covariance(self, system: LinearSystem, dt: float) -> np.ndarray:
         """Stationary covariance of the *discrete* scheme at step ``dt``."""
         raise NotImplementedError
+
+    def linear_reduction(self, phi, root, coupling, dt, coupling_predictor=None):
+        """A baseline for a nonlinear drift applied to ``(L + C) X``: ``(F, G)`` from its maps
+        ``(phi, root)`` for ``C = 0`` (:func:`langevin_sim.twa.scheme_maps`) and the coupling
+        ``C`` (at the predictor: ``coupling_predictor``)."""
+        raise NotImplementedError(f"{self.name} has no linear reduction of a nonlinear drift")
 
     def __repr__(self) -> str:
         return (f"{type(self).__name__}(name={self.name!r}, strong_order={self.strong_order}, "

@@ -24,6 +24,12 @@ class EulerMaruyama(Integrator):
     exact = False
     uniform_steps = True
     default_dt = 0.005  # inside the stability bound 0.0144/ω_b of the paper's defaults
+    engines = ("linear", "nonlinear")
+    scheme_id = 0
+
+    def linear_reduction(self, phi, root, coupling, dt, coupling_predictor=None):
+        """``F = I + Δt (L + C)``, ``G = √Δt B√N`` (``phi = I + Δt L``)."""
+        return phi + dt * coupling, root
 
     def check_step(self, system: LinearSystem, dt: float) -> None:
         check_em_step(system, dt)

@@ -325,6 +325,7 @@ class LocalLinearisation(Integrator):
     exact = True
     uniform_steps = False
     default_dt = 1.0
+    engines = ("linear", "nonlinear")
     nonlinear_default_dt = 0.1
     """Default step on a nonlinear or time-dependent path (1/ω_b for the paper's model):
     consistent with the continuous reference there (``scripts/ll_accuracy.py``)."""

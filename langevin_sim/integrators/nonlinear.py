@@ -23,34 +23,25 @@ removes Euler–Maruyama's stability bound.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import scipy.linalg as sla
 
 from ..errors import StepTooLargeError
 from ..gaussian import ou_transition, psd_factor
 from ..systems.linear import LinearSystem
+from .base import Integrator
+from .euler import EulerMaruyama
+from .exp_euler import ExponentialEuler
+from .exp_heun import ExponentialHeun
+
+NONLINEAR_METHODS: dict[str, Integrator] = {
+    cls.name: cls() for cls in (EulerMaruyama, ExponentialEuler, ExponentialHeun)}
+"""The baselines for a nonlinear drift, by name, as instances of their registry classes
+(:data:`langevin_sim.integrators.METHODS`); ``ll`` is the default scheme, whose linear
+reduction at a fixed point is the exact OU step."""
 
 
-@dataclass(frozen=True)
-class Scheme:
-    """A one-step scheme for ``dX = (L X + N(X, t)) dt + B√N dW`` with its declared orders."""
-
-    name: str
-    strong_order: float
-    weak_order: float
-
-
-NONLINEAR_METHODS = {
-    "em": Scheme("em", 0.5, 1.0),
-    "exp-euler": Scheme("exp-euler", 0.5, 1.0),
-    "exp-heun": Scheme("exp-heun", 0.5, 2.0),
-}
-"""The schemes for a nonlinear drift, by name (``exp-heun`` is the default)."""
-
-
-def get_scheme(name: str) -> Scheme:
+def get_scheme(name: str) -> Integrator:
     try:
         return NONLINEAR_METHODS[name]
     except (KeyError, TypeError):
@@ -66,7 +57,7 @@ def linear_reduction(method: str, free: LinearSystem, coupling: np.ndarray,
 
     ``free`` is the LinearSystem ``(L, B, n̄)``: ``L`` is the part the exponential schemes
     integrate exactly (its exact OU step gives ``Φ`` and ``Q_L``); ``coupling`` is ``C``, the
-    linearised remainder.
+    linearised remainder. Each scheme's class gives its reduction:
 
     * em: ``F = I + Δt (L + C)``, ``G = √Δt B√N``;
     * exp-euler: ``F = Φ (I + Δt C)``, ``G Gᵀ = Q_L``;
@@ -77,21 +68,13 @@ def linear_reduction(method: str, free: LinearSystem, coupling: np.ndarray,
     the caller reduces at many points (it saves an OU transition per call).
     """
     scheme = get_scheme(method)
-    eye = np.eye(free.dim)
-    if scheme.name == "em":
-        if maps is not None:
-            return maps[0] + dt * coupling, maps[1]
-        return eye + dt * (free.drift + coupling), np.sqrt(dt) * free.noise_amplitude
-    if maps is not None:
-        phi, root = maps
-    else:
-        phi, q = ou_transition(free, dt)
-        root = psd_factor(q)
-    if scheme.name == "exp-euler":
-        return phi @ (eye + dt * coupling), root
-    c2 = coupling if coupling_predictor is None else coupling_predictor
-    f = phi + 0.5 * dt * (phi @ coupling + c2 @ phi @ (eye + dt * coupling))
-    return f, (eye + 0.5 * dt * c2) @ root
+    if maps is None:
+        if scheme.name == "em":
+            maps = (np.eye(free.dim) + dt * free.drift, np.sqrt(dt) * free.noise_amplitude)
+        else:
+            phi, q = ou_transition(free, dt)
+            maps = (phi, psd_factor(q))
+    return scheme.linear_reduction(maps[0], maps[1], coupling, dt, coupling_predictor)
 
 
 def reduction_at(method: str, system, mean, dt: float) -> tuple[np.ndarray, np.ndarray]:
