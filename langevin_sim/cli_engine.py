@@ -144,7 +144,13 @@ def _cmd_validate(args) -> int:
 
 
 def _add_simulate(p):
-    add_ensemble_arguments(p)
+    from .integrators import METHODS
+
+    add_ensemble_arguments(
+        p, methods=tuple(METHODS), method_default=None,
+        method_help="integrator: exact (default), ll or em on a linear model; on a driven "
+                    "nonlinear one the truncated Wigner engine, ll (default, dt 0.1) or a "
+                    "baseline em, exp-euler, exp-heun (exact: its linearisation)")
     p.add_argument("--t-final", type=_positive_float, default=100.0,
                    help="end time in 1/ω_b (default 100)")
     p.add_argument("--record-every", type=_positive_float, default=1.0,
@@ -161,15 +167,19 @@ def _cmd_simulate(args) -> int:
     model, pair = load_cli_model(args)
     output = prepare_output_file(args.output, ".npz")
     system = model.linear_system(args.branch)
-    integrator = get_integrator(args.method)
-    dt = integrator.resolve_dt(args.dt)
-    times = record_times(args.t_final, args.record_every, integrator, dt)
-    with make_backend(args) as backend:
-        result = simulate(system, times, method=integrator, dt=dt, n_traj=args.n_traj,
-                          seed=args.seed, initial=args.initial, chunk_size=args.chunk_size,
-                          backend=backend, progress=_progress(args),
-                          metadata={"parameters": model.as_dict(), "model": model.name,
-                                    "pair": list(pair)})
+    meta = {"parameters": model.as_dict(), "model": model.name, "pair": list(pair)}
+    lang = model.build() if hasattr(model, "build") else None
+    if lang is not None and not lang.is_linear and args.method != "exact":
+        times, result = _simulate_truncated_wigner(lang, system, args, meta)
+    else:
+        integrator = get_integrator(args.method or "exact")
+        dt = integrator.resolve_dt(args.dt)
+        times = record_times(args.t_final, args.record_every, integrator, dt)
+        with make_backend(args) as backend:
+            result = simulate(system, times, method=integrator, dt=dt, n_traj=args.n_traj,
+                              seed=args.seed, initial=args.initial,
+                              chunk_size=args.chunk_size, backend=backend,
+                              progress=_progress(args), metadata=meta)
     if output:
         result.save(output)
     names = measure_names(pair)
@@ -221,6 +231,38 @@ def _cmd_simulate(args) -> int:
         if output:
             print(f"wrote {output}")
     return EXIT_INTERRUPTED if result.partial or est is None else EXIT_OK
+
+
+def _simulate_truncated_wigner(lang, linearised, args, meta):
+    """``simulate`` on a driven nonlinear model: the truncated Wigner engine (``ll`` by
+    default) from the continuous steady state (``--initial steady``: the steady mean field,
+    the σ∞ of its linearisation, the frame at the drift's fixed point), or from means 0 with
+    the modes thermal or in vacuum (the drive switched on at t = 0)."""
+    from .gaussian import steady_state
+    from .integrators.ll import fixed_point
+    from .switch_on import thermal_state
+    from .twa import DEFAULT_DT, simulate_twa
+
+    method = args.method or "ll"
+    dt = DEFAULT_DT[method] if args.dt is None else args.dt
+    every = max(1, round(args.record_every / dt)) * dt
+    times = every * np.arange(0, int(np.floor(args.t_final / every + 1e-9)) + 1)
+    path = None
+    if args.initial == "steady":
+        states = [st for st in lang.mean_field_states() if st.stable]
+        x_mf = states[args.branch].state
+        initial = (x_mf, steady_state(linearised))
+        path = fixed_point(lang, x_mf) if method == "ll" else None
+    elif args.initial == "vacuum":
+        initial = (np.zeros(lang.dim), 0.5 * np.eye(lang.dim))
+    else:
+        initial = (np.zeros(lang.dim), thermal_state(lang))
+    with make_backend(args) as backend:
+        result = simulate_twa(lang, times, method=method, dt=dt, n_traj=args.n_traj,
+                              seed=args.seed, initial=initial, chunk_size=args.chunk_size,
+                              backend=backend, progress=_progress(args), metadata=meta,
+                              path=path)
+    return times, result
 
 
 def _g(value, width: int = 10, spec: str = ".2g") -> str:
