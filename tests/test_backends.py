@@ -130,6 +130,15 @@ def test_dask_ctrl_c_after_submission_is_caught(dask_backend, monkeypatch):
     assert not r.partial
 
 
+def test_local_cluster_workers_leave_ctrl_c_to_the_client(dask_backend):
+    # a terminal's Ctrl-C reaches the whole process group: the workers must not die of it
+    def handler():
+        import signal
+        return signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+
+    assert all(dask_backend.client.run(handler).values())
+
+
 def test_missing_distributed_gives_a_clear_error(monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "distributed", None)  # makes `import distributed` fail
     from langevin_sim.backends import DaskBackend
