@@ -95,6 +95,9 @@ def save_npz(path, **arrays) -> str:
     to a name without it. Returns the name written."""
     import numpy as np
 
+    if hasattr(path, "write"):  # an open file object: the caller owns it
+        np.savez_compressed(path, **arrays)
+        return path
     path = os.fspath(path)
     if not path.endswith(".npz"):
         path += ".npz"
@@ -103,6 +106,9 @@ def save_npz(path, **arrays) -> str:
 
 def save_figure(fig, path) -> str:
     """``fig.savefig`` through :func:`atomic_write`, in the format of the file's extension."""
+    if hasattr(path, "write"):  # an open file object: the caller owns it
+        fig.savefig(path)
+        return path
     path = os.fspath(path)
     ext = os.path.splitext(path)[1].lstrip(".").lower() or None
     return atomic_write(path, lambda f: fig.savefig(f, format=ext))
