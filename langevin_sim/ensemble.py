@@ -53,6 +53,13 @@ ASSUMED_THROUGHPUT = 5e7
 LONG_RUN_SECONDS = 60
 """Runs estimated longer than this say so (a warning) before they start."""
 
+SECONDS_PER_RECORD = 0.01
+"""Seconds per record beyond the kernel, assumed for the run-time notice: the exact step's
+transition to it (a matrix exponential, ~2 ms) and the measures of its covariance and of its
+64 leave-one-group-out replicas, as relax and ``--json`` compute at every record. Measured
+(/tmp timing script, shared 2-core machine at load 6, so indicative only): measures 5.6 ms
+per record and relax 10.6 ms per record (1000 records, 16384 trajectories, 64 groups)."""
+
 
 # ---------------------------------------------------------------------------------------------
 # initial states
@@ -251,6 +258,31 @@ def check_step_count(times, dt: float, n_traj: int) -> None:
     if t.size and np.all(np.isfinite(t)) and np.isfinite(dt) and dt > 0:
         with np.errstate(over="ignore"):
             check_cost(n_traj, float(np.max(t)) / dt)
+
+
+def run_time_estimate(n_traj: int, times, dt: float, groups: int | None = JACKKNIFE_GROUPS
+                      ) -> tuple[float, float]:
+    """Seconds a run will take, as ``(ensemble, records)``, before anything is built.
+
+    The kernel does ``n_traj × (t_max/dt + 2 n_rec)`` trajectory-steps at
+    :data:`ASSUMED_THROUGHPUT` (each record adds at most one partial step, and accumulating
+    the moments costs about a step); each record costs :data:`SECONDS_PER_RECORD` more
+    (its transition and its measures with their jackknife replicas, scaled by the groups).
+    """
+    try:
+        t = np.asarray(times, dtype=float).ravel()
+    except (TypeError, ValueError):
+        return 0.0, 0.0  # build_schedule names what is wrong with the times
+    if not t.size or not np.all(np.isfinite(t)) or not (np.isfinite(dt) and dt > 0):
+        return 0.0, 0.0
+    steps = float(np.max(np.abs(t))) / dt + 2 * t.size
+    replicas = (JACKKNIFE_GROUPS if groups is None else min(groups, JACKKNIFE_GROUPS)) + 1
+    return (float(n_traj) * steps / ASSUMED_THROUGHPUT,
+            t.size * SECONDS_PER_RECORD * replicas / (JACKKNIFE_GROUPS + 1))
+
+
+def _minutes(seconds: float) -> str:
+    return f"~{seconds / 60:.2g} min" if seconds >= 60 else f"~{seconds:.2g} s"
 
 
 def check_cost(n_traj: int, total_steps: int) -> float:
@@ -630,14 +662,46 @@ class EnsembleResult:
         return replace(self, times=np.array([self.times[sel][0]]), groups=groups,
                        records_pooled=int(sel.sum()) * self.records_pooled)
 
+    @property
+    def provenance(self) -> list:
+        """The runs this result pools: one ``{"seed", "n_chunks", "n_chunks_planned",
+        "n_traj"}`` per run (seed as a string), kept through :meth:`merge`, :meth:`save` and
+        :meth:`load`. Chunks ``0 .. n_chunks_planned - 1`` of a seed are its child seeds, so
+        two runs of one seed share random numbers whatever their chunk sizes."""
+        runs = self.metadata.get("merged_runs")
+        if runs is None:
+            runs = [{"seed": str(s)} for s in self.metadata.get("merged_seeds", [self.seed])]
+            if len(runs) == 1:
+                runs[0].update(n_chunks=self.n_chunks, n_chunks_planned=self.n_chunks_planned,
+                               n_traj=self.n_traj)
+        return [dict(r) for r in runs]
+
     def merge(self, other: EnsembleResult) -> EnsembleResult:
-        """Combine with an independent ensemble of the same schedule (different seed)."""
+        """Combine with an independent ensemble of the same schedule (different seed).
+
+        ``ValueError`` if the two share any seed (each remembers every seed it pools, through
+        merges, saves and loads: ``a.merge(b).merge(b)`` would count ``b`` twice and shrink
+        the standard errors), or if either's group moments are not finite.
+        """
+        if not isinstance(other, EnsembleResult):
+            raise TypeError(f"merge(other=...) takes an EnsembleResult, got "
+                            f"{type(other).__name__}")
         if not np.array_equal(self.times, other.times) or self.method != other.method \
-                or self.dt != other.dt:
-            raise ValueError("can only merge ensembles with the same times, method and dt")
-        if self.seed == other.seed:
-            raise ValueError("the two ensembles share chunks (same seed): merging would "
-                             "double-count them")
+                or self.dt != other.dt or self.records_pooled != other.records_pooled:
+            raise ValueError("can only merge ensembles with the same times, method, dt and "
+                             "time averaging")
+        mine, theirs = self.provenance, other.provenance
+        shared = sorted({r["seed"] for r in mine} & {r["seed"] for r in theirs})
+        if shared:
+            raise ValueError(f"the two ensembles share the chunks of seed(s) "
+                             f"{', '.join(shared[:4])}: merging would count those trajectories "
+                             "twice")
+        for name, r in (("this", self), ("the other", other)):
+            g = r.groups
+            if not (np.all(np.isfinite(g.count)) and np.all(np.isfinite(g.mean))
+                    and np.all(np.isfinite(g.m2))):
+                raise ValueError(f"{name} ensemble's group moments are not finite (NaN or "
+                                 "inf: an overflowed or corrupted result); it cannot be merged")
         if self.mode_labels != other.mode_labels:
             raise ValueError("can only merge ensembles of the same modes, got "
                              f"{self.mode_labels} and {other.mode_labels}")
@@ -653,7 +717,8 @@ class EnsembleResult:
                     np.concatenate([self.groups.m2, other.groups.m2]))
         return replace(self, groups=c, n_chunks=self.n_chunks + other.n_chunks,
                        n_chunks_planned=self.n_chunks_planned + other.n_chunks_planned,
-                       metadata={**self.metadata, "merged_seeds": seeds})
+                       metadata={**self.metadata, "merged_seeds": seeds,
+                                 "merged_runs": [*mine, *theirs]})
 
     def __repr__(self) -> str:
         return (f"EnsembleResult({self.n_traj} trajectories, {self.times.size} records "
@@ -683,12 +748,45 @@ class EnsembleResult:
     @classmethod
     def load(cls, path) -> EnsembleResult:
         """Read a file written by :meth:`save` (files of version 0.1, which kept every chunk's
-        moments, load too: each chunk becomes a group)."""
-        with np.load(path, allow_pickle=False) as f:
-            meta = json.loads(str(f["metadata"]))
+        moments, load too: each chunk becomes a group).
+
+        ``FileNotFoundError`` if there is no such file; ``ValueError`` (one line naming the
+        file and what is wrong) for anything that is not a complete ensemble file: not an
+        ``.npz`` (a text file, a single ``.npy``), a corrupted archive, or missing arrays or
+        metadata (a save that did not finish).
+        """
+        import zipfile
+
+        def bad(what):
+            return ValueError(f"{path}: {what}; expected an ensemble file written by "
+                              "EnsembleResult.save (langevin-sim simulate --output)")
+
+        try:
+            f = np.load(path, allow_pickle=False)
+        except FileNotFoundError:
+            raise
+        except ValueError:  # neither a zip nor an .npy: numpy takes it for a pickle
+            raise bad("not an .npz archive (a text file or other data)") from None
+        except (OSError, EOFError, zipfile.BadZipFile) as exc:
+            raise bad(f"a corrupted .npz archive ({type(exc).__name__})") from None
+        if not isinstance(f, np.lib.npyio.NpzFile):
+            raise bad("a single .npy array, not an .npz archive")
+        with f:
             prefix = "group" if "group_count" in f else "chunk"
-            groups = Moments(f[f"{prefix}_count"], f[f"{prefix}_mean"], f[f"{prefix}_m2"])
-            times = f["times"]
+            missing = [k for k in ("metadata", "times", f"{prefix}_count", f"{prefix}_mean",
+                                   f"{prefix}_m2") if k not in f]
+            if missing:
+                raise bad(f"no {', '.join(repr(k) for k in missing)} array(s)")
+            try:
+                meta = json.loads(str(f["metadata"]))
+                groups = Moments(f[f"{prefix}_count"], f[f"{prefix}_mean"], f[f"{prefix}_m2"])
+                times = f["times"]
+            except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as exc:
+                raise bad(f"corrupted archive ({type(exc).__name__})") from None
+        keys = ("method", "dt", "seed", "n_chunks_planned", "mode_labels", "records_pooled")
+        if not isinstance(meta, dict) or any(k not in meta for k in keys):
+            absent = [k for k in keys if not isinstance(meta, dict) or k not in meta]
+            raise bad(f"its metadata lacks {', '.join(absent)}")
         meta.setdefault("n_chunks", int(groups.count.shape[0]))
         core = {k: meta.pop(k) for k in ("method", "dt", "seed", "n_chunks_planned", "n_chunks",
                                          "mode_labels", "records_pooled")}
@@ -720,7 +818,9 @@ def simulate(system: LinearSystem, times, *, method: str | Integrator = "exact",
 
     Parameters
     ----------
-    system : LinearSystem
+    system : LinearSystem or model
+        A model (``ModelDescription``, ``CascadeParameters``, a shipped model's name or a
+        TOML path) runs its linear system, and its name and parameters go into the metadata.
     times : array_like, shape (n_rec,)
         Strictly increasing record times >= 0 (system time unit; 1/ω_b for the paper's model).
     method : {"exact", "em"} or Integrator
@@ -750,22 +850,52 @@ def simulate(system: LinearSystem, times, *, method: str | Integrator = "exact",
         If interrupted with Ctrl-C, the chunks finished so far, with ``partial == True``.
     """
 
+    system, model = _linear_system_of(system)
+    if model is not None:  # a model given: its parameters travel with the result (merge)
+        metadata = {"model": model.name, "parameters": model.as_dict(), **(metadata or {})}
     integrator = get_integrator(method)
     dt = integrator.resolve_dt(dt)
     sizes = chunk_sizes(n_traj, chunk_size)
     check_step_count(times, dt, n_traj)
+    # the notice comes before the schedule, whose build alone is long with 10⁵ records
+    ensemble_s, records_s = run_time_estimate(n_traj, times, dt, groups)
+    if ensemble_s + records_s > LONG_RUN_SECONDS:
+        n_rec = np.size(times)
+        warnings.warn(f"this run is about {ensemble_s * ASSUMED_THROUGHPUT:.2g} "
+                      f"trajectory-steps and {n_rec} records: {_minutes(ensemble_s)} for the "
+                      f"ensemble at {ASSUMED_THROUGHPUT:.0e} steps/s, {_minutes(records_s)} for "
+                      f"the records' transitions and measures at every record; fewer records "
+                      "or trajectories are faster", stacklevel=2)
     schedule = build_schedule(system, integrator, times, dt)
-    cost = check_cost(n_traj, schedule.total_steps)
-    if cost > LONG_RUN_SECONDS * ASSUMED_THROUGHPUT:
-        warnings.warn(f"this run is about {cost:.2g} trajectory-steps (~"
-                      f"{cost / ASSUMED_THROUGHPUT / 60:.0f} min at {ASSUMED_THROUGHPUT:.0e} "
-                      "steps/s)", stacklevel=2)
+    check_cost(n_traj, schedule.total_steps)
     init = make_initial_state(system, initial, integrator, dt)
     plan = EnsemblePlan(schedule, init.mean, psd_factor(init.covariance))
     meta = {"initial": init.label, **(metadata or {})}
     return run_plan(plan, sizes, seed, schedule.times, method=integrator.name, dt=dt,
                     mode_labels=system.mode_labels, metadata=meta, backend=backend,
                     progress=progress, groups=groups)
+
+
+def _linear_system_of(system) -> tuple:
+    """``(LinearSystem, model or None)`` for :func:`simulate`'s first argument: a
+    ``LinearSystem`` as it is, a model (or a model's name or file) by its linear system;
+    ``TypeError`` (one line) for anything else."""
+    if isinstance(system, LinearSystem):
+        return system, None
+    if system is not None:
+        from .models import as_model
+
+        try:
+            model = as_model(system)
+        except ValueError:
+            if isinstance(system, str):
+                raise  # a model name or file that does not load: its own message
+            model = None
+        if model is not None:
+            return model.linear_system(), model
+    raise TypeError("simulate(system=...) takes a LinearSystem or a model (ModelDescription, "
+                    "CascadeParameters, a model name or file), got "
+                    f"{type(system).__name__}")
 
 
 def run_plan(plan, sizes, seed, times, *, method: str, dt: float, mode_labels, metadata: dict,
