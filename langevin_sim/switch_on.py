@@ -65,6 +65,17 @@ class Reference:
     effective_detunings: np.ndarray
     max_real_eigenvalue: np.ndarray
     mode_labels: tuple
+    solution: object = None
+    """The dense output of the integration (mean and vectorised covariance), or None."""
+
+    def mean_path(self):
+        """The mean field as the path of an ``ll`` frame
+        (:class:`~langevin_sim.integrators.ll.Path`, mean-field ordering)."""
+        from .integrators.ll import Path
+
+        d = self.mean.shape[1]
+        return Path(solution=self.solution, t_end=float(self.times[-1]), ordering="mean-field",
+                    components=d)
 
 
 def thermal_state(system) -> np.ndarray:
@@ -109,7 +120,7 @@ def reference(system, times, mean0=None, sigma0=None, rtol: float = 1e-11) -> Re
         1.0, float(np.max(np.abs(sigma0)))))])
     y0 = np.concatenate([mean0, sigma0.ravel()])
     sol = solve_ivp(rhs, (0.0, float(t[-1])), y0, method="DOP853", t_eval=t, rtol=rtol,
-                    atol=atol)
+                    atol=atol, dense_output=True)
     if not sol.success:
         raise RuntimeError(f"the mean-field integration failed: {sol.message}")
     means = sol.y[:d].T
@@ -119,7 +130,7 @@ def reference(system, times, mean0=None, sigma0=None, rtol: float = 1e-11) -> Re
     dets = 0.5 * (jac[:, 0::2, 1::2].diagonal(axis1=1, axis2=2)
                   - jac[:, 1::2, 0::2].diagonal(axis1=1, axis2=2))
     maxre = np.max(np.linalg.eigvals(jac).real, axis=1)
-    return Reference(t, means, covs, dets, maxre, system.mode_labels)
+    return Reference(t, means, covs, dets, maxre, system.mode_labels, sol.sol)
 
 
 # -- the scheme's own reference ------------------------------------------------------------------
@@ -556,7 +567,6 @@ def switch_on(model=None, *, pair=None, ramp: str = "sudden", ramp_time: float |
     """
     from .ensemble import check_verdict_size
     from .errors import StepTooLargeError
-    from .integrators.ll import path_from
     from .measures import measure_names, measures_stack
     from .models import as_model, check_pair
     from .statistics import consistency
@@ -601,8 +611,8 @@ def switch_on(model=None, *, pair=None, ramp: str = "sudden", ramp_time: float |
     cont = reference(system, fine, mean0, sigma0)
     rec = slice(None, None, sub)
     path = None
-    if method == "ll":  # judged against the continuous reference itself
-        path = path_from(system, mean0, float(times[-1]))
+    if method == "ll":  # judged against the continuous reference, whose mean it follows
+        path = cont.mean_path()
         dmean, dcov = cont.mean[rec], cont.covariance[rec]
     else:
         dmean, dcov = discrete_reference(system, times, method, dt, mean0, sigma0)

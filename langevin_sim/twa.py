@@ -112,7 +112,9 @@ class LLPlan:
         n_rec = self.steps.size
         out_mean = np.empty((n_rec, d))
         out_m2 = np.empty((n_rec, d, d))
-        ll_chunk(m.propagator, m.phi1, m.noise, m.ranks, m.beta, self.per_step,
+        forced = m.forcing is not None
+        forcing = m.forcing if forced else np.zeros((1, d))
+        ll_chunk(m.propagator, m.phi1, m.noise, m.ranks, m.beta, forcing, forced, self.per_step,
                  self.segment_matrix, self.steps, self.quadratic_index, self.quadratic_coef,
                  self.cubic_index, self.cubic_coef, self.rows, self.row_of, self.mean0,
                  self.init_factor, state, x, y, rem, z, out_mean, out_m2)
@@ -130,12 +132,12 @@ def ll_plan(system, times, dt: float, mean0, cov0, path: Path | None = None) -> 
     if path is None:
         path = path_from(system, mean0, float(t[-1]))
     if path.is_constant:
-        mats = step_matrices(system, path.point[None], dt)
+        mats = step_matrices(system, path.point[None], dt, path.ordering)
         per_step = False
     else:
         n = int(steps_total[-1])
         check_matrix_memory(n, system.dim)
-        mats = step_matrices(system, path((np.arange(n) + 0.5) * dt), dt)
+        mats = step_matrices(system, path((np.arange(n) + 0.5) * dt), dt, path.ordering)
         per_step = True
     nl_rows = sorted({int(i) for i in system.quadratic_index[:, 0]}
                      | {int(i) for i in system.cubic_index[:, 0]})

@@ -41,13 +41,15 @@ def _remainder(x, beta, qidx, qcoef, cidx, ccoef, row_of, r):
 
 
 @nb.njit(cache=True, nogil=True)
-def ll_chunk(E, P, G, ranks, beta, per_step, seg_mat, seg_steps, qidx, qcoef, cidx, ccoef,
-             rows, row_of, mean0, L0, state, x, y, r, z, out_mean, out_m2):
+def ll_chunk(E, P, G, ranks, beta, forcing, forced, per_step, seg_mat, seg_steps, qidx, qcoef,
+             cidx, ccoef, rows, row_of, mean0, L0, state, x, y, r, z, out_mean, out_m2):
     """Sample ``δ_0 = mean0 + L0 Z``, then take ``seg_steps[s]`` steps before recording the
     chunk's moments of δ into ``out_mean[s]`` (d,) and ``out_m2[s]`` (d, d).
 
     ``rows`` (nr,) are the state rows with nonlinear terms, ``row_of`` (d,) their position in
-    ``r`` (nr, n); ``x``, ``y`` (d, n) and ``z`` (r_max, n) are caller-allocated work arrays.
+    ``r`` (nr, n); ``forcing[k]`` (d,) is added to every trajectory when ``forced`` (a path
+    that does not solve the truncated Wigner drift itself); ``x``, ``y`` (d, n) and ``z``
+    (r_max, n) are caller-allocated work arrays.
     With no nonlinear terms the step is ``_affine(E, G)``: the exact OU kernel's, bit for bit.
     """
     d, n = x.shape
@@ -70,6 +72,12 @@ def ll_chunk(E, P, G, ranks, beta, per_step, seg_mat, seg_steps, qidx, qcoef, ci
                         if p != 0.0:
                             for j in range(n):
                                 y[i, j] += p * r[m, j]
+            if forced:
+                fk = forcing[k]
+                for i in range(d):
+                    c = fk[i]
+                    for j in range(n):
+                        y[i, j] += c
             x, y = y, x
             step += 1
         accumulate_moments(x, out_mean[s], out_m2[s])

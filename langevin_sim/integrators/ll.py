@@ -151,15 +151,24 @@ def jacobians(system, beta: np.ndarray, ordering: str = "weyl") -> np.ndarray:
 # -- the deterministic path -----------------------------------------------------------------
 @dataclass(frozen=True, eq=False)
 class Path:
-    """The deterministic path β(t) of the truncated Wigner drift that the ``ll`` frame follows.
+    """The deterministic path β(t) that the ``ll`` frame follows.
 
     ``point`` (d,) for a fixed point (β constant), else ``solution``, the dense output of
-    DOP853 on ``[0, t_end]``. Call it with times (n,) to get β (n, d).
+    DOP853 on ``[0, t_end]`` (its first ``components`` entries, if given: the mean of a joint
+    mean-and-covariance integration). Call it with times (n,) to get β (n, d).
+
+    ``ordering`` is the drift β solves: ``"weyl"`` (the truncated Wigner drift itself), or
+    ``"mean-field"`` (``a†a → |α|²``, the continuous reference's mean), in which case the step
+    adds the deterministic remainder ``Δt φ₁(ΔtJ) (f(β) − β')``, the Weyl ordering's
+    correction: the change of variables stays exact and the mean of δ is the ensemble's
+    displacement from the mean field.
     """
 
     point: np.ndarray | None = None
     solution: object = None
     t_end: float = 0.0
+    ordering: str = "weyl"
+    components: int | None = None
 
     @property
     def is_constant(self) -> bool:
@@ -169,7 +178,8 @@ class Path:
         t = np.atleast_1d(np.asarray(t, float))
         if self.is_constant:
             return np.broadcast_to(self.point, (t.size, self.point.size)).copy()
-        return np.ascontiguousarray(self.solution(np.clip(t, 0.0, self.t_end)).T)
+        y = self.solution(np.clip(t, 0.0, self.t_end))
+        return np.ascontiguousarray((y if self.components is None else y[:self.components]).T)
 
 
 def fixed_point(system, start) -> Path:
@@ -251,7 +261,9 @@ class StepMatrices:
 
     ``propagator`` (n_k, d, d) ``e^{ΔtJ}``; ``phi1`` (n_k, d, d) ``Δt φ₁(ΔtJ)``; ``noise``
     (n_k, d, r) ``Q_J^{1/2}`` zero-padded, ``ranks`` (n_k,) its used columns; ``beta``
-    (n_k, d) the path at the step's midpoint (the cubic remainder needs it).
+    (n_k, d) the path at the step's midpoint (the cubic remainder needs it); ``forcing``
+    (n_k, d) ``Δt φ₁(ΔtJ) (f(β) − β')`` for a path that does not solve the truncated Wigner
+    drift itself (:class:`Path` ``ordering``), else None.
     """
 
     propagator: np.ndarray
@@ -259,16 +271,29 @@ class StepMatrices:
     noise: np.ndarray
     ranks: np.ndarray
     beta: np.ndarray
+    forcing: np.ndarray | None = None
 
     @property
     def nbytes(self) -> int:
         return sum(a.nbytes for a in (self.propagator, self.phi1, self.noise, self.beta))
 
 
-def step_matrices(system, beta: np.ndarray, dts) -> StepMatrices:
+def step_matrices(system, beta: np.ndarray, dts, ordering: str = "weyl") -> StepMatrices:
     """The matrices of steps of lengths ``dts`` (n,) at the path points ``beta`` (n, d), in
     blocks of :data:`BLOCK_STEPS`. A single point and step uses the scalar exact OU
-    transition (so that a linear model's ``ll`` run is the ``exact`` run, bit for bit)."""
+    transition (so that a linear model's ``ll`` run is the ``exact`` run, bit for bit).
+    ``ordering``: the drift the path solves (:class:`Path`); other than ``"weyl"`` the
+    matrices carry the forcing ``Δt φ₁(ΔtJ) (f_weyl(β) − f_ordering(β))``."""
+    mats = _step_matrices(system, beta, dts)
+    if ordering == "weyl":
+        return mats
+    b = mats.beta
+    gap = system.weyl_constant[None, :] + b @ system.weyl_linear.T  # f_weyl − f_mean-field
+    forcing = np.ascontiguousarray(np.einsum("kij,kj->ki", mats.phi1, gap))
+    return StepMatrices(mats.propagator, mats.phi1, mats.noise, mats.ranks, mats.beta, forcing)
+
+
+def _step_matrices(system, beta: np.ndarray, dts) -> StepMatrices:
     beta = np.atleast_2d(np.asarray(beta, float))
     dts = np.broadcast_to(np.asarray(dts, float), (beta.shape[0],))
     d = system.dim
