@@ -65,6 +65,9 @@ def install_cli_handlers():
 
 
 def restore(previous) -> None:
+    """Put back the handlers :func:`install_cli_handlers` replaced; the command is over."""
+    _state["count"] = 0
+    stop.clear()
     if previous is not None:
         signal.signal(signal.SIGINT, previous[0])
         signal.signal(signal.SIGTERM, previous[1])
