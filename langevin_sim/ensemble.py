@@ -911,9 +911,8 @@ def run_plan(plan, sizes, seed, times, *, method: str, dt: float, mode_labels, m
     chunks spread over many groups and still a jackknife standard error; each group is still
     merged in chunk-index order, so the bits do not depend on that order.
     """
-    from .backends import LocalBackend
-
     from ._signals import interrupts
+    from .backends import LocalBackend
 
     root = np.random.SeedSequence(seed)
     backend = LocalBackend() if backend is None else backend
