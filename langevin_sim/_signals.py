@@ -69,8 +69,10 @@ def restore(previous) -> None:
     _state["count"] = 0
     stop.clear()
     if previous is not None:
-        signal.signal(signal.SIGINT, previous[0])
-        signal.signal(signal.SIGTERM, previous[1])
+        for signum, handler in zip((signal.SIGINT, signal.SIGTERM), previous):
+            # the command line's process ends right after: not "interrupted during start-up"
+            signal.signal(signum, signal.SIG_IGN if getattr(handler, "startup", False)
+                          else handler)
 
 
 @contextmanager
@@ -134,6 +136,8 @@ def startup_guard() -> None:
     def handler(signum, frame):
         os.write(2, b"langevin-sim: interrupted during start-up; nothing was run\n")
         os._exit(130)
+
+    handler.startup = True
 
     signal.signal(signal.SIGINT, handler)
     signal.signal(signal.SIGTERM, handler)
