@@ -387,7 +387,11 @@ class SwitchOnReport:
 
     @property
     def consistent(self) -> bool | None:
-        return bool(self.check.consistent) if self.verdict_applies else None
+        """The verdict: None beyond the threshold or with too few chunk groups (an
+        interrupted run), else whether the ensemble agrees with its reference."""
+        if not self.verdict_applies or self.check.consistent is None:
+            return None
+        return bool(self.check.consistent)
 
     @property
     def min_effective_detuning(self) -> float:
@@ -569,7 +573,7 @@ def switch_on(model=None, *, pair=None, ramp: str = "sudden", ramp_time: float |
     from .errors import StepTooLargeError
     from .measures import measure_names, measures_stack
     from .models import as_model, check_pair
-    from .statistics import consistency
+    from .statistics import MIN_VERDICT_GROUPS, consistency
     from .twa import DEFAULT_DT, METHODS, discrete_steady_state, simulate_twa
 
     model = as_model(DEFAULT_MODEL if model is None else model)
@@ -649,7 +653,7 @@ def switch_on(model=None, *, pair=None, ramp: str = "sudden", ramp_time: float |
         off_m = np.abs(cont.mean[rec] - dmean) / res.mean_stderr
         off_c = np.abs(cont.covariance[rec] - dcov) / res.covariance_stderr
     check = consistency(np.concatenate([zc[:, iu[0], iu[1]].ravel(), zm.ravel()]), alpha,
-                        res.jackknife_dof)
+                        res.jackknife_dof, min_groups=MIN_VERDICT_GROUPS)
     offset = {"mean_max_abs_z": float(np.nanmax(np.where(np.isfinite(off_m), off_m, np.nan))),
               "covariance_max_abs_z": float(np.nanmax(np.where(np.isfinite(off_c), off_c,
                                                                np.nan))),

@@ -193,7 +193,7 @@ def test_save_load_round_trip_and_merge(tmp_path):
     other = simulate(system, times, n_traj=512, seed=4)
     both = r.merge(other)
     assert both.n_traj == 1024 and not both.partial
-    with pytest.raises(ValueError, match="share chunks"):
+    with pytest.raises(ValueError, match="share the chunks"):
         r.merge(r)
 
 
