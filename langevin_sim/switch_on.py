@@ -208,6 +208,18 @@ def _clipped(values: np.ndarray) -> np.ndarray:
     return out
 
 
+def _max_finite(a) -> float:
+    """The largest finite entry (NaN if none: no standard error exists, e.g. one group)."""
+    a = np.asarray(a, float)
+    a = a[np.isfinite(a)]
+    return float(a.max()) if a.size else float("nan")
+
+
+def _se(value, width: int = 7, spec: str = ".2g") -> str:
+    """A standard error right-aligned, or "n/a" when there is none (fewer than 2 groups)."""
+    return f"{value:{width}{spec}}" if np.isfinite(value) else f"{'n/a':>{width}}"
+
+
 def _amplitude(x) -> float:
     return 0.5 * float(np.max(x) - np.min(x)) if len(x) else float("nan")
 
@@ -470,16 +482,17 @@ class SwitchOnReport:
             + f"): {self.n_traj} truncated Wigner trajectories, {self.method}, dt = "
             f"{self.dt:g}/{self.unit}, seed {self.seed}"
             + (" (PARTIAL: interrupted)" if self.partial else ""),
-            f"{'t':>8} {'Δ_' + self.detuning_mode:>9} {'Var x_' + a:>10} {'± SE':>7} "
+            f"{'t (1/' + self.unit + ')':>8} {'Δ_' + self.detuning_mode:>9} "
+            f"{'Var x_' + a:>10} {'± SE':>7} "
             f"{own:>9} {'contin.':>9} {'E_N':>8} {'± SE':>7} {own:>8}",
         ]
         for i in idx:
             var, var_se = en["covariance"][i, ixb, ixb], en["covariance_stderr"][i, ixb, ixb]
             lines.append(
                 f"{self.times[i]:8.4g} {self.effective_detuning[i]:9.4f} {var:10.4g} "
-                f"{var_se:7.2g} "
+                f"{_se(var_se)} "
                 f"{dis['covariance'][i, ixb, ixb]:9.4g} {ref['covariance'][i, ixb, ixb]:9.4g} "
-                f"{en['measures'][i, 0]:8.4f} {en['measures_stderr'][i, 0]:7.2g} "
+                f"{en['measures'][i, 0]:8.4f} {_se(en['measures_stderr'][i, 0])} "
                 f"{dis['measures'][i, 0]:8.4f}")
         lines += ["", f"effective detuning Δ_{self.detuning_mode}(t) between "
                   f"{self.min_effective_detuning:.4g} and {self.max_effective_detuning:.4g} "
@@ -492,9 +505,12 @@ class SwitchOnReport:
                       f"in ({o.sample_low:.4g}, {o.sample_high:.4g}] at {o.confidence:.0%}")
             lines.append(f"onset of {k}: exact {exact}; ensemble {sample}")
         st = self.settling_time
+        def when(t):
+            return "not within the run" if math.isnan(t) else f"{t:.4g}"
+
         lines.append(f"settling (within {self.settling_tolerance:g} of the steady state, "
-                     f"continuous reference): mean {st['mean']:.4g}, covariance "
-                     f"{st['covariance']:.4g} (nan: not within the run)")
+                     f"continuous reference): mean {when(st['mean'])}, covariance "
+                     f"{when(st['covariance'])}")
         lc = self.limit_cycle
         if lc is not None:
             if lc.kind == "fixed point":
@@ -506,7 +522,7 @@ class SwitchOnReport:
                              f"mean-field amplitude of x_{lc.mode} {lc.amplitude_mean_field:.5g}"
                              f" ({lc.amplitude_ratio:.3g}× the previous quarter's); rms radius "
                              f"of (x_{lc.mode}, p_{lc.mode}): ensemble {lc.radius_ensemble:.6g} ± "
-                             f"{lc.radius_ensemble_stderr:.2g}, mean field "
+                             f"{_se(lc.radius_ensemble_stderr, 0)}, mean field "
                              f"{lc.radius_mean_field:.6g}")
         bad = ~self.ensemble["physical"]
         if bad.any():
@@ -516,16 +532,25 @@ class SwitchOnReport:
         off = self.continuous_offset
         if self.discrete is not None:
             lines.append(f"continuous reference vs the scheme's: means differ by up to "
-                         f"{off['mean_max_abs_z']:.3g} SE, covariances by up to "
-                         f"{off['covariance_max_abs_z']:.3g} SE (discretisation error)")
+                         f"{_se(off['mean_max_abs_z'], 0, '.3g')} SE, covariances by up to "
+                         f"{_se(off['covariance_max_abs_z'], 0, '.3g')} SE (discretisation "
+                         "error)")
         if self.displacement is not None:
             with np.errstate(divide="ignore", invalid="ignore"):
                 zd = np.abs(self.displacement / self.displacement_stderr)
-            zd = np.where(np.isfinite(zd), zd, 0.0)
-            r, c = np.unravel_index(int(np.argmax(zd)), zd.shape)
-            lines.append(f"mean of δ (displacement from the deterministic path): largest "
-                         f"{self.displacement[r, c]:.3g} ± {self.displacement_stderr[r, c]:.2g}"
-                         f" at {q[c]}, t = {self.times[r]:g} ({zd[r, c]:.2f} SE)")
+            if np.any(np.isfinite(zd)):
+                zd = np.where(np.isfinite(zd), zd, 0.0)
+                r, c = np.unravel_index(int(np.argmax(zd)), zd.shape)
+                lines.append(f"mean of δ (the ensemble's displacement from the mean field): "
+                             f"largest {self.displacement[r, c]:.3g} ± "
+                             f"{self.displacement_stderr[r, c]:.2g} at {q[c]}, t = "
+                             f"{self.times[r]:g} ({zd[r, c]:.2f} SE)")
+            else:
+                r, c = np.unravel_index(int(np.argmax(np.abs(self.displacement))),
+                                        self.displacement.shape)
+                lines.append(f"mean of δ (the ensemble's displacement from the mean field): "
+                             f"largest {self.displacement[r, c]:.3g} at {q[c]}, t = "
+                             f"{self.times[r]:g} (standard error n/a)")
         if self.quench is not None:
             lines.append(f"quench of the linearised system (Δ_{self.detuning_mode} frozen at its "
                          f"final value, today's relax): max |z| = {self.quench.max_abs_z:.3g} "
@@ -578,8 +603,9 @@ def switch_on(model=None, *, pair=None, ramp: str = "sudden", ramp_time: float |
 
     model = as_model(DEFAULT_MODEL if model is None else model)
     if not hasattr(model, "build"):
-        raise ValueError("switch-on needs a model description with drives (a nonlinear model "
-                         "such as cascade-full), not a fixed linear system")
+        raise ValueError("switch-on needs a model description with drives and a "
+                         "radiation-pressure term (such as cascade-full or optomech), not a "
+                         "fixed linear system")
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
     dt = DEFAULT_DT[method] if dt is None else float(dt)
@@ -598,8 +624,12 @@ def switch_on(model=None, *, pair=None, ramp: str = "sudden", ramp_time: float |
     check_verdict_size(n_traj, chunk_size)
     system = with_ramp(model.build(), ramp, ramp_time)
     if not system.is_driven or not system.radiation_pressure:
-        raise ValueError(f"model {model.name!r} has no drive or no radiation-pressure term: "
-                         "nothing switches on (use relax for a linear model)")
+        missing = " and no ".join(w for w, ok in (("drive ([[drives]])", system.is_driven),
+                                                  ("radiation_pressure term",
+                                                   bool(system.radiation_pressure))) if not ok)
+        raise ValueError(f"switch-on needs a driven model with radiation pressure (it follows "
+                         f"the effective detuning of the radiation-pressure cavity); model "
+                         f"{model.name!r} has no {missing} (use relax for a linear model)")
     pair = check_pair(system.mode_labels, model.pair(pair))
     names = measure_names(pair)
     stable = [s for s in system.mean_field_states() if s.stable]
@@ -654,9 +684,7 @@ def switch_on(model=None, *, pair=None, ramp: str = "sudden", ramp_time: float |
         off_c = np.abs(cont.covariance[rec] - dcov) / res.covariance_stderr
     check = consistency(np.concatenate([zc[:, iu[0], iu[1]].ravel(), zm.ravel()]), alpha,
                         res.jackknife_dof, min_groups=MIN_VERDICT_GROUPS)
-    offset = {"mean_max_abs_z": float(np.nanmax(np.where(np.isfinite(off_m), off_m, np.nan))),
-              "covariance_max_abs_z": float(np.nanmax(np.where(np.isfinite(off_c), off_c,
-                                                               np.nan))),
+    offset = {"mean_max_abs_z": _max_finite(off_m), "covariance_max_abs_z": _max_finite(off_c),
               "mean_max_abs": float(np.max(np.abs(cont.mean[rec] - dmean)))}
 
     quench = settle = None

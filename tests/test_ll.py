@@ -158,3 +158,15 @@ def test_a_mean_field_frame_with_its_forcing_is_the_same_truncated_wigner_dynami
     se = np.hypot(a.mean_stderr[0], b.mean_stderr[0])
     assert np.all(np.abs(a.mean[0] - b.mean[0]) < 4 * se), (a.mean[0], b.mean[0], se)
     assert np.all(np.abs(weyl.point - x_mf) > 10 * se)  # the control: a missing forcing shows
+
+
+def test_beyond_the_linearisation_validate_says_so_with_the_quanta():
+    """At g0 = 0.05 (|α| = 10) the truncated Wigner steady state leaves the linearised one:
+    the verdict fails and the report names the mean-field quanta and the relative size of the
+    fluctuations."""
+    r = validate(load_model("cascade-full").replace(g0=0.05), n_traj=4096, t_final=200.0,
+                 seed=3)
+    assert r.check.consistent is False
+    text = r.render()
+    assert "linearisation (the continuous reference) may not hold" in text
+    assert "a1: 100 quanta" in text  # |α|² = (g_ab/g0)² = 100
