@@ -16,8 +16,9 @@ from .cli import (
     UsageError,
     _register,
     add_model_arguments,
+    add_observable_arguments,
     dump_json,
-    load_cli_model,
+    load_cli_observables,
     no_nan,
     prepare_output_dir,
     prepare_output_file,
@@ -102,6 +103,18 @@ def _progress(args) -> bool:
     return not args.no_progress and sys.stderr.isatty()
 
 
+def load_ensemble_observables(args):
+    """The model, the pair (``None`` for a model without one, e.g. one mode), the parties and
+    the observables of an ensemble command (validate, simulate, relax), all checked before any
+    computation (exit 2). Without ``--observables``: every observable when ``--parties`` is
+    given or there is no pair, none for a run on a pair alone (its output and verdict are
+    those of the pair's six measures)."""
+    from .observables import resolve_ensemble_observables
+
+    model, pair, groups, _ = load_cli_observables(args)
+    return model, pair, groups, resolve_ensemble_observables(pair, groups, args.observables)
+
+
 def _add_validate(p):
     from .integrators import METHODS
 
@@ -123,12 +136,13 @@ def _add_validate(p):
                         "else 7 slowest relaxation times")
     p.add_argument("--alpha", type=float, default=0.01,
                    help="family-wise significance of the consistency test (default 0.01)")
+    add_observable_arguments(p)
 
 
 def _cmd_validate(args) -> int:
     from .validation import validate
 
-    model, pair = load_cli_model(args)
+    model, pair, parties, names = load_ensemble_observables(args)
     if not 0 < args.alpha < 1:
         raise UsageError(f"--alpha must be in (0, 1), got {args.alpha}")
     with make_backend(args) as backend:
@@ -136,7 +150,8 @@ def _cmd_validate(args) -> int:
                           dt=args.dt, n_traj=args.n_traj, seed=args.seed,
                           t_final=args.t_final, record_every=args.record_every,
                           initial=args.initial, burn_in=args.burn_in, alpha=args.alpha,
-                          chunk_size=args.chunk_size, backend=backend, progress=_progress(args))
+                          chunk_size=args.chunk_size, backend=backend, progress=_progress(args),
+                          parties=parties, observables=names)
     print(dump_json(report.to_dict()) if args.json else no_nan(report.render()))
     if report.partial:
         return EXIT_INTERRUPTED
@@ -157,17 +172,21 @@ def _add_simulate(p):
                    help="record spacing in 1/ω_b (default 1)")
     p.add_argument("--initial", choices=["thermal", "vacuum", "steady"], default="thermal")
     p.add_argument("--output", default=None, help="write an .npz with the results")
+    add_observable_arguments(p)
 
 
 def _cmd_simulate(args) -> int:
+    from .analysis import resolve_parties
     from .ensemble import record_times, simulate
     from .integrators import get_integrator
     from .measures import measure_names
 
-    model, pair = load_cli_model(args)
+    model, pair, parties, obs_names = load_ensemble_observables(args)
     output = prepare_output_file(args.output, ".npz")
     system = model.linear_system(args.branch)
-    meta = {"parameters": model.as_dict(), "model": model.name, "pair": list(pair)}
+    parties = resolve_parties(system.mode_labels, parties, pair, obs_names)
+    meta = {"parameters": model.as_dict(), "model": model.name,
+            "pair": list(pair) if pair else None}
     lang = model.build() if hasattr(model, "build") else None
     if lang is not None and not lang.is_linear and args.method != "exact":
         times, result = _simulate_truncated_wigner(lang, system, args, meta)
@@ -182,27 +201,48 @@ def _cmd_simulate(args) -> int:
                               progress=_progress(args), metadata=meta)
     if output:
         result.save(output)
-    names = measure_names(pair)
+    names = measure_names(pair) if pair else ()
     # measures cost far more than moments: only at the records shown (all of them for --json)
     shown = np.unique(np.linspace(0, len(times) - 1, min(len(times), 11)).astype(int))
+    obs = {}
     try:
         checkpoint("measures")
-        est = result.measures(pair, names=(names[0], names[2], names[4]),
-                              records=None if args.json else shown, progress=_progress(args))
+        est = None if not pair else result.measures(
+            pair, names=(names[0], names[2], names[4]), records=None if args.json else shown,
+            progress=_progress(args))
+        if obs_names:
+            from .observables import ensemble_observables
+
+            obs = ensemble_observables(result, parties, obs_names)
+        computed = True
     except KeyboardInterrupt:
-        est = None  # the moments are complete (and saved): report them without the measures
+        # the moments are complete (and saved): report them without the measures
+        est, obs, computed = None, {}, False
     unit = model.unit
     if args.json:
         payload = {"times": result.times, "mean": result.mean,
                    "covariance": result.covariance, "stderr": result.covariance_stderr,
                    "seed": str(result.seed), "method": result.method, "dt": result.dt,
                    "unit": unit, "n_traj": result.n_traj, "partial": result.partial,
-                   "measures_computed": est is not None, "output": output}
-        for i, k in enumerate((names[0], names[2], names[4])):
+                   "measures_computed": computed, "output": output,
+                   "pair": list(pair) if pair else None}
+        for i, k in enumerate((names[0], names[2], names[4]) if pair else ()):
             payload[k] = None if est is None else est.values[:, i]
             payload[k + "_stderr"] = None if est is None else est.stderr[:, i]
-        # per record: σ + iΩ/2 ≥ 0 for the sampled pair
-        payload["physical"] = None if est is None else est.physical
+        # per record: σ + iΩ/2 ≥ 0 for the sampled pair (a model without one: all modes)
+        if pair:
+            payload["physical"] = None if est is None else est.physical
+        else:
+            from .conventions import is_physical
+
+            payload["physical"] = [is_physical(c) for c in result.covariance]
+        if obs_names:
+            from .observables import party_text
+
+            payload["observables"] = list(obs_names)
+            payload["parties"] = [party_text(g) for g in parties]
+            for k, (values, stderr) in obs.items():
+                payload[k], payload[k + "_stderr"] = values, stderr
         print(dump_json(payload))
     else:
         print(f"{result.n_traj} trajectories, method {result.method}, dt = {result.dt:g}/{unit}, "
@@ -210,27 +250,40 @@ def _cmd_simulate(args) -> int:
               + (" (PARTIAL: interrupted)" if result.partial else ""))
         if not result.has_stderr:
             print("standard errors n/a: the chunks that finished form a single jackknife group")
-        a, b = pair
+        a, b = pair or (system.mode_labels[0], None)
         xb = system.quadrature_labels().index(f"x_{a}")
         head = f"{'t (1/' + unit + ')':>10}{'Var(x_' + a + ')':>12}{'± SE':>10}"
+        # a model without a pair: the occupation and squeezing of each mode instead
+        cols = [] if pair else [k for m in system.mode_labels
+                                for k in (f"n_{m}", f"squeezing_db_{m}") if k in obs]
         print(head + ("" if est is None else
-                      f"{'E_N':>10}{'± SE':>10}{'S_' + b + '|' + a:>10}{'± SE':>10}"))
+                      f"{'E_N':>10}{'± SE':>10}{'S_' + b + '|' + a:>10}{'± SE':>10}")
+              + "".join(f"{k:>{max(10, len(k) + 1)}}{'± SE':>10}" for k in cols))
         se = result.covariance_stderr
         for row, t in enumerate(shown):
             line = f"{times[t]:>10.4g}{result.covariance[t, xb, xb]:>12.5g}{_g(se[t, xb, xb])}"
             if est is not None:
                 line += (f"{_g(est.values[row, 0], 10, '.4g')}{_g(est.stderr[row, 0])}"
                          f"{_g(est.values[row, 1], 10, '.4g')}{_g(est.stderr[row, 1])}")
+            for k in cols:
+                line += f"{_g(obs[k][0][t], max(10, len(k) + 1), '.4g')}{_g(obs[k][1][t])}"
             print(line)
-        if est is None:
+        if obs:
+            print(f"observables at t = {times[-1]:g}/{unit} (sample ± SE; every record with "
+                  "--json):")
+            for k, (values, stderr) in obs.items():
+                print(f"  {k:<28}{_g(values[-1], 12, '.6g')} ± {_g(stderr[-1], 0)}")
+        if not computed:
             print("measures not computed (interrupted while computing them)")
+        elif est is None:
+            pass
         elif not np.all(est.physical):
             bad = ", ".join(f"{t:g}" for t in times[shown][~est.physical][:5])
             print(f"WARNING: the sampled ({a}, {b}) covariance is not physical at t = {bad}"
                   f"{' ...' if (~est.physical).sum() > 5 else ''}: its measures are unreliable")
         if output:
             print(f"wrote {output}")
-    return EXIT_INTERRUPTED if result.partial or est is None else EXIT_OK
+    return EXIT_INTERRUPTED if result.partial or not computed else EXIT_OK
 
 
 def _simulate_truncated_wigner(lang, linearised, args, meta):
@@ -292,6 +345,12 @@ def _add_relax(p):
     p.add_argument("--alpha", type=float, default=0.01, help="significance of the z test")
     p.add_argument("--output", default=None,
                    help="directory for the PNG plots, report JSON and ensemble .npz")
+    add_observable_arguments(p)
+    p.add_argument("--fidelity-target", default=None, metavar="FILE.json|FILE.npz",
+                   help="a Gaussian target state: 'modes' (names), 'covariance' (2k x 2k, "
+                        "vacuum variance 1/2) and optionally 'mean' (2k quadrature means); "
+                        "the fidelity of those modes' state with it at each record, "
+                        "ensemble ± SE and exact")
 
 
 def _cmd_relax(args) -> int:
@@ -300,7 +359,15 @@ def _cmd_relax(args) -> int:
 
     from .relaxation import relax
 
-    model, pair = load_cli_model(args)
+    model, pair, parties, names = load_ensemble_observables(args)
+    target = None
+    if args.fidelity_target is not None:
+        from .observables import load_fidelity_target
+
+        if not os.path.isfile(args.fidelity_target):
+            raise UsageError(f"--fidelity-target must be an existing .json or .npz file, got "
+                             f"{args.fidelity_target!r}")
+        target = load_fidelity_target(args.fidelity_target, model.mode_labels)
     if args.initial not in ("thermal", "vacuum") and not os.path.isfile(args.initial):
         raise UsageError(f"--initial must be thermal, vacuum or an existing .npz file, got "
                          f"{args.initial!r}")
@@ -314,19 +381,20 @@ def _cmd_relax(args) -> int:
         report = relax(model, pair=pair, branch=args.branch, initial=args.initial,
                        t_final=args.t_final, n_times=args.n_times, method=args.method, dt=args.dt,
                        n_traj=args.n_traj, seed=args.seed, tol=args.tol, alpha=args.alpha,
-                       chunk_size=args.chunk_size, backend=backend, progress=_progress(args))
+                       chunk_size=args.chunk_size, backend=backend, progress=_progress(args),
+                       parties=parties, observables=names, fidelity_target=target)
     summary = report.summary_dict()
     if args.output:
         from . import plotting
 
-        files = {
-            "variances": plotting.plot_relaxation_variances(
-                report, os.path.join(args.output, "relax_variances.png")),
-            "measures": plotting.plot_relaxation_measures(
-                report, os.path.join(args.output, "relax_measures.png")),
-            "distance": plotting.plot_relaxation_distance(
-                report, os.path.join(args.output, "relax_distance.png")),
-        }
+        files = {}
+        if pair:  # the variances and measures of the pair
+            files["variances"] = plotting.plot_relaxation_variances(
+                report, os.path.join(args.output, "relax_variances.png"))
+            files["measures"] = plotting.plot_relaxation_measures(
+                report, os.path.join(args.output, "relax_measures.png"))
+        files["distance"] = plotting.plot_relaxation_distance(
+            report, os.path.join(args.output, "relax_distance.png"))
         files["ensemble"] = os.path.join(args.output, "relax_ensemble.npz")
         report.ensemble.save(files["ensemble"])
         files["report"] = os.path.join(args.output, "relax_report.json")

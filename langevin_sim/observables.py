@@ -359,14 +359,15 @@ def mutual_information(sigma, a, b) -> float:
             - von_neumann_entropy(_sub(s, a + b)))
 
 
-def gaussian_steerability(sigma, a, b) -> float:
+def gaussian_steerability(sigma, a, b, clip: bool = True) -> float:
     """Gaussian steerability ``G_{A→B}`` (A steers B by Gaussian measurements) of m|n modes.
 
     Kogias, Lee, Ragy and Adesso, PRL 114, 060403 (2015), in the vacuum-1/2 convention:
     ``G_{A→B} = Σ_j max(0, −ln 2ν̄_j)`` over the symplectic eigenvalues ν̄_j of the Schur
     complement ``M = σ_B − C_ABᵀ σ_A⁻¹ C_AB`` (the covariance of B conditioned on Gaussian
     measurements of A); for one mode each it is
-    :func:`langevin_sim.measures.gaussian_steerability`.
+    :func:`langevin_sim.measures.gaussian_steerability`. ``clip=False`` returns
+    ``−ln 2ν̄_min`` (negative when A cannot steer B; smooth through the threshold, for tests).
     """
     s = _covariance(sigma)
     a, b = _indices((a, b), s.shape[0] // 2)
@@ -374,15 +375,19 @@ def gaussian_steerability(sigma, a, b) -> float:
     sa, sb, c = s[np.ix_(ia, ia)], s[np.ix_(ib, ib)], s[np.ix_(ia, ib)]
     schur = sb - c.T @ np.linalg.solve(sa, c)
     nu = symplectic_eigenvalues(schur)
+    if not clip:
+        return float(-math.log(2 * nu[0])) if nu[0] > 0 else math.nan
     return float(np.sum(np.maximum(0.0, -np.log(2 * nu[nu > 0]))))
 
 
-def bipartition(sigma, a, b, names=None) -> dict:
+def bipartition(sigma, a, b, names=None, clip: bool = True) -> dict:
     """E_N, mutual information and both steerabilities of ``A|B`` as a dict keyed by
-    :func:`bipartition_names` (``names``: the two groups' mode names; default ``A``, ``B``)."""
+    :func:`bipartition_names` (``names``: the two groups' mode names; default ``A``, ``B``;
+    ``clip=False``: E_N and G unclipped, see :func:`log_negativity`)."""
     keys = bipartition_names(*(names or (("A",), ("B",))))
-    return dict(zip(keys, (log_negativity(sigma, a, b), mutual_information(sigma, a, b),
-                           gaussian_steerability(sigma, a, b), gaussian_steerability(sigma, b, a))))
+    return dict(zip(keys, (log_negativity(sigma, a, b, clip), mutual_information(sigma, a, b),
+                           gaussian_steerability(sigma, a, b, clip),
+                           gaussian_steerability(sigma, b, a, clip))))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -603,9 +608,10 @@ def ensemble_mode_observables(result, mode, names=SINGLE_MODE_OBSERVABLES) -> di
     return {f"{k}_{mode}": out[f"{k}_{mode}"] for k in names}
 
 
-def ensemble_bipartition(result, a, b) -> dict:
+def ensemble_bipartition(result, a, b, clip: bool = True) -> dict:
     """:func:`bipartition` of the groups ``a``, ``b`` (mode names) at each record of an
-    :class:`~langevin_sim.ensemble.EnsembleResult`, with jackknife standard errors.
+    :class:`~langevin_sim.ensemble.EnsembleResult`, with jackknife standard errors
+    (``clip=False``: E_N and G unclipped, smooth and unbiased through their threshold).
 
     Returns
     -------
@@ -617,7 +623,8 @@ def ensemble_bipartition(result, a, b) -> dict:
     ia = tuple(labels.index(m) for m in ga)
     ib = tuple(labels.index(m) for m in gb)
     keys = bipartition_names(ga, gb)
-    values, stderr = result.statistic(lambda c: list(bipartition(c, ia, ib).values()))
+    values, stderr = result.statistic(
+        lambda c: list(bipartition(c, ia, ib, clip=clip).values()))
     return {k: (values[:, j], stderr[:, j]) for j, k in enumerate(keys)}
 
 
@@ -630,7 +637,8 @@ def party_text(groups) -> str:
     return "|".join(",".join(g) for g in groups)
 
 
-def observables_table(sigma, labels, parties=(), names=OBSERVABLES, mean=None) -> tuple:
+def observables_table(sigma, labels, parties=(), names=OBSERVABLES, mean=None,
+                      clip: bool = True) -> tuple:
     """Every requested observable of a full covariance, keyed after the modes.
 
     Parameters
@@ -648,6 +656,9 @@ def observables_table(sigma, labels, parties=(), names=OBSERVABLES, mean=None) -
         three-mode analysis on.
     mean : array_like, shape (2N,), optional
         Quadrature means (the coherent parts of the occupations).
+    clip : bool
+        ``False``: the bipartitions' E_N and G unclipped (:func:`bipartition`); the three-mode
+        analysis always uses the clipped E_N (its contangles are E_N²).
 
     Returns
     -------
@@ -674,7 +685,7 @@ def observables_table(sigma, labels, parties=(), names=OBSERVABLES, mean=None) -
             keys = [k for k, f in zip(bipartition_names(*groups), families) if f in names]
             if not keys:
                 continue
-            all_values = bipartition(s, idx[0], idx[1], groups)
+            all_values = bipartition(s, idx[0], idx[1], groups, clip=clip)
             values.update({k: all_values[k] for k in keys})
             layout["bipartitions"].append({"parties": party_text(groups), "names": keys})
         elif "residual_contangle" in names:
@@ -683,3 +694,253 @@ def observables_table(sigma, labels, parties=(), names=OBSERVABLES, mean=None) -
             values.update(out)
             layout["tripartite"].append({"modes": list(tri.modes), "names": list(out)})
     return values, layout
+
+
+# ---------------------------------------------------------------------------------------------
+# ensembles against the exact state (validate, relax, simulate)
+
+VERDICT_OBSERVABLES = ("n", "n_thermal", "purity")
+"""The single-mode observables that join an ensemble command's family-wise max-|z| verdict.
+
+They are smooth functions of the moments at *every* physical state (the occupation is linear in
+σ and quadratic in the means, the purity ``1/(2√det σ)`` has a non-zero gradient wherever
+``det σ > 0``), so their estimators are unbiased to O(1/N) and their jackknife z-scores are
+close to Student's t, which the max-|z| test assumes (it holds under any dependence between
+the z's). The others are reported with z-scores but kept out of the verdict, because each is
+non-smooth somewhere an ordinary model sits: the smallest variance, its angle and the dB at an
+isotropic (thermal) mode, where the sampled smallest eigenvalue is biased low by O(SE); the
+entropy and the mutual information at a pure mode (``g'(ν) → ∞`` at ν = 1/2); the coherent
+part at zero mean (a boundary, whose jackknife SE vanishes); the bipartitions' E_N and G at
+degenerate partially transposed eigenvalues, and the three-mode contangles (clipped E_N²)."""
+
+
+def in_verdict(key: str, labels) -> bool:
+    """Whether an observable key (``n_b``, ``purity_m``, ...) of a model with modes ``labels``
+    joins the verdict (:data:`VERDICT_OBSERVABLES`)."""
+    return any(key == f"{k}_{m}" for k in VERDICT_OBSERVABLES for m in labels)
+
+
+_NON_NUMERIC = ("tripartite_class_", "classification_", "separable_cuts_")
+
+
+def ensemble_observables(result, parties=(), names=OBSERVABLES, clip: bool = True) -> dict:
+    """Every requested observable at each record of an
+    :class:`~langevin_sim.ensemble.EnsembleResult`, with jackknife standard errors: the
+    single-mode ones of every mode (:func:`ensemble_mode_observables`), E_N, I, G of each
+    bipartition (:func:`ensemble_bipartition`) and the numeric part of each three-mode analysis
+    (:func:`tripartite`: the E_N of its cuts and pairs, the residual contangles), with the keys
+    of :func:`observables_table`.
+
+    Parameters
+    ----------
+    result : EnsembleResult
+    parties : sequence of groups
+        As :func:`parse_parties` returns them.
+    names : sequence of str
+        Observables (:data:`OBSERVABLES`).
+    clip : bool
+        ``False``: the bipartitions' E_N and G unclipped (for z-scores).
+
+    Returns
+    -------
+    dict of key -> (values, stderr), each ndarray of shape (n_rec,)
+    """
+    labels = tuple(result.mode_labels)
+    out = {}
+    single = tuple(k for k in SINGLE_MODE_OBSERVABLES if k in names)
+    if single:
+        for m in labels:
+            out.update(ensemble_mode_observables(result, m, single))
+    families = ("E_N", "I", "G", "G")
+    for groups in parties:
+        if len(groups) == 2:
+            keys = [k for k, f in zip(bipartition_names(*groups), families) if f in names]
+            if keys:
+                est = ensemble_bipartition(result, groups[0], groups[1], clip=clip)
+                out.update({k: est[k] for k in keys})
+        elif "residual_contangle" in names:
+            idx = [labels.index(g[0]) for g in groups]
+            tags = [g[0] for g in groups]
+            keys = [k for k in tripartite(np.eye(result.dim) / 2, idx, tags).as_dict()
+                    if not k.startswith(_NON_NUMERIC)]
+
+            def numeric(c, idx=idx, tags=tags, keys=keys):
+                d = tripartite(c, idx, tags).as_dict()
+                return [d[k] for k in keys]
+
+            values, stderr = result.statistic(numeric)
+            out.update({k: (values[:, j], stderr[:, j]) for j, k in enumerate(keys)})
+    return out
+
+
+def exact_observables(covariances, labels, parties=(), names=OBSERVABLES, means=None,
+                      clip: bool = True) -> dict:
+    """:func:`observables_table` of a stack of exact states, numeric keys only.
+
+    Parameters
+    ----------
+    covariances : ndarray, shape (n_rec, 2N, 2N)
+    labels : sequence of str
+    parties, names, clip : as :func:`ensemble_observables`
+    means : ndarray, shape (n_rec, 2N), optional
+        The exact quadrature means (default 0).
+
+    Returns
+    -------
+    dict of key -> ndarray, shape (n_rec,)
+    """
+    covs = np.asarray(covariances, float)
+    rows = [observables_table(c, labels, parties, names,
+                              None if means is None else means[i], clip)[0]
+            for i, c in enumerate(covs)]
+    keys = [k for k in rows[0] if not k.startswith(_NON_NUMERIC)] if rows else []
+    return {k: np.array([r[k] for r in rows], float) for k in keys}
+
+
+def observable_z(key: str, sample, stderr, exact) -> np.ndarray:
+    """``(sample − exact)/stderr`` per record; for a squeezing angle the difference is taken
+    modulo π into [−π/2, π/2) (θ and θ + π are the same quadrature). NaN where the SE is not
+    positive."""
+    diff = np.asarray(sample, float) - np.asarray(exact, float)
+    if key.startswith("squeezing_angle_"):
+        diff = (diff + math.pi / 2) % math.pi - math.pi / 2
+    se = np.asarray(stderr, float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(se > 0, diff / np.where(se > 0, se, 1.0), np.nan)
+
+
+def resolve_ensemble_observables(pair, parties=(), observables=None) -> tuple:
+    """The observables an ensemble command reports: ``observables`` when named (text with
+    commas or a sequence); otherwise every observable when parties are named or there is no
+    pair (a one-mode model), and none for a run on a pair alone (its output and its verdict
+    stay those of the pair's six measures)."""
+    if observables is None:
+        return OBSERVABLES if parties or pair is None else ()
+    if isinstance(observables, str):
+        return parse_observables(observables)
+    return parse_observables(",".join(observables)) if len(observables) else ()
+
+
+# ---------------------------------------------------------------------------------------------
+# fidelity with a target state
+
+
+@dataclass(frozen=True)
+class FidelityTarget:
+    """A Gaussian target state of some modes, for :func:`ensemble_fidelity`.
+
+    Attributes
+    ----------
+    modes : tuple of str
+        The modes it describes, in the order of ``mean`` and ``covariance``.
+    mean : ndarray, shape (2k,)
+        Quadrature means (xpxp, ``<x> = √2 Re<o>``).
+    covariance : ndarray, shape (2k, 2k)
+        Covariance (vacuum variance 1/2).
+    """
+
+    modes: tuple
+    mean: np.ndarray
+    covariance: np.ndarray
+
+    @property
+    def key(self) -> str:
+        """JSON key of the fidelity with this target: ``fidelity_<modes joined>``."""
+        return f"fidelity_{group_name(self.modes)}"
+
+
+def load_fidelity_target(path, labels) -> FidelityTarget:
+    """A target state from a ``.json`` file or an ``.npz`` archive holding ``modes`` (mode
+    names, e.g. ``["b"]``), ``covariance`` (2k × 2k) and optionally ``mean`` (2k; default 0),
+    in the package's convention. ``ValueError`` (one line naming the file and what is wrong)
+    for anything else: unknown or repeated modes, wrong shapes, non-finite numbers, or a
+    covariance that is not a quantum state (``σ + iΩ/2 ≥ 0`` violated)."""
+    import json
+    import zipfile
+
+    from .conventions import physicality_margin
+
+    labels = tuple(labels)
+    where = f"--fidelity-target {path}"
+    try:
+        if str(path).endswith(".json"):
+            with open(path, encoding="utf-8") as f:
+                data = json.load(f)
+            if not isinstance(data, dict):
+                raise ValueError(f"{where}: expected a JSON object with modes, covariance "
+                                 "(and mean)")
+        else:
+            with np.load(path, allow_pickle=False) as f:
+                data = {k: f[k] for k in ("modes", "mean", "covariance") if k in f}
+    except (OSError, EOFError, zipfile.BadZipFile, UnicodeDecodeError,
+            json.JSONDecodeError) as exc:
+        raise ValueError(f"{where}: not a readable .json or .npz file "
+                         f"({type(exc).__name__})") from None
+    except ValueError as exc:
+        if str(exc).startswith(where):
+            raise
+        raise ValueError(f"{where}: not a readable .json or .npz file (an object array or "
+                         "a malformed archive)") from None
+    for k in ("modes", "covariance"):
+        if k not in data:
+            raise ValueError(f"{where}: no {k!r} (expected modes, covariance and optionally "
+                             "mean)")
+    raw_modes = data["modes"]
+    modes = (raw_modes,) if isinstance(raw_modes, str) else tuple(
+        str(m) for m in np.atleast_1d(np.asarray(raw_modes, dtype=object)))
+    for m in modes:
+        if m not in labels:
+            raise ValueError(f"{where}: unknown mode {m!r}; modes: {', '.join(labels)}")
+    if not modes or len(set(modes)) != len(modes):
+        raise ValueError(f"{where}: 'modes' must name distinct modes, got {list(modes)}")
+    dim = 2 * len(modes)
+    try:
+        cov = np.asarray(data["covariance"], dtype=float)
+        mean = np.zeros(dim) if data.get("mean") is None else np.asarray(data["mean"],
+                                                                          dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"{where}: 'covariance' and 'mean' must be arrays of real "
+                         "numbers") from None
+    if cov.shape != (dim, dim) or mean.ravel().shape != (dim,):
+        raise ValueError(f"{where}: {len(modes)} mode(s) need a ({dim}, {dim}) covariance and "
+                         f"{dim} means, got shapes {cov.shape} and {mean.shape}")
+    if not (np.all(np.isfinite(cov)) and np.all(np.isfinite(mean))):
+        raise ValueError(f"{where}: 'covariance' and 'mean' must be finite")
+    cov = 0.5 * (cov + cov.T)
+    if physicality_margin(cov) < -1e-12:
+        raise ValueError(f"{where}: the covariance is not a quantum state (σ + iΩ/2 has a "
+                         "negative eigenvalue; the vacuum variance is 1/2)")
+    return FidelityTarget(modes, mean.ravel(), cov)
+
+
+def _target_indices(target: FidelityTarget, labels) -> np.ndarray:
+    labels = tuple(labels)
+    return quadrature_indices([labels.index(m) for m in target.modes])
+
+
+def ensemble_fidelity(result, target: FidelityTarget) -> tuple:
+    """Fidelity (:func:`fidelity`) of the sampled state of ``target.modes`` with the target at
+    each record of an :class:`~langevin_sim.ensemble.EnsembleResult`, with its jackknife
+    standard error (means and covariances of every record: ``record_statistic``).
+
+    Returns
+    -------
+    values, stderr : ndarray, shape (n_rec,)
+    """
+    idx = _target_indices(target, result.mode_labels)
+    ix = np.ix_(idx, idx)
+
+    def of_records(means, covs):
+        return np.array([fidelity(c[ix], target.covariance, m[idx], target.mean)
+                         for m, c in zip(means, covs)])
+
+    return result.record_statistic(of_records)
+
+
+def exact_fidelity(covariances, means, labels, target: FidelityTarget) -> np.ndarray:
+    """Fidelity of each exact state (stacks (n_rec, 2N, 2N) and (n_rec, 2N)) with the target,
+    shape (n_rec,)."""
+    idx = _target_indices(target, labels)
+    ix = np.ix_(idx, idx)
+    return np.array([fidelity(c[ix], target.covariance, m[idx], target.mean)
+                     for m, c in zip(np.asarray(means, float), np.asarray(covariances, float))])

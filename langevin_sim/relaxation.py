@@ -32,7 +32,7 @@ from .measures import (
     reid_steering,
     two_mode_measures,
 )
-from .models import as_model, check_pair
+from .models import as_model
 from .statistics import MIN_VERDICT_GROUPS, Consistency, consistency, z_scores
 from .systems.linear import LinearSystem
 
@@ -273,9 +273,17 @@ class RelaxationReport:
     initial: str
     parameters: dict
     ensemble: EnsembleResult
-    pair: tuple = ("b", "m")
+    pair: tuple | None = ("b", "m")
     unit: str = "ω_b"
     measures_physical: np.ndarray | None = None
+    observables: dict | None = None
+    """The observables asked for, per record: as
+    :attr:`~langevin_sim.validation.ValidationReport.observables` with arrays of shape (n_t,)
+    (``analytic``: of the exact σ(t) and means); None when none was asked for."""
+    fidelity: dict | None = None
+    """Fidelity with a target state (``key`` ``fidelity_<modes>``, ``modes``, per record
+    ``sample``, ``stderr``, ``exact``, ``z``; not in the verdict: F is stationary, not smooth
+    to first order, where the state reaches the target); None without a target."""
 
     @property
     def physical(self) -> np.ndarray:
@@ -288,8 +296,31 @@ class RelaxationReport:
         return self.ensemble.partial
 
     def summary_dict(self) -> dict:
-        """Onset and settling times, rates and the consistency summary (the ``--json``)."""
+        """Onset and settling times, rates and the consistency summary (the ``--json``);
+        the observables and the fidelity per record (keys ``n_b``, ``n_b_stderr``,
+        ``n_b_analytic``, ``n_b_z``, ...; ``times``), when asked for."""
         unphysical = self.times[~self.physical]
+        out = self._summary(unphysical)
+        if self.observables is not None or self.fidelity is not None:
+            out["times"] = self.times
+        if self.observables is not None:
+            ob = self.observables
+            out.update(observables=ob["names"], parties=ob["parties"],
+                       observables_in_verdict=ob["in_verdict"])
+            for k in ob["names"]:
+                out[k], out[k + "_stderr"] = ob["sample"][k], ob["stderr"][k]
+                out[k + "_analytic"], out[k + "_z"] = ob["analytic"][k], ob["z"][k]
+                if k in ob["unclipped"]:
+                    out[k + "_unclipped"] = ob["unclipped"][k]
+            out.update(ob["classification"])
+        if self.fidelity is not None:
+            f = self.fidelity
+            k = f["key"]
+            out.update({"fidelity_modes": f["modes"], k: f["sample"], k + "_stderr": f["stderr"],
+                        k + "_analytic": f["exact"], k + "_z": f["z"]})
+        return out
+
+    def _summary(self, unphysical) -> dict:
         return {"partial": self.partial, "unphysical_record_times": unphysical,
             "method": self.method, "dt": self.dt, "n_traj": self.n_traj, "seed": str(self.seed),
             "initial": self.initial, "t_final": float(self.times[-1]),
@@ -302,7 +333,7 @@ class RelaxationReport:
             "consistent": self.check.consistent, "max_abs_z": self.check.max_abs_z,
             "z_threshold": self.check.threshold, "n_compared": self.check.n_compared,
             "summary": self.check.summary(), "parameters": self.parameters,
-            "pair": list(self.pair),
+            "pair": list(self.pair) if self.pair else None,
         }
 
     def render(self) -> str:
@@ -321,31 +352,47 @@ class RelaxationReport:
                       f"relative norm for the covariance, absolute for measures), 1/{self.unit}:"]
         for k, v in self.settling.items():
             lines.append(f"  {k:<14}{v:10.4g}")
-        lines += ["", f"onset times, 1/{self.unit}: exact | ensemble [confidence interval]"]
+        lines += ["", f"onset times, 1/{self.unit}: exact | ensemble [confidence interval]"
+                  + ("" if self.pair else " (none: no pair)")]
         for k, o in self.onsets.items():
             lines.append(f"  {k:<14}{o.exact:10.4g} | {o.sample:10.4g} "
                          f"({o.sample_low:.4g}, {o.sample_high:.4g}] at {o.confidence:.0%}"
                          f"{'' if o.brackets_exact() else '  (does not bracket exact)'}")
-        a, b = self.pair
-        lines += ["", f"{'t (1/' + self.unit + ')':>9}" + "".join(
-            f"{k:>30}" for k in (f"Var(x_{a})", "E_N", f"S_{b}|{a}"))]
+        a, b = self.pair or (self.rates.mode_labels[0], None)
+        heads = [f"Var(x_{a})"] + (["E_N", f"S_{b}|{a}"] if self.pair else [])
+        if self.fidelity is not None:
+            heads.append(f"F({','.join(self.fidelity['modes'])}, target)")
+        lines += ["", f"{'t (1/' + self.unit + ')':>9}" + "".join(f"{k:>30}" for k in heads)]
         xb = self.quadratures.index(f"x_{a}")
         ie, isb = 0, 2  # E_N and S_<B>_given_<A> in measure_names order
         for t in np.unique(np.linspace(0, self.times.size - 1, 12).astype(int)):
             cells = [(self.covariance[t, xb, xb], self.stderr[t, xb, xb],
-                      self.exact_covariance[t, xb, xb]),
-                     (self.measures[t, ie], self.measures_stderr[t, ie],
-                      self.exact_measures[t, ie]),
-                     (self.measures[t, isb], self.measures_stderr[t, isb],
-                      self.exact_measures[t, isb])]
+                      self.exact_covariance[t, xb, xb])]
+            if self.pair:
+                cells += [(self.measures[t, ie], self.measures_stderr[t, ie],
+                           self.exact_measures[t, ie]),
+                          (self.measures[t, isb], self.measures_stderr[t, isb],
+                           self.exact_measures[t, isb])]
+            if self.fidelity is not None:
+                f = self.fidelity
+                cells.append((f["sample"][t], f["stderr"][t], f["exact"][t]))
             lines.append(f"{self.times[t]:>9.4g}" + "".join(
                 f"{f'{v:.4g}±{e:.2g} ({x:.4g})':>30}" for v, e, x in cells))
-        lines += ["(sample ± SE (exact))", "", self.check.summary()]
+        lines += ["(sample ± SE (exact))"]
+        if self.fidelity is not None:
+            fz = np.abs(self.fidelity["z"])
+            lines.append(f"fidelity with the target: max |z| = {np.nanmax(fz):.3g} over "
+                         f"{int(np.sum(np.isfinite(fz)))} records (not in the verdict)")
+        if self.observables is not None:
+            lines += ["", *render_observable_summary(self.observables, self.times)]
+        lines += ["", self.check.summary()]
         if not np.all(self.physical):
-            lines.append(f"WARNING: the sampled ({', '.join(self.pair)}) covariance is not "
+            what, which = ((f"({', '.join(self.pair)})", "measures") if self.pair else
+                           ("full", "purities and entropies"))
+            lines.append(f"WARNING: the sampled {what} covariance is not "
                          f"physical at {int((~self.physical).sum())} record(s) (first t = "
                          f"{self.times[~self.physical][0]:.4g}; a sampled near-pure state falls "
-                         "below the bound by its statistical error): its measures are unreliable")
+                         f"below the bound by its statistical error): its {which} are unreliable")
         if self.partial:
             lines.append("PARTIAL: interrupted run; statistics are from the chunks completed")
         return "\n".join(lines)
@@ -422,20 +469,45 @@ def relax(model=None, *, pair=None, branch: int = 0, initial="thermal",
           t_final: float | None = None, n_times: int = 40, method: str = "exact",
           dt: float | None = None, n_traj: int = DEFAULT_N_TRAJ, seed: int | None = 2024,
           tol: float = 0.01, alpha: float = 0.01, confidence: float = 0.99,
-          chunk_size: int | None = None, backend=None, progress: bool = False
-          ) -> RelaxationReport:
+          chunk_size: int | None = None, backend=None, progress: bool = False,
+          parties=(), observables=None, fidelity_target=None) -> RelaxationReport:
     """Run the relaxation study (see module docstring and :class:`RelaxationReport`).
 
     ``initial`` is ``"thermal"``, ``"vacuum"``, a path to an ``.npz`` (see
     :func:`load_initial`) or ``(mean, covariance)``. For ``em`` (default dt 0.005) the record
     times are snapped to the dt grid and the exact reference is EM's own recursion.
-    ``model``, ``pair`` and ``branch`` as for :func:`~langevin_sim.validation.validate`.
+    ``model``, ``pair``, ``branch``, ``parties`` and ``observables`` as for
+    :func:`~langevin_sim.validation.validate` (a model without a pair: no measures, onsets or
+    measure settling times; the observables per record, against the exact σ(t) and means).
+    ``fidelity_target``: a :class:`~langevin_sim.observables.FidelityTarget` or a file for
+    :func:`~langevin_sim.observables.load_fidelity_target`; the fidelity of the state of its
+    modes with it at each record, ensemble ± SE and exact.
     """
+    from .analysis import resolve_pair, resolve_parties
+    from .observables import (
+        FidelityTarget,
+        ensemble_fidelity,
+        exact_fidelity,
+        load_fidelity_target,
+        observable_z,
+        parse_parties,
+        party_text,
+        resolve_ensemble_observables,
+    )
+    from .validation import _compare_observables
+
     model = as_model(model)
     system = model.linear_system(branch)
     system.check_stable()
-    pair = check_pair(system.mode_labels, model.pair(pair))
-    names = measure_names(pair)
+    labels = tuple(system.mode_labels)
+    groups = tuple(parse_parties(p if isinstance(p, str) else party_text(p), labels)
+                   for p in parties)
+    pair = resolve_pair(model, pair, groups)
+    obs_names = resolve_ensemble_observables(pair, groups, observables)
+    groups = resolve_parties(labels, groups, pair, obs_names)
+    if fidelity_target is not None and not isinstance(fidelity_target, FidelityTarget):
+        fidelity_target = load_fidelity_target(fidelity_target, labels)
+    names = measure_names(pair) if pair else ()
     check_verdict_size(n_traj, chunk_size)
     integrator = get_integrator(method)
     dt = integrator.resolve_dt(dt)
@@ -452,31 +524,61 @@ def relax(model=None, *, pair=None, branch: int = 0, initial="thermal",
     res = simulate(system, times, method=integrator, dt=dt, n_traj=n_traj, seed=seed,
                    initial=init, chunk_size=chunk_size, backend=backend, progress=progress,
                    metadata={"parameters": model.as_dict(), "model": model.name,
-                             "pair": list(pair)})
+                             "pair": list(pair) if pair else None})
     means, covs = exact_moments(system, times, method=integrator, dt=dt, initial=init)
     cov, se = res.covariance, res.covariance_stderr
     z = z_scores(cov, covs, se)  # NaN where a moment overflowed: the verdict fails
     iu = np.triu_indices(system.dim)
     zm = z_scores(res.mean, means, res.mean_stderr)
-    check = consistency(np.concatenate([z[:, iu[0], iu[1]].ravel(), zm.ravel()]), alpha,
-                        res.jackknife_dof, min_groups=MIN_VERDICT_GROUPS)
+    obs = None
+    if obs_names:
+        obs = _compare_observables(res, covs, means, labels, groups, obs_names)
+    zs = [z[:, iu[0], iu[1]].ravel(), zm.ravel()]
+    if obs is not None:
+        zs += [obs["z"][k] for k in obs["in_verdict"]]
+    check = consistency(np.concatenate(zs), alpha, res.jackknife_dof,
+                        min_groups=MIN_VERDICT_GROUPS)
+    fid = None
+    if fidelity_target is not None:
+        values, stderr = ensemble_fidelity(res, fidelity_target)
+        exact_f = exact_fidelity(covs, means, labels, fidelity_target)
+        fid = {"key": fidelity_target.key, "modes": list(fidelity_target.modes),
+               "sample": values, "stderr": stderr, "exact": exact_f,
+               "z": observable_z(fidelity_target.key, values, stderr, exact_f)}
+
+    sigma_inf = steady_state(system)
+    fine = np.concatenate([[0.0], np.geomspace(times[1], times[-1] * 1.5, 500)])
+    _, fine_covs = transient(system, fine, init.covariance, init.mean, sigma_inf)
+    fine_d = distance_to_steady(fine_covs, sigma_inf)
+    dist, dist_se = res.statistic(lambda c: distance_to_steady(c, sigma_inf))
+    settling = {"covariance": settling_time(fine, fine_d, tol)}
+    onsets = {}
+    if not pair:  # one mode, or no pair named: no measures, no onsets
+        from .conventions import is_physical
+
+        empty = np.zeros((times.size, 0))
+        return RelaxationReport(
+            times=times, covariance=cov, stderr=se, exact_covariance=covs, z=z,
+            measure_names=(), measures=empty, measures_stderr=empty, exact_measures=empty,
+            fine_times=fine, fine_covariance=fine_covs, fine_measures=np.zeros((fine.size, 0)),
+            fine_distance=fine_d, distance=dist[:, 0], distance_stderr=dist_se[:, 0],
+            sigma_inf=sigma_inf, rates=rate_analysis(system), settling=settling, tol=tol,
+            onsets=onsets, check=check, quadratures=system.quadrature_labels(),
+            method=integrator.name, dt=float(dt), n_traj=res.n_traj, seed=res.seed,
+            initial=label, parameters=model.as_dict(), ensemble=res, pair=None,
+            unit=getattr(model, "unit", "ω_b"),
+            measures_physical=np.array([is_physical(c) for c in cov]), observables=obs,
+            fidelity=fid)
 
     sel = res.two_mode_selector(pair)
     ix = np.ix_(sel, sel)
     est = res.measures(pair)
     exact_m = measures_stack(covs[(slice(None),) + ix])
-    sigma_inf = steady_state(system)
-    fine = np.concatenate([[0.0], np.geomspace(times[1], times[-1] * 1.5, 500)])
-    _, fine_covs = transient(system, fine, init.covariance, init.mean, sigma_inf)
     fine_m = measures_stack(fine_covs[(slice(None),) + ix])
-    fine_d = distance_to_steady(fine_covs, sigma_inf)
-    dist, dist_se = res.statistic(lambda c: distance_to_steady(c, sigma_inf))
     m_inf = two_mode_measures(sigma_inf[ix]).values()
-    settling = {"covariance": settling_time(fine, fine_d, tol)}
     for i, k in enumerate(names):
         settling[k] = settling_time(fine, np.abs(fine_m[:, i] - m_inf[i]), tol)
 
-    onsets = {}
     # E_N and G unclipped: smooth through the threshold
     raw = res.measures(pair, clip=False, names=tuple(onset_indicators(pair)))
     for k in onset_indicators(pair):
@@ -496,4 +598,24 @@ def relax(model=None, *, pair=None, branch: int = 0, initial="thermal",
         quadratures=system.quadrature_labels(), method=integrator.name, dt=float(dt),
         n_traj=res.n_traj, seed=res.seed, initial=label, parameters=model.as_dict(),
         ensemble=res, pair=pair, unit=getattr(model, "unit", "ω_b"),
-        measures_physical=est.physical)
+        measures_physical=est.physical, observables=obs, fidelity=fid)
+
+
+def render_observable_summary(obs: dict, times) -> list:
+    """Text of the observables of a relaxation: per key the largest |z| over the records and
+    the last record, sample ± SE (exact); ``*`` marks the keys whose z join the verdict."""
+    width = max(14, *(len(k) + 2 for k in obs["names"]))
+    lines = [f"observables: max |z| over the {len(times)} records, and at t = {times[-1]:.4g} "
+             "sample ± SE (exact)  (* in the verdict; E_N and G: z of the unclipped values)"]
+    for k in obs["names"]:
+        z = np.abs(np.asarray(obs["z"][k], float))
+        mz = np.nanmax(z) if np.any(np.isfinite(z)) else float("nan")
+        mark = " *" if k in obs["in_verdict"] else ""
+        v, e, x = obs["sample"][k][-1], obs["stderr"][k][-1], obs["analytic"][k][-1]
+        lines.append(f"  {k:<{width}}{mz:>8.2f}   {f'{v:.5g} ± {e:.2g} ({x:.5g})':<36}{mark}")
+    for k, v in obs["classification"].items():
+        if k.startswith("classification_"):
+            tag = k[len("classification_"):]
+            lines.append(f"  three modes {tag.replace('_', ', ')} (exact, at t = "
+                         f"{times[-1]:.4g}): {v}")
+    return lines

@@ -27,7 +27,15 @@ from .gaussian import steady_state
 from .integrators import get_integrator
 from .integrators.ll import fixed_point
 from .measures import measure_names, measures, measures_stack, smaller_is_stronger, threshold
-from .models import as_model, check_pair
+from .models import as_model
+from .observables import (
+    ensemble_observables,
+    exact_observables,
+    in_verdict,
+    observable_z,
+    observables_table,
+    party_text,
+)
 from .statistics import MIN_VERDICT_GROUPS, Consistency, consistency, z_scores
 from .twa import DEFAULT_DT, discrete_steady_state, simulate_twa
 from .twa import METHODS as TWA_METHODS
@@ -95,10 +103,17 @@ class ValidationReport:
     continuous_check: Consistency | None = None
     """A baseline scheme's sample against the continuous reference (σ∞, the measures of σ∞
     and the steady mean field): its bias, in SE; None for ``exact`` and ``ll``."""
+    observables: dict | None = None
+    """The observables asked for (:func:`~langevin_sim.observables.ensemble_observables`):
+    ``names`` (keys ``n_b``, ``E_N_a1b_m``, ...), per key ``sample``, ``stderr``,
+    ``analytic`` (of the same reference as the covariance), ``z`` (E_N and G: of the
+    unclipped values, ``unclipped``), ``in_verdict`` (the keys whose z join ``check``:
+    :data:`~langevin_sim.observables.VERDICT_OBSERVABLES`), ``parties`` (text) and the exact
+    three-mode ``classification`` (text per analysis); None when none was asked for."""
 
     @property
     def measure_names(self) -> tuple:
-        return measure_names(self.pair)
+        return measure_names(self.pair) if self.pair else ()
 
     def to_dict(self) -> dict:
         out = {
@@ -112,7 +127,8 @@ class ValidationReport:
             "z_threshold": self.check.threshold, "n_compared": self.check.n_compared,
             "alpha": self.check.alpha, "summary": self.check.summary(),
             "sample_physical": self.sample_physical, "partial": self.partial,
-            "parameters": self.parameters, "pair": list(self.pair), "unit": self.unit,
+            "parameters": self.parameters, "pair": list(self.pair) if self.pair else None,
+            "unit": self.unit,
         }
         if self.continuous_check is not None:
             cc = self.continuous_check
@@ -129,6 +145,16 @@ class ValidationReport:
         out["verdicts"] = self.verdicts
         if self.means is not None:
             out["means"] = self.means
+        if self.observables is not None:
+            ob = self.observables
+            out.update(observables=ob["names"], parties=ob["parties"],
+                       observables_in_verdict=ob["in_verdict"])
+            for k in ob["names"]:
+                out[k], out[k + "_stderr"] = ob["sample"][k], ob["stderr"][k]
+                out[k + "_analytic"], out[k + "_z"] = ob["analytic"][k], ob["z"][k]
+                if k in ob["unclipped"]:
+                    out[k + "_unclipped"] = ob["unclipped"][k]
+            out.update(ob["classification"])
         return out
 
     def _linearisation_note(self) -> str:
@@ -177,9 +203,13 @@ class ValidationReport:
                 lines.append(f"{'σ(' + q[i] + ',' + q[j] + ')':<14}{self.covariance[i, j]:>12.5g}"
                              f"{self.stderr[i, j]:>11.2g}{self.analytic[i, j]:>12.5g}"
                              f"{self.z[i, j]:>8.2f}")
-        head = f"measure ({','.join(self.pair)})"
-        lines += ["", f"{head:<14}{'sample':>12}{'± SE':>11}{'analytic':>12}{'z':>8}"
-                      f"{'unclipped':>12}{'bias-corr.':>12}  correlated? (one-sided)"]
+        if self.pair:
+            head = f"measure ({','.join(self.pair)})"
+            lines += ["", f"{head:<14}{'sample':>12}{'± SE':>11}{'analytic':>12}{'z':>8}"
+                          f"{'unclipped':>12}{'bias-corr.':>12}  correlated? (one-sided)"]
+        else:
+            lines += ["", "no pair measures: the model names no pair (give --pair A,B or "
+                          "--parties)"]
         for k in self.measure_names:
             v = self.verdicts[k]
             say = (f"yes at {v['confidence']:g}" if v["correlated"] else
@@ -188,6 +218,8 @@ class ValidationReport:
                          f"{self.measures_analytic[k]:>12.5g}{self.measures_z[k]:>8.2f}"
                          f"{self.measures_unclipped[k]:>12.5g}"
                          f"{self.measures_bias_corrected[k]:>12.5g}  {say}")
+        if self.observables is not None:
+            lines += ["", *render_observable_rows(self.observables)]
         if self.means is not None and self.method == "ll":
             mz = np.abs(np.asarray(self.means["z"], float))
             disp = np.asarray(self.means["displacement"], float)
@@ -219,8 +251,10 @@ class ValidationReport:
         if self.means is not None and self.check.consistent is False:
             lines += ["", self._linearisation_note()]
         if not self.sample_physical:
-            lines.append(f"WARNING: the sampled ({', '.join(self.pair)}) covariance is not "
-                         "physical (σ + iΩ/2 has a negative eigenvalue); measures are unreliable")
+            what, which = ((f"({', '.join(self.pair)})", "measures") if self.pair else
+                           ("full", "purities and entropies"))
+            lines.append(f"WARNING: the sampled {what} covariance is not physical (σ + iΩ/2 "
+                         f"has a negative eigenvalue); its {which} are unreliable")
         if self.partial:
             lines.append("NOTE: interrupted run; statistics are from the chunks completed")
         lines += ["", self.check.summary()]
@@ -232,8 +266,8 @@ def validate(model=None, *, pair=None, branch: int = 0, confidence: float = 0.99
              dt: float | None = None, n_traj: int = DEFAULT_N_TRAJ, seed: int | None = 2024,
              t_final: float | None = None, record_every: float | None = None,
              initial: str = "steady", burn_in: float | None = None, alpha: float = 0.01,
-             chunk_size: int | None = None, backend=None, progress: bool = False
-             ) -> ValidationReport:
+             chunk_size: int | None = None, backend=None, progress: bool = False,
+             parties=(), observables=None) -> ValidationReport:
     """Run an ensemble and compare its time-averaged covariance and measures with the exact
     stationary ones (see module docstring).
 
@@ -246,8 +280,19 @@ def validate(model=None, *, pair=None, branch: int = 0, confidence: float = 0.99
     mean field number ``branch``: ``ll`` (the default, dt = 0.1) from the continuous steady
     state, judged against it; a baseline (``em``, ``exp-euler``, ``exp-heun``) from its own
     steady state, judged against that. With ``method="exact"`` the linearisation is validated
-    instead. ``pair`` names the two modes measured (default: the model's own pair).
+    instead. ``pair`` names the two modes measured (default: the model's own pair; a model
+    without one, e.g. one mode, gets no pair measures).
+
+    ``parties`` (bipartitions ``"a1,b|m"``, three modes ``"a|b|m"``) and ``observables``
+    (names of :data:`~langevin_sim.observables.OBSERVABLES`, default: all when parties are
+    named or there is no pair, none otherwise) add the observables of every mode and of those
+    groups, sampled ± SE against the reference (report field ``observables``); the ones of
+    :data:`~langevin_sim.observables.VERDICT_OBSERVABLES` join the consistency verdict.
     """
+    from .analysis import resolve_pair, resolve_parties
+    from .conventions import physicality_margin
+    from .observables import parse_parties, resolve_ensemble_observables
+
     model = as_model(model)
     lang = model.build() if hasattr(model, "build") else None
     nonlinear = lang is not None and not lang.is_linear
@@ -255,9 +300,15 @@ def validate(model=None, *, pair=None, branch: int = 0, confidence: float = 0.99
         method = "ll" if nonlinear else "exact"
     system = model.linear_system(branch)
     system.check_stable()
-    pair = check_pair(system.mode_labels, model.pair(pair))
-    names = measure_names(pair)
-    meta = {"parameters": model.as_dict(), "model": model.name, "pair": list(pair)}
+    labels = tuple(system.mode_labels)
+    groups = tuple(parse_parties(p if isinstance(p, str) else party_text(p), labels)
+                   for p in parties)
+    pair = resolve_pair(model, pair, groups)
+    obs_names = resolve_ensemble_observables(pair, groups, observables)
+    groups = resolve_parties(labels, groups, pair, obs_names)
+    names = measure_names(pair) if pair else ()
+    meta = {"parameters": model.as_dict(), "model": model.name,
+            "pair": list(pair) if pair else None}
     check_verdict_size(n_traj, chunk_size)
     twa = nonlinear and method in TWA_METHODS
     if twa:
@@ -318,12 +369,20 @@ def validate(model=None, *, pair=None, branch: int = 0, confidence: float = 0.99
             means["path"] = path.point
             means["displacement"] = m - path.point
     z = z_scores(cov, reference, se)  # NaN where a moment overflowed: the verdict fails
-    est = steady.measures(pair)
-    # tests use the unclipped E_N and G: max(0, ·) would bias them at their threshold
-    raw = steady.measures(pair, clip=False)
-    ref_raw = measures_stack(reduced_covariance(
-        reference, [system.mode_index(m) for m in pair]), clip=False)[0]
-    exact_m = measures(reference, system, modes=pair)
+    if pair:
+        est = steady.measures(pair)
+        # tests use the unclipped E_N and G: max(0, ·) would bias them at their threshold
+        raw = steady.measures(pair, clip=False)
+        ref_raw = measures_stack(reduced_covariance(
+            reference, [system.mode_index(m) for m in pair]), clip=False)[0]
+        exact_m = measures(reference, system, modes=pair)
+        sample_physical = bool(est.physical[0])
+    else:
+        sample_physical = bool(physicality_margin(0.5 * (cov + cov.T)) >= 0)
+    obs = None
+    if obs_names:
+        obs = _compare_observables(steady, reference, mean_d if twa else None, labels,
+                                   groups, obs_names)
     t_one = float(stats.t.ppf(confidence, steady.jackknife_dof))
     meas, meas_se, meas_ref, meas_z, unclipped, corrected, verdicts = {}, {}, {}, {}, {}, {}, {}
     for i, k in enumerate(names):
@@ -338,12 +397,14 @@ def validate(model=None, *, pair=None, branch: int = 0, confidence: float = 0.99
                        "quantile": t_one, "confidence": confidence}
     iu = np.triu_indices(system.dim)
     zs = [z[iu], list(meas_z.values())] + ([means["z"]] if means is not None else [])
+    if obs is not None:
+        zs.append([obs["z"][k][0] for k in obs["in_verdict"]])
     check = consistency(np.concatenate(zs), alpha, dof=steady.jackknife_dof,
                         min_groups=MIN_VERDICT_GROUPS)  # an interrupted run: no verdict
     continuous_check = None
     if method not in ("exact", "ll"):  # a baseline: its sample against the physics, beside
         ref_cont = measures_stack(reduced_covariance(
-            continuous, [system.mode_index(m) for m in pair]), clip=False)[0]
+            continuous, [system.mode_index(m) for m in pair]), clip=False)[0] if pair else []
         zc = [((cov - continuous) / se)[iu],
               [(unclipped[k] - ref_cont[i]) / meas_se[k] if meas_se[k] > 0 else np.nan
                for i, k in enumerate(names)]]
@@ -358,6 +419,70 @@ def validate(model=None, *, pair=None, branch: int = 0, confidence: float = 0.99
         method=method if twa else integrator.name, means=means,
         dt=float(dt), n_traj=result.n_traj, seed=result.seed, t_final=float(times[-1]),
         record_every=float(record_every), burn_in=float(burn_in),
-        n_records=int(np.sum(times >= burn_in)), sample_physical=bool(est.physical[0]),
+        n_records=int(np.sum(times >= burn_in)), sample_physical=sample_physical,
         partial=result.partial, parameters=model.as_dict(), pair=pair,
-        unit=getattr(model, "unit", "ω_b") or "ω_b", continuous_check=continuous_check)
+        unit=getattr(model, "unit", "ω_b") or "ω_b", continuous_check=continuous_check,
+        observables=None if obs is None else _first_record(obs))
+
+
+def _compare_observables(result, covariances, means, labels, groups, names) -> dict:
+    """Sampled observables ± SE against the exact ones at every record of ``result``
+    (``covariances`` (n_rec, d, d) or (d, d), ``means`` likewise or None): the dict of
+    :attr:`ValidationReport.observables`, each entry an array over the records."""
+    covs = np.asarray(covariances, float)
+    covs = covs[None] if covs.ndim == 2 else covs
+    mns = None if means is None else np.asarray(means, float).reshape(covs.shape[0], -1)
+    sample = ensemble_observables(result, groups, names)
+    exact = exact_observables(covs, labels, groups, names, mns)
+    # E_N and G of a bipartition are compared unclipped (smooth through their threshold)
+    bips = tuple(g for g in groups if len(g) == 2)
+    raw_names = tuple(k for k in ("E_N", "G") if k in names)
+    raw = ensemble_observables(result, bips, raw_names, clip=False) if raw_names else {}
+    raw_exact = exact_observables(covs, labels, bips, raw_names, mns, clip=False) \
+        if raw_names else {}
+    raw = {k: v for k, v in raw.items() if k in sample}
+    keys = list(sample)
+    z = {k: observable_z(k, *(raw[k] if k in raw else sample[k]),
+                         raw_exact[k] if k in raw else exact[k]) for k in keys}
+    classification = {}
+    for g in groups:
+        if len(g) == 3 and "residual_contangle" in names:
+            values, _ = observables_table(covs[-1], labels, (g,), ("residual_contangle",))
+            classification.update({k: v for k, v in values.items()
+                                   if k.startswith(("tripartite_class_", "classification_",
+                                                    "separable_cuts_"))})
+    return {"names": keys, "parties": [party_text(g) for g in groups],
+            "sample": {k: sample[k][0] for k in keys},
+            # the SE of the unclipped estimate (a clipped value has no spread at its bound)
+            "stderr": {k: (raw[k] if k in raw else sample[k])[1] for k in keys},
+            "analytic": exact, "z": z,
+            "unclipped": {k: raw[k][0] for k in raw},
+            "in_verdict": [k for k in keys if in_verdict(k, labels)],
+            "classification": classification}
+
+
+def _first_record(obs: dict) -> dict:
+    """A one-record comparison (a time average) as numbers instead of arrays of length 1."""
+    out = dict(obs)
+    for part in ("sample", "stderr", "analytic", "z", "unclipped"):
+        out[part] = {k: float(v[0]) for k, v in obs[part].items()}
+    return out
+
+
+def render_observable_rows(obs: dict) -> list:
+    """Text of :attr:`ValidationReport.observables`: one row per key (sample ± SE, exact, z;
+    ``*`` marks the z-scores that join the verdict)."""
+    width = max(14, *(len(k) + 2 for k in obs["names"]))
+    lines = [f"{'observable':<{width}}{'sample':>12}{'± SE':>11}{'analytic':>12}{'z':>8}"
+             "  (* in the verdict; E_N and G: z of the unclipped values)"]
+    for k in obs["names"]:
+        mark = " *" if k in obs["in_verdict"] else ""
+        lines.append(f"{k:<{width}}{obs['sample'][k]:>12.5g}{obs['stderr'][k]:>11.2g}"
+                     f"{obs['analytic'][k]:>12.5g}{obs['z'][k]:>8.2f}{mark}")
+    for k, v in obs["classification"].items():
+        if k.startswith("classification_"):
+            tag = k[len("classification_"):]
+            sep = obs["classification"].get(f"separable_cuts_{tag}") or []
+            lines.append(f"three modes {tag.replace('_', ', ')} (exact): {v}"
+                         + (f" (separable: {', '.join(sep)})" if sep else ""))
+    return lines
