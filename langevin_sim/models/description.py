@@ -22,6 +22,18 @@ kind                   Hamiltonian term                    value key
 drive                  ``-i(E* a - E a†)``                  ``amplitude = [Re E, Im E]``
 =====================  ==================================  ===============================
 
+Any term's value and any drive's amplitude may carry ``envelope = "<expression of t>"``
+(:mod:`~langevin_sim.models.expressions`: ``box, step, ramp, smooth, gauss`` and the
+parameters): its value at time t multiplies the coefficient, and the model becomes
+time-dependent (``langevin-sim evolve``; the steady-state commands refuse it). Envelopes on
+``radiation_pressure`` and ``kerr`` terms are not supported yet.
+
+A ``[[temporal_modes]]`` entry measures a port's output in a temporal mode
+``f(t) = N envelope(t) e^{-iωt}`` on ``window = [start, stop]`` (``N`` normalises ∫|f|² to 1):
+``A = ∫ f*(t) p_out(t) dt``, with detection efficiency η (``√η A + √(1-η)`` vacuum). It is
+one more mode of the state, an accumulator ``dA/dt = f*(t) (√η p_out + √(1-η) v_in)``
+starting from zero; before ``stop`` it holds a partial integral.
+
 A damping port of rate κ on mode ``a`` gives ``da/dt ⊃ -κ/2 a - √κ a_in`` and an output
 ``a_out = √κ a + a_in``. A cascade link feeds the output of one port into another port:
 ``b_in = √η a_out + √(1-η) l_in``, the lost fraction replaced by a bath ``l_in`` of its own
@@ -41,8 +53,16 @@ from pathlib import Path
 import numpy as np
 
 from ..conventions import thermal_occupation
-from ..systems.nonlinear import RAMPS, LangevinSystem, OutputField
-from .expressions import CONSTANTS, FUNCTIONS, parse, resolve_parameters, shorten
+from ..systems.nonlinear import RAMPS, LangevinSystem, OutputField, TemporalModeInfo
+from .expressions import (
+    CONSTANTS,
+    FUNCTIONS,
+    TIME,
+    TimeFunction,
+    parse,
+    resolve_parameters,
+    shorten,
+)
 
 TERM_KINDS = {
     # kind: (number of modes, value key)
@@ -86,6 +106,7 @@ class Term:
     kind: str
     modes: tuple
     value: float | str
+    envelope: str | None = None
 
 
 @dataclass(frozen=True)
@@ -123,6 +144,22 @@ class Drive:
     amplitude: tuple = (0.0, 0.0)
     ramp: str = "sudden"
     ramp_time: float | str = 0.0
+    envelope: str | None = None
+
+
+@dataclass(frozen=True)
+class TemporalMode:
+    """The output of damping port ``port`` measured in the temporal mode
+    ``f(t) = N envelope(t) e^{-iωt}`` on ``window = (start, stop)`` (times in the inverse
+    of the model's unit, ω = ``frequency`` in its unit), with detection efficiency
+    ``efficiency``; ``N`` normalises ``∫|f|² dt`` over the window to 1."""
+
+    name: str
+    port: str
+    envelope: str
+    window: tuple
+    frequency: float | str = 0.0
+    efficiency: float | str = 1.0
 
 
 @dataclass(frozen=True, eq=False)
@@ -137,6 +174,8 @@ class ModelDescription:
     damping : tuple of Damping
     cascades : tuple of Cascade
     drives : tuple of Drive
+    temporal_modes : tuple of TemporalMode
+        Output temporal modes, appended to the modes of the built system (after ``modes``).
     parameters : dict
         ``name -> number or expression``; any value of the description may name them.
     default_pair : tuple of two str, optional
@@ -158,6 +197,7 @@ class ModelDescription:
     drives: tuple = ()
     parameters: dict = field(default_factory=dict)
     default_pair: tuple | None = None
+    temporal_modes: tuple = ()
     unit: str = "ω_b"
     description: str = ""
     source: str = "<python>"
@@ -165,7 +205,7 @@ class ModelDescription:
 
     def __post_init__(self):
         kinds = {"modes": Mode, "terms": Term, "damping": Damping, "cascades": Cascade,
-                 "drives": Drive}
+                 "drives": Drive, "temporal_modes": TemporalMode}
         for name, kind in kinds.items():  # a wrong type: one line, not an AttributeError
             value = getattr(self, name)
             if not isinstance(value, (tuple, list)) or not all(isinstance(v, kind)
@@ -215,6 +255,9 @@ class ModelDescription:
                                   f"{', '.join([*CONSTANTS, *FUNCTIONS])})")
             if k in known:
                 raise self._error(f"parameters.{k}", f"parameter {k!r} has a mode's name")
+            if k == TIME:
+                raise self._error(f"parameters.{k}", f"parameter name {k!r} is reserved: it is "
+                                  "the time of the envelopes")
             self._check_value(f"parameters.{k}", v)
 
         def need_mode(key, mode):
@@ -238,6 +281,13 @@ class ModelDescription:
             if n == 2 and t.modes[0] == t.modes[1]:
                 raise self._error(key, f"a {t.kind} term needs two different modes")
             self._check_value(f"{key}.{vkey}", t.value)
+            if t.envelope is not None:
+                if t.kind in ("radiation_pressure", "kerr"):
+                    linear = [k for k in TERM_KINDS if k not in ("radiation_pressure", "kerr")]
+                    raise self._error(f"{key}.envelope", f"an envelope on a {t.kind} term is not "
+                                      "supported yet (only on the linear terms: "
+                                      f"{', '.join(linear)})")
+                self._check_value(f"{key}.envelope", t.envelope, time=True)
         ports = {}
         for i, dmp in enumerate(self.damping):
             key = f"damping[{i}]"
@@ -288,13 +338,42 @@ class ModelDescription:
             for v in dr.amplitude:
                 self._check_value(f"{key}.amplitude", v)
             self._check_value(f"{key}.ramp_time", dr.ramp_time)
+            if dr.envelope is not None:
+                self._check_value(f"{key}.envelope", dr.envelope, time=True)
+        for i, tm in enumerate(self.temporal_modes):
+            key = f"temporal_modes[{i}]"
+            if not isinstance(tm.name, str) or not _NAME.match(tm.name):
+                raise self._error(f"{key}.name", f"temporal mode name {shorten(tm.name)} must be "
+                                  "an identifier")
+            if tm.name in known or tm.name in [m.name for m in self.temporal_modes[:i]]:
+                raise self._error(f"{key}.name", f"temporal mode {tm.name!r} has the name of "
+                                  "another mode")
+            if tm.name in self.parameters:
+                raise self._error(f"{key}.name", f"temporal mode {tm.name!r} has a parameter's "
+                                  "name")
+            if tm.port not in ports:
+                raise self._error(f"{key}.port", f"unknown port {shorten(tm.port)}; ports "
+                                  f"(damping entries): {', '.join(ports) or 'none'}")
+            self._check_value(f"{key}.envelope", tm.envelope, time=True)
+            if not isinstance(tm.window, (tuple, list)) or len(tm.window) != 2:
+                raise self._error(f"{key}.window", "window is [start, stop] (times), got "
+                                  f"{shorten(tm.window)}")
+            for v in tm.window:
+                self._check_value(f"{key}.window", v)
+            self._check_value(f"{key}.frequency", tm.frequency)
+            self._check_value(f"{key}.efficiency", tm.efficiency)
         if self.default_pair is not None:
             if len(self.default_pair) != 2 or self.default_pair[0] == self.default_pair[1]:
                 raise self._error("default_pair", "default_pair names two different modes")
+            temporal = {tm.name for tm in self.temporal_modes}
             for m in self.default_pair:
-                need_mode("default_pair", m)
+                if m not in temporal:
+                    need_mode("default_pair", m)
 
-    def _check_value(self, key, value) -> None:
+    def _check_value(self, key, value, time: bool = False) -> None:
+        if time and not isinstance(value, str):
+            raise self._error(key, "an envelope is a string, an expression of t and the "
+                              f"parameters, got {shorten(value)}")
         if isinstance(value, bool) or not isinstance(value, (int, float, str)):
             raise self._error(key, "expected a number or a parameter expression, got "
                               f"{shorten(value)}")
@@ -309,7 +388,10 @@ class ModelDescription:
                 expr = parse(value)
             except ValueError as exc:
                 raise self._error(key, str(exc)) from None
-            unknown = sorted(expr.names - set(self.parameters))
+            unknown = sorted(expr.names - set(self.parameters) - ({TIME} if time else set()))
+            if TIME in unknown:
+                raise self._error(key, f"{shorten(value)} uses the time t, which only an "
+                                  "envelope may use")
             if unknown:
                 raise self._error(key, f"{shorten(value)} uses unknown parameter(s) "
                                   f"{', '.join(unknown)}; parameters: "
@@ -343,7 +425,8 @@ class ModelDescription:
     # -- parameters -------------------------------------------------------------------------
     @property
     def mode_labels(self) -> tuple:
-        return tuple(m.name for m in self.modes)
+        """The modes, then the temporal modes (the order of the built system's state)."""
+        return tuple(m.name for m in self.modes) + tuple(t.name for t in self.temporal_modes)
 
     def parameter_names(self) -> tuple:
         return tuple(self.parameters)
@@ -527,34 +610,39 @@ class _Builder:
         weyl_c = np.zeros(d)
         quad, cubic, rp, kerr = [], [], [], []
         scales = []  # (key, value as written, number): the rates, frequencies and couplings
+        enveloped = []  # (TimeFunction, matrix) of the terms with an envelope
         for i, t in enumerate(model.terms):
             key = f"terms[{i}].{TERM_KINDS[t.kind][1]}"
             g = self.num(key, t.value)
             scales.append((key, t.value, g))
+            # a term with an envelope keeps its own matrix, multiplied by envelope(t)
+            m = lin if t.envelope is None else np.zeros((d, d))
+            if t.envelope is not None:
+                enveloped.append((self.time_function(f"terms[{i}].envelope", t.envelope), m))
             a = self.idx(t.modes[0])
             xa, pa = 2 * a, 2 * a + 1
             if len(t.modes) == 2:
                 b = self.idx(t.modes[1])
                 xb, pb = 2 * b, 2 * b + 1
             if t.kind == "detuning":  # H = Δ (x² + p²)/2
-                lin[xa, pa] += g
-                lin[pa, xa] -= g
+                m[xa, pa] += g
+                m[pa, xa] -= g
             elif t.kind == "beam_splitter":  # H = g (x_a x_b + p_a p_b)
-                lin[xa, pb] += g
-                lin[pa, xb] -= g
-                lin[xb, pa] += g
-                lin[pb, xa] -= g
+                m[xa, pb] += g
+                m[pa, xb] -= g
+                m[xb, pa] += g
+                m[pb, xa] -= g
             elif t.kind == "position_coupling":  # H = 2 g x_a x_b
-                lin[pa, xb] += -2 * g
-                lin[pb, xa] += -2 * g
+                m[pa, xb] += -2 * g
+                m[pb, xa] += -2 * g
             elif t.kind == "two_mode_squeezing":  # H = g (x_a x_b - p_a p_b)
-                lin[xa, pb] -= g
-                lin[pa, xb] -= g
-                lin[xb, pa] -= g
-                lin[pb, xa] -= g
+                m[xa, pb] -= g
+                m[pa, xb] -= g
+                m[xb, pa] -= g
+                m[pb, xa] -= g
             elif t.kind == "squeezing":  # H = (g/2)(x² - p²)
-                lin[xa, pa] -= g
-                lin[pa, xa] -= g
+                m[xa, pa] -= g
+                m[pa, xa] -= g
             elif t.kind == "radiation_pressure":
                 # Weyl symbol √2 g0 x_b ((x_a² + p_a²)/2 - 1/2)
                 quad += [(xa, xb, pa, _SQRT2 * g), (pa, xb, xa, -_SQRT2 * g),
@@ -632,7 +720,7 @@ class _Builder:
                 if cn[f] != 0 or f == field_of[name]:
                     b_in[s, 2 * f:2 * f + 2] += -math.sqrt(cn[f] * kappa) * np.eye(2)
 
-        drives, ramps = [], []
+        drives, ramps, drive_envelopes = [], [], []
         for i, dr in enumerate(model.drives):
             key = f"drives[{i}]"
             re_e = self.num(f"{key}.amplitude", dr.amplitude[0])
@@ -643,22 +731,124 @@ class _Builder:
             e[2 * a], e[2 * a + 1] = _SQRT2 * re_e, _SQRT2 * im_e
             drives.append(e)
             ramps.append((dr.ramp, tr))
+            drive_envelopes.append(None if dr.envelope is None else
+                                   self.time_function(f"{key}.envelope", dr.envelope))
         qi = np.array([q[:3] for q in quad], np.int64).reshape(-1, 3)
         ci = np.array([q[:4] for q in cubic], np.int64).reshape(-1, 4)
-        return LangevinSystem(
+        system = LangevinSystem(
             mode_labels=self.labels, noise_labels=tuple(noise_labels), linear=lin,
             noise_input=b_in, occupations=np.repeat(occupations, 2),
             drives=np.array(drives).reshape(-1, d), ramps=tuple(ramps), quadratic_index=qi,
             quadratic_coef=np.array([q[3] for q in quad], float), cubic_index=ci,
             cubic_coef=np.array([q[4] for q in cubic], float), weyl_constant=weyl_c,
             weyl_linear=weyl_lin, radiation_pressure=tuple(rp), kerr=tuple(kerr),
-            parameters=self.values, name=model.name, outputs=outputs)
+            parameters=self.values, name=model.name, outputs=outputs,
+            linear_envelopes=tuple(enveloped), drive_envelopes=tuple(drive_envelopes))
+        return self.temporal_modes(system) if model.temporal_modes else system
+
+    def time_function(self, key, text) -> TimeFunction:
+        """The envelope ``text`` at ``key``, tried once at t = 0 so that a wrong call
+        (``box(t, 0)``, ``gauss(t, 1, 0)``) fails here, in one line."""
+        f = TimeFunction(parse(text), self.values, label=key)
+        try:
+            f.envelope(0.0)
+        except ValueError as exc:
+            raise self.model._error(key, str(exc)) from None
+        return f
+
+    def temporal_modes(self, system: LangevinSystem) -> LangevinSystem:
+        """``system`` with each temporal mode appended as an accumulator mode
+        ``dA/dt = f*(t) (√η p_out + √(1-η) v_in)``: with ``f* = N env(t) e^{iωt}``, in
+        quadratures ``d(x_A, p_A)/dt = N env(t) [[cos ωt, -sin ωt], [sin ωt, cos ωt]] (x, p)``
+        of the detected field. Its rows of the drift and of the noise input are time-dependent
+        (two :class:`TimeFunction`, the cos and sin parts); its loss (η < 1) is a vacuum input
+        of its own."""
+        from scipy.integrate import quad
+
+        model = self.model
+        d0, k0 = system.dim, system.noise_input.shape[1]
+        n_tm = len(model.temporal_modes)
+        losses = []
+        specs = []
+        for i, tm in enumerate(model.temporal_modes):
+            key = f"temporal_modes[{i}]"
+            start = self.num(f"{key}.window", tm.window[0], what="a window start", low=0.0)
+            stop = self.num(f"{key}.window", tm.window[1], what="a window end")
+            if not stop > start:
+                raise model._error(f"{key}.window", f"window = [{start:g}, {stop:g}] must have "
+                                   "stop > start")
+            omega = self.num(f"{key}.frequency", tm.frequency, what="a frequency")
+            eta = self.num(f"{key}.efficiency", tm.efficiency, what="an efficiency", low=0.0,
+                           high=1.0)
+            env = self.time_function(f"{key}.envelope", tm.envelope)
+            env.check(stop)
+            pts = sorted(b for b in env.breakpoints() if start < b < stop)
+            norm2, _ = quad(lambda s, env=env: float(env.envelope(s)) ** 2, start, stop,
+                            points=pts or None, limit=400, epsabs=0.0, epsrel=1e-12)
+            if not (math.isfinite(norm2) and norm2 > 0):
+                raise model._error(f"{key}.envelope", f"the envelope of temporal mode "
+                                   f"{tm.name!r} has ∫ envelope² dt = {norm2:g} over its window "
+                                   f"[{start:g}, {stop:g}]: it must be positive and finite")
+            if eta < 1:
+                losses.append(i)
+            specs.append((tm, start, stop, omega, eta, env, 1.0 / math.sqrt(norm2)))
+        d, k = d0 + 2 * n_tm, k0 + 2 * len(losses)
+        lin = np.zeros((d, d))
+        lin[:d0, :d0] = system.linear
+        b_in = np.zeros((d, k))
+        b_in[:d0, :k0] = system.noise_input
+
+        def pad(mat, shape):
+            out = np.zeros(shape)
+            out[:mat.shape[0], :mat.shape[1]] = mat
+            return out
+
+        lin_env = [(f, pad(mat, (d, d))) for f, mat in system.linear_envelopes]
+        noise_env = []
+        labels, noise_labels = list(system.mode_labels), list(system.noise_labels)
+        occupations = list(system.occupations)
+        info = {}
+        for i, (tm, start, stop, omega, eta, env, norm) in enumerate(specs):
+            a = d0 + 2 * i
+            out = system.outputs[tm.port]
+            c, dn = out.quadratures()  # (x_out, p_out) = C X + Dn ξ
+            parts = {}
+            for kind in ("cos", "sin"):
+                f = TimeFunction(env.expression, self.values, scale=norm, window=(start, stop),
+                                 carrier=(omega, kind), label=env.label)
+                lm, nm = np.zeros((d, d)), np.zeros((d, k))
+                # cos: [[1, 0], [0, 1]] (x, p); sin: [[0, -1], [1, 0]] (x, p)
+                rows = (c, dn) if kind == "cos" else (np.array([-c[1], c[0]]),
+                                                      np.array([-dn[1], dn[0]]))
+                lm[a:a + 2, :d0] = math.sqrt(eta) * rows[0]
+                nm[a:a + 2, :k0] = math.sqrt(eta) * rows[1]
+                if eta < 1:
+                    v = k0 + 2 * losses.index(i)
+                    rot = np.eye(2) if kind == "cos" else np.array([[0.0, -1.0], [1.0, 0.0]])
+                    nm[a:a + 2, v:v + 2] = math.sqrt(1 - eta) * rot
+                lin_env.append((f, lm))
+                noise_env.append((f, nm))
+                parts[kind] = f
+            if eta < 1:
+                noise_labels.append(f"{tm.name}_loss_in")
+                occupations += [0.0, 0.0]
+            labels.append(tm.name)
+            info[tm.name] = TemporalModeInfo(tm.name, tm.port, start, stop, omega, eta, norm,
+                                             env)
+        return replace(system, mode_labels=tuple(labels), noise_labels=tuple(noise_labels),
+                       linear=lin, noise_input=b_in, occupations=np.array(occupations, float),
+                       drives=np.hstack([system.drives, np.zeros((system.drives.shape[0],
+                                                                  d - d0))]),
+                       weyl_constant=pad(system.weyl_constant[None], (1, d))[0],
+                       weyl_linear=pad(system.weyl_linear, (d, d)),
+                       linear_envelopes=tuple(lin_env),
+                       noise_envelopes=tuple(noise_env), temporal_modes=info)
 
 
 # ------------------------------------------------------------------------------------------
 # TOML
 _TOP_KEYS = {"name", "description", "unit", "default_pair", "parameters", "modes", "terms",
-             "damping", "cascade", "drives"}
+             "damping", "cascade", "drives", "temporal_modes"}
 
 
 def _line_map(text: str) -> dict:
@@ -732,16 +922,15 @@ def _from_dict(data: dict, source: str, lines: dict) -> ModelDescription:
     terms = []
     for i, spec in enumerate(entries("terms")):
         key = f"terms[{i}]"
-        check_keys(key, spec, ["kind", "mode", "modes", *sorted({v for _, v in
-                                                                 TERM_KINDS.values()})],
-                   ["kind"])
+        check_keys(key, spec, ["kind", "mode", "modes", "envelope",
+                               *sorted({v for _, v in TERM_KINDS.values()})], ["kind"])
         kind = text(f"{key}.kind", spec["kind"])
         if kind not in TERM_KINDS:
             raise fail(f"{key}.kind", f"unknown term kind {shorten(kind)}; allowed: "
                        f"{', '.join(TERM_KINDS)}")
         n, vkey = TERM_KINDS[kind]
         for k in spec:
-            if k not in ("kind", "mode", "modes", vkey):
+            if k not in ("kind", "mode", "modes", "envelope", vkey):
                 raise fail(f"{key}.{k}", f"a {kind} term has no key {shorten(k)}; its value key is "
                            f"{vkey!r}")
         if vkey not in spec:
@@ -754,7 +943,7 @@ def _from_dict(data: dict, source: str, lines: dict) -> ModelDescription:
             if "modes" not in spec or not isinstance(spec["modes"], list):
                 raise fail(key, f"a {kind} term needs modes = [\"A\", \"B\"]")
             mode_list = tuple(text(f"{key}.modes", m) for m in spec["modes"])
-        terms.append(Term(kind, mode_list, spec[vkey]))
+        terms.append(Term(kind, mode_list, spec[vkey], spec.get("envelope")))
     damping = []
     for i, spec in enumerate(entries("damping")):
         key = f"damping[{i}]"
@@ -775,7 +964,8 @@ def _from_dict(data: dict, source: str, lines: dict) -> ModelDescription:
     drives = []
     for i, spec in enumerate(entries("drives")):
         key = f"drives[{i}]"
-        check_keys(key, spec, ["mode", "amplitude", "ramp", "ramp_time"], ["mode", "amplitude"])
+        check_keys(key, spec, ["mode", "amplitude", "ramp", "ramp_time", "envelope"],
+                   ["mode", "amplitude"])
         amp = spec["amplitude"]
         amp = tuple(amp) if isinstance(amp, list) else (amp, 0.0)
         ramp_time = spec.get("ramp_time", 0.0)
@@ -784,7 +974,19 @@ def _from_dict(data: dict, source: str, lines: dict) -> ModelDescription:
             and ramp_time > 0
         ramp = spec.get("ramp", "linear" if timed else "sudden")
         drives.append(Drive(text(f"{key}.mode", spec["mode"]), amp, text(f"{key}.ramp", ramp),
-                            ramp_time))
+                            ramp_time, spec.get("envelope")))
+    temporal = []
+    for i, spec in enumerate(entries("temporal_modes")):
+        key = f"temporal_modes[{i}]"
+        check_keys(key, spec, ["name", "port", "envelope", "window", "frequency", "efficiency"],
+                   ["name", "port", "envelope", "window"])
+        window = spec["window"]
+        if not isinstance(window, list) or len(window) != 2:
+            raise fail(f"{key}.window", f"window must be [start, stop], got {shorten(window)}")
+        temporal.append(TemporalMode(text(f"{key}.name", spec["name"]),
+                                     text(f"{key}.port", spec["port"]), spec["envelope"],
+                                     tuple(window), spec.get("frequency", 0.0),
+                                     spec.get("efficiency", 1.0)))
     pair = data.get("default_pair")
     if pair is not None:
         if not isinstance(pair, list) or not all(isinstance(m, str) for m in pair):
@@ -793,7 +995,8 @@ def _from_dict(data: dict, source: str, lines: dict) -> ModelDescription:
     return ModelDescription(
         name=text("name", data.get("name", "model")), modes=tuple(modes), terms=tuple(terms),
         damping=tuple(damping), cascades=tuple(cascades), drives=tuple(drives),
-        parameters=dict(params), default_pair=pair, unit=text("unit", data.get("unit", "ω_b")),
+        temporal_modes=tuple(temporal), parameters=dict(params), default_pair=pair,
+        unit=text("unit", data.get("unit", "ω_b")),
         description=text("description", data.get("description", "")), source=source,
         lines=lines)
 

@@ -5,7 +5,10 @@
 ``f_i(X, t) = Σ_j L_ij X_j + Σ_drives r_k(t) e_k,i + Σ Q_ijk X_j X_k + Σ C_ijkl X_j X_k X_l``
 
 plus, for the truncated Wigner (Weyl-ordered) drift, the ordering corrections of the
-radiation-pressure and Kerr terms (a constant force and a linear term). The mean-field
+radiation-pressure and Kerr terms (a constant force and a linear term). A time-dependent model
+(envelopes on terms or drives, temporal modes of outputs) adds ``Σ_k e_k(t) L_k`` to ``L``,
+``Σ_k e_k(t) B_k`` to the noise input and multiplies drive k by its envelope
+(:meth:`LangevinSystem.linear_at`, :meth:`LangevinSystem.noise_input_at`). The mean-field
 equations (``a†a → |α|²``) are the same drift without those corrections; their Jacobian at a
 mean field is the drift matrix of the linearised fluctuations. A model description
 (:mod:`langevin_sim.models.description`) builds one; nothing here knows about the paper.
@@ -66,6 +69,31 @@ class OutputField:
 
 
 @dataclass(frozen=True, eq=False)
+class TemporalModeInfo:
+    """A temporal mode of a port's output held in the state (an accumulator mode).
+
+    ``A = ∫ f*(t) p_out(t) dt`` with ``f = normalisation · envelope(t) · e^{-iωt}`` on
+    ``[start, stop)`` (∫|f|² = 1), detected with efficiency ``efficiency``; times in the
+    inverse of the model's unit, ``frequency`` ω in its unit. Before ``stop`` the mode holds a
+    partial integral: its moments are not those of a detected mode.
+    """
+
+    name: str
+    port: str
+    start: float
+    stop: float
+    frequency: float
+    efficiency: float
+    normalisation: float
+    envelope: object
+
+    def to_dict(self) -> dict:
+        return {"port": self.port, "window": [self.start, self.stop],
+                "frequency": self.frequency, "efficiency": self.efficiency,
+                "normalisation": self.normalisation, "envelope": self.envelope.expression.text}
+
+
+@dataclass(frozen=True, eq=False)
 class LangevinSystem(ModeLabelled):
     """Polynomial-drift Langevin system (see module docstring). Shapes: ``d = 2 n_modes``.
 
@@ -93,6 +121,14 @@ class LangevinSystem(ModeLabelled):
         The numbers the system was built from (for reports).
     outputs : dict
         ``port name -> OutputField``: every damping port's output field.
+    linear_envelopes : tuple of (TimeFunction, ndarray (d, d))
+        Time-dependent parts of the linear drift: ``L(t) = L + Σ e_k(t) L_k``.
+    noise_envelopes : tuple of (TimeFunction, ndarray (d, k))
+        Time-dependent parts of the noise input: ``B(t) = B + Σ e_k(t) B_k``.
+    drive_envelopes : tuple of (TimeFunction or None)
+        Per drive, a factor multiplying its ramp.
+    temporal_modes : dict
+        ``name -> TemporalModeInfo`` for the accumulator modes (the last modes of the state).
     """
 
     mode_labels: tuple
@@ -113,6 +149,84 @@ class LangevinSystem(ModeLabelled):
     parameters: dict = field(default_factory=dict)
     name: str = ""
     outputs: dict = field(default_factory=dict)
+    linear_envelopes: tuple = ()
+    noise_envelopes: tuple = ()
+    drive_envelopes: tuple = ()
+    temporal_modes: dict = field(default_factory=dict)
+
+    @property
+    def is_time_dependent(self) -> bool:
+        """True when a term, a drive or a temporal mode carries an envelope."""
+        return bool(self.linear_envelopes or self.noise_envelopes
+                    or any(e is not None for e in self.drive_envelopes))
+
+    def envelope_functions(self) -> dict:
+        """``label -> TimeFunction`` of every envelope (where it was written), for plots."""
+        out = {}
+        for f, _ in self.linear_envelopes:
+            out.setdefault(f.label, f)
+        for f in self.drive_envelopes:
+            if f is not None:
+                out.setdefault(f.label, f)
+        for info in self.temporal_modes.values():
+            out[f"temporal mode {info.name}"] = info.envelope
+        return out
+
+    def envelope_breakpoints(self) -> list:
+        """Sorted times where an envelope may jump or kink."""
+        pts = set()
+        for f, _ in (*self.linear_envelopes, *self.noise_envelopes):
+            pts |= f.breakpoints()
+        for f in self.drive_envelopes:
+            if f is not None:
+                pts |= f.breakpoints()
+        return sorted(pts)
+
+    def check_envelopes(self, t_final: float) -> None:
+        """``ValueError`` (one line) if an envelope is not finite somewhere on
+        ``[0, t_final]``, or a temporal mode's window ends after ``t_final``."""
+        for f, _ in (*self.linear_envelopes, *self.noise_envelopes):
+            f.check(t_final)
+        for f in self.drive_envelopes:
+            if f is not None:
+                f.check(t_final)
+        for info in self.temporal_modes.values():
+            if info.stop > t_final * (1 + 1e-12):
+                raise ValueError(f"temporal mode {info.name!r}: its window [{info.start:g}, "
+                                 f"{info.stop:g}] ends after the run's last time "
+                                 f"{t_final:g}; the mode would never be complete (lengthen "
+                                 "the run or shorten the window)")
+
+    def _refuse_time_dependent(self, what: str) -> None:
+        if self.is_time_dependent:
+            where = [f.label for f in self.envelope_functions().values()]
+            raise ValueError(f"model {self.name or '(unnamed)'!r} is time-dependent (envelopes: "
+                             f"{'; '.join(where[:3])}{' ...' if len(where) > 3 else ''}): "
+                             f"{what} needs a time-invariant model; use `langevin-sim evolve` "
+                             "(langevin_sim.evolve)")
+
+    def linear_at(self, t, ordering: str = "weyl") -> np.ndarray:
+        """``L(t)``: the linear part of the drift with its envelopes at the time ``t``
+        (a number → (d, d); an array (n,) → (n, d, d))."""
+        base = self.linear + self.weyl_linear if ordering == "weyl" else self.linear
+        t = np.asarray(t, float)
+        out = np.broadcast_to(base, t.shape + base.shape).copy()
+        for f, mat in self.linear_envelopes:
+            out += np.asarray(f(t))[..., None, None] * mat
+        return out
+
+    def noise_input_at(self, t) -> np.ndarray:
+        """``B(t)`` (d, k), or (n, d, k) for an array of times."""
+        t = np.asarray(t, float)
+        out = np.broadcast_to(self.noise_input, t.shape + self.noise_input.shape).copy()
+        for f, mat in self.noise_envelopes:
+            out += np.asarray(f(t))[..., None, None] * mat
+        return out
+
+    def diffusion_at(self, t) -> np.ndarray:
+        """``D(t) = B(t) diag(n̄ + 1/2) B(t)ᵀ``, (d, d) or (n, d, d)."""
+        b = self.noise_input_at(t)
+        return (b * (self.occupations + 0.5)) @ np.swapaxes(b, -1, -2)
 
     @property
     def is_linear(self) -> bool:
@@ -125,22 +239,30 @@ class LangevinSystem(ModeLabelled):
 
     # -- drift ----------------------------------------------------------------------------
     def drive_vector(self, t=np.inf) -> np.ndarray:
-        """Σ_k r_k(t) e_k: the drive term of the drift at time ``t``, shape (d,)."""
+        """Σ_k r_k(t) s_k(t) e_k: the drive term of the drift at time ``t``, shape (d,)
+        (``s_k`` the drive's envelope, 1 without one)."""
         out = np.zeros(self.dim)
-        for e, (kind, tr) in zip(self.drives, self.ramps):
-            out += float(ramp_factor(kind, tr, t)) * e
+        envs = self.drive_envelopes or (None,) * len(self.ramps)
+        for e, (kind, tr), env in zip(self.drives, self.ramps, envs):
+            factor = float(ramp_factor(kind, tr, t))
+            if env is not None:
+                factor *= float(env(t))
+            out += factor * e
         return out
 
     def linear_part(self, ordering: str = "weyl") -> np.ndarray:
         """``L``: the constant linear part of the drift (``ordering="weyl"`` for the truncated
-        Wigner drift, ``"mean-field"`` without the ordering correction)."""
+        Wigner drift, ``"mean-field"`` without the ordering correction). ``ValueError`` for a
+        time-dependent model (see :meth:`linear_at`)."""
+        self._refuse_time_dependent("a constant linear part (steady state, baseline schemes)")
         return self.linear + self.weyl_linear if ordering == "weyl" else self.linear
 
     def compiled_terms(self, ordering: str = "weyl") -> tuple:
         """The drift's arrays for the compiled right-hand sides of
         :mod:`langevin_sim._kernels.meanfield`: ``(L, drives, ramp kinds, ramp times,
         constant, quadratic index, quadratic coef, cubic index, cubic coef)``, contiguous, the
-        ramp kinds numbered as in :data:`RAMPS`."""
+        ramp kinds numbered as in :data:`RAMPS`. A time-dependent model has no such arrays
+        (``ValueError``): its right-hand sides are :meth:`drift` and :meth:`jacobian`."""
         const = self.weyl_constant if ordering == "weyl" else np.zeros(self.dim)
         c = np.ascontiguousarray
         return (c(self.linear_part(ordering), dtype=float),
@@ -156,7 +278,9 @@ class LangevinSystem(ModeLabelled):
         """``f(X, t)`` for a state (d,) or a stack of states (d, n)."""
         x = np.asarray(x, dtype=float)
         col = (slice(None),) + (None,) * (x.ndim - 1)
-        f = self.linear_part(ordering) @ x + self.drive_vector(t)[col]
+        lin = self.linear_at(t, ordering) if self.is_time_dependent \
+            else self.linear_part(ordering)
+        f = lin @ x + self.drive_vector(t)[col]
         if ordering == "weyl":
             f = f + self.weyl_constant[col]
         for (i, j, k), c in zip(self.quadratic_index, self.quadratic_coef):
@@ -165,10 +289,16 @@ class LangevinSystem(ModeLabelled):
             f[i] += c * x[j] * x[k] * x[m]
         return f
 
-    def jacobian(self, x, ordering: str = "mean-field") -> np.ndarray:
-        """``∂f/∂X`` at the state ``x`` (d,): the drift matrix of the linearised fluctuations."""
+    def jacobian(self, x, ordering: str = "mean-field", t=None) -> np.ndarray:
+        """``∂f/∂X`` at the state ``x`` (d,) (and the time ``t`` for a time-dependent model):
+        the drift matrix of the linearised fluctuations."""
         x = np.asarray(x, dtype=float)
-        jac = self.linear_part(ordering).copy()
+        if self.is_time_dependent:
+            if t is None:
+                raise ValueError("the Jacobian of a time-dependent model needs the time t")
+            jac = self.linear_at(float(t), ordering)
+        else:
+            jac = self.linear_part(ordering).copy()
         for (i, j, k), c in zip(self.quadratic_index, self.quadratic_coef):
             jac[i, j] += c * x[k]
             jac[i, k] += c * x[j]
@@ -190,6 +320,7 @@ class LangevinSystem(ModeLabelled):
         modes (see :func:`langevin_sim.systems.meanfield.steady_states`)."""
         from .meanfield import steady_states
 
+        self._refuse_time_dependent("a steady mean field")
         return steady_states(self, t)
 
     def linear_system(self, branch: int = 0) -> LinearSystem:
@@ -198,7 +329,9 @@ class LangevinSystem(ModeLabelled):
         A linear model gives ``(L, B, n̄)`` directly (its drives only shift the mean). A
         nonlinear one is linearised around its stable steady mean field number ``branch``
         (0: the one with the fewest photons); ``UnstableSystemError`` if it has none.
+        ``ValueError`` (one line) for a time-dependent model: it has no steady state.
         """
+        self._refuse_time_dependent("the steady state")
         if self.is_linear:
             return LinearSystem(self.linear, self.noise_input, self.occupations,
                                 self.mode_labels, self.noise_labels)

@@ -1,0 +1,278 @@
+"""Pulses and temporal modes (issue 19): envelopes on terms and drives, output temporal modes,
+the time-dependent reference and the ll ensemble along it.
+
+Closed forms: a box beam-splitter pulse swaps a thermal mode into the output temporal mode
+(fraction 1 - e^{-Gτ} as g/κ -> 0); a two-mode-squeezing pulse entangles the mechanics with
+the output mode exp(+Gt/2) to E_N = 2 arccosh(e^{Gτ/2}) as g/κ -> 0 (Hofer et al. 2011), the
+deficit falling as (g/κ)²; vacuum temporal modes have covariance I/2, thermal white noise
+n̄ + 1/2; the filter cavity of cascade-detected is the temporal mode exp(Γ(t - T)/2) at the
+filter's frequency. Ensembles: consistent with the reference by the max-|z| test.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from langevin_sim.evolve import evolve, exact_state
+from langevin_sim.gaussian import steady_state
+from langevin_sim.measures import log_negativity
+from langevin_sim.models import load_model
+from langevin_sim.models.description import (
+    Damping,
+    Drive,
+    Mode,
+    ModelDescription,
+    ModelError,
+    TemporalMode,
+    Term,
+)
+from langevin_sim.models.expressions import box, gauss, ramp, smooth, step
+from langevin_sim.systems.nonlinear import ramp_factor
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "docs" / "examples"
+RWA = EXAMPLES / "pulsed_entanglement_rwa.toml"
+FULL = EXAMPLES / "pulsed_entanglement.toml"
+
+
+def _swap_model(g, kappa=1.0, tau=None, nth=5.0, gtau=1.0) -> ModelDescription:
+    """A box beam-splitter pulse g(a†b + a b†) between a damped cavity a (vacuum port) and a
+    thermal mode b (n̄ = nth, no damping), the cavity output in the mode exp(-Gt/2)."""
+    big_g = 4 * g * g / kappa
+    tau = gtau / big_g if tau is None else tau
+    return ModelDescription(
+        name="swap", modes=(Mode("a"), Mode("b")),
+        terms=(Term("beam_splitter", ("a", "b"), "g", "box(t, 0, tau)"),),
+        damping=(Damping("a", "kappa"), Damping("b", 0.0, occupation="nth")),
+        temporal_modes=(TemporalMode("A", "a", "exp(-G*t/2)", (0.0, "tau")),),
+        parameters={"g": g, "kappa": kappa, "G": "4*g**2/kappa", "tau": tau, "nth": nth},
+        default_pair=("b", "A"), unit="κ")
+
+
+# -- the expression language -----------------------------------------------------------------
+def test_pulse_shapes():
+    t = np.array([-1.0, 0.0, 0.5, 1.0, 2.0])
+    assert np.array_equal(box(t, 0.0, 1.0), [0, 1, 1, 0, 0])
+    assert np.array_equal(step(t, 0.5), [0, 0, 1, 1, 1])
+    assert np.allclose(ramp(t, 0.0, 2.0), [0, 0, 0.25, 0.5, 1.0])
+    assert np.allclose(smooth(t, 0.0, 1.0), [0, 0, 0.5, 1.0, 1.0])
+    assert np.allclose(gauss(t, 1.0, 0.5), np.exp(-2 * (t - 1) ** 2))
+
+
+def test_drive_ramps_are_envelopes():
+    """The named ramps are special cases: sudden = step(t, 0), linear = ramp(t, 0, T),
+    smooth = smooth(t, 0, T)."""
+    t = np.linspace(0.0, 3.0, 31)
+    for kind, text in (("sudden", "step(t, 0)"), ("linear", "ramp(t, 0, 2)"),
+                       ("smooth", "smooth(t, 0, 2)")):
+        model = ModelDescription("d", (Mode("a"),), damping=(Damping("a", 1.0),),
+                                 drives=(Drive("a", (1.0, 0.5), envelope=text),))
+        system = model.build()
+        vec = np.array([system.drive_vector(x) for x in t])
+        expected = np.array([ramp_factor(kind, 2.0, x) for x in t])[:, None] \
+            * np.array([math.sqrt(2), math.sqrt(2) * 0.5])
+        assert np.allclose(vec, expected, rtol=0, atol=1e-15)
+
+
+def test_envelope_time_functions_and_breakpoints():
+    model = _swap_model(0.1)
+    system = model.build()
+    assert system.is_time_dependent
+    assert {0.0, model.parameter_values()["tau"]} <= set(system.envelope_breakpoints())
+    lin_on, lin_off = system.linear_at(1.0), system.linear_at(1e6)
+    assert lin_on[0, 3] == pytest.approx(0.1) and lin_off[0, 3] == 0.0
+
+
+# -- bad envelopes ---------------------------------------------------------------------------
+@pytest.mark.parametrize("envelope, message", [
+    ("foo(t)", "only the functions"),
+    ("t.real", "only numbers"),
+    ("box(t, 0)", "cannot be evaluated"),
+    ("gauss(t, 1, 0)", "needs a width"),
+    ("unknown_p * t", "unknown parameter"),
+])
+def test_bad_envelope_is_one_line(envelope, message):
+    with pytest.raises(ValueError) as err:
+        model = ModelDescription("d", (Mode("a"), Mode("b")), damping=(Damping("a", 1.0),),
+                                 drives=(Drive("a", (1.0, 0.0), envelope=envelope),))
+        evolve(model, pair=("a", "b"), t_final=1.0, dt=0.1, n_traj=64, chunk_size=8)
+    text = str(err.value)
+    assert message in text and "\n" not in text
+
+
+def test_nan_envelope_and_window_outside_the_run():
+    model = ModelDescription("d", (Mode("a"), Mode("b")), damping=(Damping("a", 1.0),),
+                             drives=(Drive("a", (1.0, 0.0), envelope="log(t - 5)"),),
+                             default_pair=("a", "b"))
+    with pytest.raises(ValueError, match="not finite at t = 0"):
+        evolve(model, t_final=10.0, dt=0.1, n_traj=64, chunk_size=8)
+    with pytest.raises(ValueError, match="ends after the run's last time"):
+        evolve(_swap_model(0.1, tau=20.0), t_final=10.0, dt=0.1, n_traj=64, chunk_size=8)
+
+
+def test_time_only_in_envelopes_and_unsupported_envelopes():
+    with pytest.raises(ModelError, match="only an envelope may use"):
+        ModelDescription("d", (Mode("a"),), terms=(Term("detuning", ("a",), "2*t"),))
+    with pytest.raises(ModelError, match="not supported yet"):
+        ModelDescription("d", (Mode("a"), Mode("b")),
+                         terms=(Term("radiation_pressure", ("a", "b"), 0.1, "box(t,0,1)"),))
+    with pytest.raises(ModelError, match="reserved"):
+        ModelDescription("d", (Mode("a"),), parameters={"t": 1.0})
+
+
+def test_steady_state_refuses_a_time_dependent_model():
+    with pytest.raises(ValueError, match="time-dependent .*langevin-sim evolve"):
+        _swap_model(0.1).build().linear_system()
+
+
+def test_steady_command_exit_2(tmp_path, capsys):
+    from langevin_sim.cli import main
+
+    status = main(["steady", "--model", str(RWA), "--pair", "a,b"])
+    err = capsys.readouterr().err.strip()
+    assert status == 2 and "time-dependent" in err and "\n" not in err
+
+
+# -- exact closed forms ---------------------------------------------------------------------
+def _pair_cov(cov, labels, pair):
+    sel = [2 * labels.index(m) + q for m in pair for q in (0, 1)]
+    return cov[np.ix_(sel, sel)]
+
+
+def test_box_beam_splitter_swaps_a_thermal_mode_into_the_output_mode():
+    """Fraction of b's thermal quanta in the output mode exp(-Gt/2) after a box pulse of
+    G τ = 1: 1 - e^{-Gτ} as g/κ -> 0, the deficit falling as (g/κ)² (slope 2 on a log-log
+    plot, ratio 4 per halving of g/κ: checked to lie in [3.5, 4.5])."""
+    nth, deficits = 5.0, []
+    for g in (0.04, 0.02):
+        model = _swap_model(g, nth=nth)
+        c0 = np.diag([0.5, 0.5, nth + 0.5, nth + 0.5])
+        tau = model.parameter_values()["tau"]
+        _, cov, system = exact_state(model, tau, initial=(None, c0))
+        n_a = 0.5 * np.trace(_pair_cov(cov, system.mode_labels, ("A",))) - 0.5
+        deficits.append((1 - math.exp(-1.0)) - n_a / nth)
+    assert deficits[1] > 0 and deficits[1] < 0.01
+    assert 3.5 < deficits[0] / deficits[1] < 4.5
+
+
+def test_pulsed_entanglement_approaches_the_bad_cavity_limit():
+    """E_N(b, A_out) after a two-mode-squeezing box pulse: below 2 arccosh(e^{Gτ/2}) and
+    approaching it as (g/κ)² (ratio of the deficits per halving of g/κ in [3.5, 4.5])."""
+    model = load_model(RWA)
+    limit = 2 * math.acosh(math.e)  # G τ = 2
+    deficits = []
+    for g in (0.04, 0.02):
+        m = model.replace(g=g)
+        _, cov, system = exact_state(m, m.parameter_values()["tau"], initial="vacuum")
+        deficits.append(limit - log_negativity(_pair_cov(cov, system.mode_labels,
+                                                         ("b", "A_out"))))
+    assert deficits[1] > 0 and deficits[1] < 0.05
+    assert 3.5 < deficits[0] / deficits[1] < 4.5
+
+
+def test_wrong_carrier_frequency_gives_no_entanglement():
+    """Without the rotating-wave approximation (position coupling, detunings -ω_m and ω_m),
+    the output mode at the Stokes sideband (-ω_m in the drive's frame) is entangled with the
+    mechanics; the same mode at the mirror sideband (+ω_m) carries no entanglement at all."""
+    model = load_model(FULL).replace(kappa=0.2, g=0.02)
+    tau = model.parameter_values()["tau"]
+    out = {}
+    for omega in (-1.0, 1.0):
+        _, cov, system = exact_state(model.replace(omega=omega), tau, initial="vacuum")
+        out[omega] = log_negativity(_pair_cov(cov, system.mode_labels, ("b", "A_out")))
+    assert out[-1.0] > 2.0
+    assert out[1.0] == 0.0
+
+
+@pytest.mark.parametrize("nth, eta", [(0.0, 1.0), (0.0, 0.6), (2.0, 1.0), (2.0, 0.3)])
+def test_white_noise_temporal_modes(nth, eta):
+    """A detuned cavity in equilibrium with its bath (n̄) reflects white thermal noise: any
+    temporal mode of its output (here a Gaussian at a carrier of 0.7) has variance
+    η n̄ + 1/2 in both quadratures and no x-p correlation; vacuum (n̄ = 0) gives I/2 and no
+    correlation with the cavity either."""
+    model = ModelDescription(
+        "white", (Mode("a"),), terms=(Term("detuning", ("a",), 1.3),),
+        damping=(Damping("a", 0.8, occupation=nth),),
+        temporal_modes=(TemporalMode("A", "a", "gauss(t, 5, 1.5)", (0.0, 10.0), 0.7, eta),),
+        default_pair=("a", "A"))
+    _, cov, system = exact_state(model, 10.0, initial="thermal")
+    block = _pair_cov(cov, system.mode_labels, ("A",))
+    assert np.allclose(block, (eta * nth + 0.5) * np.eye(2), rtol=0, atol=1e-8)
+    if nth == 0:
+        assert np.allclose(cov, 0.5 * np.eye(4), rtol=0, atol=1e-8)
+
+
+def test_filter_cavity_is_the_exponential_temporal_mode():
+    """cascade-detected's filter cavities (linewidth Γ, detuning Δ) in the stationary state
+    are the temporal modes exp(Γ(t - T)/2) at frequency Δ of the probes' outputs, measured on
+    [0, T] (ΓT = 40: the tail before 0 weighs e^{-40}), up to the phase -e^{iΔT}: the whole
+    joint covariance with b and m agrees."""
+    base = load_model("cascade-detected").replace(filter=0.5, eta_d=0.7)
+    t_end, gamma = 80.0, 0.5
+    sigma = steady_state(base.linear_system())
+    vals = base.parameter_values()
+    tms = tuple(TemporalMode(f"A_{k}", f"p_{k}", f"exp({gamma}*(t - {t_end})/2)",
+                             (0.0, t_end), freq, "eta_d")
+                for k, freq in (("b", 1.0), ("m", vals["delta_m"])))
+    model = dataclasses.replace(base, temporal_modes=tms)
+    _, cov, system = exact_state(model, t_end, initial=(np.zeros(16), sigma))
+    labels = system.mode_labels
+
+    def rot(delta):
+        c = -np.exp(1j * delta * t_end)
+        return np.array([[c.real, -c.imag], [c.imag, c.real]])
+
+    r = np.zeros((8, 8))
+    r[0:2, 0:2] = r[2:4, 2:4] = np.eye(2)
+    r[4:6, 4:6], r[6:8, 6:8] = rot(1.0), rot(vals["delta_m"])
+    expected = r @ _pair_cov(sigma, labels[:8], ("b", "m", "f_b", "f_m")) @ r.T
+    got = _pair_cov(cov, labels, ("b", "m", "A_b", "A_m"))
+    assert np.allclose(got, expected, rtol=0, atol=1e-7 * np.abs(expected).max())
+    assert log_negativity(_pair_cov(cov, labels, ("A_b", "A_m"))) == pytest.approx(
+        log_negativity(_pair_cov(sigma, labels[:8], ("f_b", "f_m"))), abs=1e-7)
+
+
+# -- ensembles on the ll step ----------------------------------------------------------------
+def test_ensemble_swap_consistent_with_the_reference():
+    model = _swap_model(0.1, tau=20.0)
+    c0 = np.diag([0.5, 0.5, 5.5, 5.5])
+    rep = evolve(model, t_final=24.0, record_every=4.0, initial=(None, c0), dt=0.05,
+                 n_traj=4096, seed=11)
+    assert rep.check.consistent
+    assert not rep.complete[0] and rep.complete[-1]
+    assert np.all(np.isnan(rep.measures[~rep.complete]))
+
+
+def test_ensemble_pulsed_entanglement_consistent_and_entangled():
+    model = load_model(RWA).replace(g=0.1)
+    tau = model.parameter_values()["tau"]
+    rep = evolve(model, t_final=tau, record_every=tau / 4, initial="vacuum", dt=0.05,
+                 n_traj=4096, seed=5)
+    assert rep.check.consistent
+    k = rep.measure_names.index("E_N")
+    est, se, ref = rep.measures[-1, k], rep.measures_stderr[-1, k], rep.reference_measures[-1, k]
+    assert ref > 2.5 and abs(est - ref) < 4 * se
+
+
+def test_ensemble_negative_control_wrong_reference():
+    """The verdict can fail: the same ensemble judged against the reference of a pulse twice
+    as strong is inconsistent."""
+    from langevin_sim.statistics import consistency, z_scores
+
+    model = _swap_model(0.1, tau=20.0)
+    c0 = np.diag([0.5, 0.5, 5.5, 5.5])
+    rep = evolve(model, t_final=20.0, record_every=10.0, initial=(None, c0), dt=0.05,
+                 n_traj=4096, seed=11)
+    _, wrong, _ = exact_state(_swap_model(0.2, tau=20.0), 20.0, initial=(None, c0))
+    z = z_scores(rep.covariance[-1], wrong, rep.covariance_stderr[-1])
+    assert consistency(z.ravel(), 0.01, rep.ensemble.jackknife_dof).consistent is False
+
+
+def test_time_invariant_model_still_compiles():
+    system = load_model("cascade").build()
+    assert not system.is_time_dependent
+    assert len(system.compiled_terms()) == 9
