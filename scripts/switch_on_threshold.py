@@ -9,7 +9,8 @@ the range of Δ1(t) and the total time the instantaneous linearisation A(t) is u
 (Re λ > 0, resolved to 0.05/ω_b); then the unstable time after linear ramps over
 T = 1 ... 100/ω_b (each run to T + 300/ω_b), and the shortest T from which every longer ramp of
 the grid is safe. With --ensemble it also runs the truncated Wigner ensemble of the sudden
-switch-on at the smallest Δ1 and reports its verdict against the scheme's reference.
+switch-on at the smallest Δ1 (the default ll step) and reports its verdict against the
+continuous reference.
 """
 
 import argparse
