@@ -411,7 +411,7 @@ def version_string() -> str:
 
 def _load_commands() -> None:
     """Import the modules that register further sub-commands."""
-    from . import cli_detect, cli_engine, cli_spectrum, cli_switch  # noqa: F401
+    from . import cli_detect, cli_engine, cli_evolve, cli_spectrum, cli_switch  # noqa: F401
 
 
 def run() -> None:  # console-script wrapper

@@ -317,7 +317,6 @@ class EvolveReport:
                 "parameters": self.parameters, "partial": self.partial}
 
     def render(self, rows: int = 12) -> str:
-        a, b = self.pair
         lines = [f"Evolution of model {self.model!r} from a {self.initial} state: method "
                  f"{self.method}, dt = {self.dt:g}/{self.unit}, {self.n_traj} trajectories, "
                  f"seed {self.seed}, {self.times.size} records up to "
@@ -328,8 +327,7 @@ class EvolveReport:
                          f"frequency {tm['frequency']:g} {self.unit}, efficiency "
                          f"{tm['efficiency']:g} (a partial accumulator before "
                          f"{tm['window'][1]:g})")
-        show = ("E_N", f"E_{a}{b}", f"S_{b}_given_{a}")
-        cols = [self.measure_names.index(k) for k in show if k in self.measure_names]
+        cols = [0, 1, 2]  # E_N, Duan, S_<B>|<A> in measure_names order
         lines += ["", f"{'t':>9}" + "".join(f"{self.measure_names[c]:>30}" for c in cols)]
         for r in np.unique(np.linspace(0, self.times.size - 1, rows).astype(int)):
             if not self.complete[r]:

@@ -444,3 +444,50 @@ def plot_spectrum(spec, simulated=None, path=None):
     ax.legend(fontsize=8)
     fig.tight_layout()
     return _finish(fig, path)
+
+
+# ---------------------------------------------------------------------------------------------
+# evolve: pulses, envelopes and temporal modes
+def plot_evolve_envelopes(report, path=None):
+    """Every envelope of the model (terms, drives, temporal modes) over the run, each temporal
+    mode's window shaded."""
+    fig, ax = plt.subplots(figsize=(7, 4), dpi=110)
+    for label, values in report.envelopes.items():
+        ax.plot(report.fine_times, values, lw=1.2, label=label)
+    for name, tm in report.temporal_modes.items():
+        ax.axvspan(*tm["window"], color="grey", alpha=0.12)
+        ax.text(tm["window"][1], ax.get_ylim()[1], f" {name} ", ha="right", va="top",
+                fontsize=7)
+    ax.set_xlabel(time_label(report.unit))
+    ax.set_ylabel("envelope (factor on its coefficient)")
+    ax.set_title(f"Envelopes of model {report.model} (temporal-mode windows shaded)",
+                 fontsize=10)
+    if report.envelopes:
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    return _finish(fig, path)
+
+
+def plot_evolve_measures(report, path=None):
+    """The six measures of the pair vs time: the continuous reference (line) and the
+    ensemble ± 1 SE, from each temporal mode's window end on (before it the mode is a partial
+    accumulator and no measure is drawn); thresholds dashed."""
+    fig, axes = plt.subplots(2, 3, figsize=(11, 6), dpi=110, sharex=True)
+    labels = measure_labels(report.pair)
+    for k, (ax, name) in enumerate(zip(axes.ravel(), report.measure_names)):
+        ax.plot(report.fine_times, report.fine_measures[:, k], "k-", lw=1, label="reference")
+        ok = report.complete
+        ax.errorbar(report.times[ok], report.measures[ok, k], yerr=report.measures_stderr[ok, k],
+                    fmt="o", ms=3, color="C3", capsize=2, label="ensemble ± 1 SE")
+        ax.axhline(threshold(name), color="grey", ls="--", lw=1,
+                   label=f"threshold {threshold(name):g}")
+        if smaller_is_stronger(name):
+            ax.set_yscale("log")
+        ax.set_ylabel(labels[name])
+        if k >= 3:
+            ax.set_xlabel(time_label(report.unit))
+        if k == 0:
+            ax.legend(fontsize=7)
+    fig.suptitle(f"Correlations of ({', '.join(report.pair)}), model {report.model}")
+    fig.tight_layout()
+    return _finish(fig, path)

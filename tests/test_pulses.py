@@ -276,3 +276,52 @@ def test_time_invariant_model_still_compiles():
     system = load_model("cascade").build()
     assert not system.is_time_dependent
     assert len(system.compiled_terms()) == 9
+
+
+# -- the command line ----------------------------------------------------------------------
+def test_evolve_command_json_and_plots(tmp_path, capsys):
+    import json
+
+    from langevin_sim.cli import main
+
+    out = tmp_path / "out"
+    status = main(["evolve", "--model", str(RWA), "--set", "g=0.1", "--t-final", "50",
+                   "--record-every", "25", "--dt", "0.05", "--n-traj", "2048", "--initial",
+                   "vacuum", "--no-progress", "--json", "--output", str(out)])
+    payload = json.loads(capsys.readouterr().out)
+    assert status == 0 and payload["consistent"] is True
+    for key in ("times", "reference", "ensemble", "consistent", "max_abs_z", "z_threshold",
+                "pair", "model"):
+        assert key in payload
+    assert payload["pair"] == ["b", "A_out"]
+    assert payload["reference"]["E_N"][0] is None  # a partial accumulator: no measure
+    assert payload["ensemble"]["E_N_stderr"][-1] > 0
+    assert len(payload["reference"]["covariance"][-1]) == 6
+    for name in ("evolve_envelopes.png", "evolve_measures.png", "evolve_report.json",
+                 "evolve_ensemble.npz"):
+        assert (out / name).is_file()
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--t-final", "10"], "ends after the run's last time"),
+    (["--t-final", "50", "--method", "em"], "cannot evolve a time-dependent model"),
+    (["--t-final", "50", "--dt", "0.03"], "multiple of dt"),
+])
+def test_evolve_command_bad_input_exit_2(extra, message, capsys):
+    from langevin_sim.cli import main
+
+    status = main(["evolve", "--model", str(RWA), "--set", "g=0.1", "--n-traj", "256",
+                   "--no-progress", *extra])
+    err = capsys.readouterr().err.strip()
+    assert status == 2 and message in err and "\n" not in err
+
+
+def test_evolve_command_bad_envelope_exit_2(tmp_path, capsys):
+    from langevin_sim.cli import main
+
+    text = RWA.read_text().replace('envelope = "box(t, 0, tau)"', 'envelope = "pulse(t)"')
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    status = main(["evolve", "--model", str(path), "--t-final", "50", "--no-progress"])
+    err = capsys.readouterr().err.strip()
+    assert status == 2 and "terms[0].envelope" in err and "line" in err and "\n" not in err

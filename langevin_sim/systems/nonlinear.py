@@ -162,14 +162,20 @@ class LangevinSystem(ModeLabelled):
 
     def envelope_functions(self) -> dict:
         """``label -> TimeFunction`` of every envelope (where it was written), for plots."""
+        from ..models.expressions import TimeFunction
+
         out = {}
         for f, _ in self.linear_envelopes:
-            out.setdefault(f.label, f)
+            if f.window is None:  # a temporal mode's rows are drawn as its |f(t)| below
+                out.setdefault(f"{f.label} = {f.expression.text}", f)
         for f in self.drive_envelopes:
             if f is not None:
-                out.setdefault(f.label, f)
+                out.setdefault(f"{f.label} = {f.expression.text}", f)
         for info in self.temporal_modes.values():
-            out[f"temporal mode {info.name}"] = info.envelope
+            env = info.envelope
+            out[f"temporal mode {info.name}: |f(t)|"] = TimeFunction(
+                env.expression, env._env, scale=info.normalisation,
+                window=(info.start, info.stop), label=env.label)
         return out
 
     def envelope_breakpoints(self) -> list:
