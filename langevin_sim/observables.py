@@ -861,7 +861,7 @@ def load_fidelity_target(path, labels) -> FidelityTarget:
     from .conventions import physicality_margin
 
     labels = tuple(labels)
-    where = f"--fidelity-target {path}"
+    where = f"fidelity target {path}"
     try:
         if str(path).endswith(".json"):
             with open(path, encoding="utf-8") as f:
