@@ -77,7 +77,7 @@ def load_cli_model(args):
 
 
 def add_observable_arguments(p: argparse.ArgumentParser) -> None:
-    """``--parties`` and ``--observables`` (steady, sweep)."""
+    """``--parties`` and ``--observables`` (steady, sweep, validate, simulate, relax)."""
     from .observables import OBSERVABLES
 
     p.add_argument("--parties", action="append", default=[], metavar="A1,B|M",
@@ -87,8 +87,8 @@ def add_observable_arguments(p: argparse.ArgumentParser) -> None:
                         "three-mode analysis (automatic for a three-mode model); repeatable. "
                         "--pair A,B is short for --parties 'A|B'")
     p.add_argument("--observables", default=None, metavar="NAME,...",
-                   help="which observables to report (default all): "
-                        + ", ".join(OBSERVABLES))
+                   help="which observables to report (default all; validate, simulate and "
+                        "relax on a pair alone: none): " + ", ".join(OBSERVABLES))
 
 
 def load_cli_observables(args):
@@ -201,7 +201,9 @@ def add_model_arguments(p: argparse.ArgumentParser) -> None:
                         "model's unit, ω_b for the paper; temperatures in K); repeatable")
     p.add_argument("--pair", default=None, metavar="A,B",
                    help="the two modes whose correlations are measured (default: the "
-                        "model's default_pair, b,m for the paper)")
+                        "model's default_pair, b,m for the paper; in steady, sweep, validate, "
+                        "simulate and relax a model without one, e.g. one mode, has no pair "
+                        "measures)")
     p.add_argument("--branch", type=int, default=0,
                    help="for a nonlinear model: which stable mean-field branch to linearise "
                         "around (0: fewest photons)")
