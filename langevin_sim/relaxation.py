@@ -494,7 +494,7 @@ def relax(model=None, *, pair=None, branch: int = 0, initial="thermal",
         party_text,
         resolve_ensemble_observables,
     )
-    from .validation import _compare_observables
+    from .validation import compare_observables
 
     model = as_model(model)
     system = model.linear_system(branch)
@@ -532,7 +532,7 @@ def relax(model=None, *, pair=None, branch: int = 0, initial="thermal",
     zm = z_scores(res.mean, means, res.mean_stderr)
     obs = None
     if obs_names:
-        obs = _compare_observables(res, covs, means, labels, groups, obs_names)
+        obs = compare_observables(res, covs, means, labels, groups, obs_names)
     zs = [z[:, iu[0], iu[1]].ravel(), zm.ravel()]
     if obs is not None:
         zs += [obs["z"][k] for k in obs["in_verdict"]]

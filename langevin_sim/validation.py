@@ -381,7 +381,7 @@ def validate(model=None, *, pair=None, branch: int = 0, confidence: float = 0.99
         sample_physical = bool(physicality_margin(0.5 * (cov + cov.T)) >= 0)
     obs = None
     if obs_names:
-        obs = _compare_observables(steady, reference, mean_d if twa else None, labels,
+        obs = compare_observables(steady, reference, mean_d if twa else None, labels,
                                    groups, obs_names)
     t_one = float(stats.t.ppf(confidence, steady.jackknife_dof))
     meas, meas_se, meas_ref, meas_z, unclipped, corrected, verdicts = {}, {}, {}, {}, {}, {}, {}
@@ -425,10 +425,33 @@ def validate(model=None, *, pair=None, branch: int = 0, confidence: float = 0.99
         observables=None if obs is None else _first_record(obs))
 
 
-def _compare_observables(result, covariances, means, labels, groups, names) -> dict:
-    """Sampled observables ± SE against the exact ones at every record of ``result``
-    (``covariances`` (n_rec, d, d) or (d, d), ``means`` likewise or None): the dict of
-    :attr:`ValidationReport.observables`, each entry an array over the records."""
+def compare_observables(result, covariances, means, labels, groups, names) -> dict:
+    """Sampled observables ± SE against the exact ones at every record of an ensemble (what
+    validate and relax report; evolve can use it the same way).
+
+    Parameters
+    ----------
+    result : EnsembleResult
+    covariances : ndarray, shape (n_rec, d, d) or (d, d)
+        The exact state at each record (one state for a time average).
+    means : ndarray, shape (n_rec, d) or (d,), or None
+        Its quadrature means (None: 0, the fluctuations of a linearised model).
+    labels : sequence of str
+        Mode names in state-vector order.
+    groups : sequence of groups
+        Bipartitions and three-mode analyses (:func:`~langevin_sim.analysis.resolve_parties`).
+    names : sequence of str
+        Observables (:data:`~langevin_sim.observables.OBSERVABLES`).
+
+    Returns
+    -------
+    dict
+        ``names`` (the keys), ``parties`` (text), per key ``sample``, ``stderr``, ``analytic``,
+        ``z`` (arrays over the records; E_N and G of a bipartition: SE and z of the unclipped
+        values, in ``unclipped``), ``in_verdict`` (keys of
+        :data:`~langevin_sim.observables.VERDICT_OBSERVABLES`) and ``classification`` (the
+        exact three-mode classification at the last record).
+    """
     covs = np.asarray(covariances, float)
     covs = covs[None] if covs.ndim == 2 else covs
     mns = None if means is None else np.asarray(means, float).reshape(covs.shape[0], -1)
