@@ -27,7 +27,8 @@ TEST_SIGNALS_ENV = "LANGEVIN_SIM_TEST_SIGNALS"
 ``start`` (a run about to start its chunks), ``chunk:K`` (the K-th chunk of a run handed on),
 ``submitted`` (a Dask run's tasks all submitted), ``measures`` (before a command's measures),
 ``write`` (a complete temporary file about to be renamed), ``startup`` (the command-line
-handlers installed)."""
+handlers installed), ``chunks:K`` (the K-th chunk handed on by any run of the process, counted
+from :func:`install_cli_handlers`)."""
 
 stop = threading.Event()
 """Set by an interrupt while chunks run; backends poll it."""
@@ -58,6 +59,7 @@ def install_cli_handlers():
         return None
     _state["count"] = 0
     _state["deferring"] = False
+    _chunks_handed_on[0] = 0
     stop.clear()
     previous = (signal.signal(signal.SIGINT, _cli_handler),
                 signal.signal(signal.SIGTERM, _cli_handler))
@@ -115,6 +117,16 @@ def sigint_ignored():
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+_chunks_handed_on = [0]
+
+
+def count_chunk() -> int:
+    """One more chunk handed on in this process; returns how many so far (the ``chunks:K``
+    test event, across the runs of a command: e.g. the second spot check of ``figures``)."""
+    _chunks_handed_on[0] += 1
+    return _chunks_handed_on[0]
 
 
 def checkpoint(event: str) -> None:

@@ -23,13 +23,15 @@ def _identity(x):
 
 
 def _counting(take):
-    """``take(i, moments)``, then the test checkpoint ``chunk:K`` (K chunks handed on)."""
+    """``take(i, moments)``, then the test checkpoints ``chunk:K`` (K chunks of this run
+    handed on) and ``chunks:K`` (K chunks of every run of the process)."""
     n = [0]
 
     def counted(i, moments):
         take(i, moments)
         n[0] += 1
         _signals.checkpoint(f"chunk:{n[0]}")
+        _signals.checkpoint(f"chunks:{_signals.count_chunk()}")
 
     return counted
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 
 from .cli import (
+    EXIT_INTERRUPTED,
     EXIT_OK,
     UsageError,
     _register,
@@ -61,7 +62,7 @@ def _cmd_detect(args) -> int:
                         seed=args.seed, repetitions=args.repetitions,
                         check=not args.no_check, backend=backend)
         scan = detection_scan(model, backend=backend, progress=_progress(args)) \
-            if args.scan else None
+            if args.scan and not report.partial else None
     payload = report.to_dict()
     files = []
     if scan is not None:
@@ -76,9 +77,10 @@ def _cmd_detect(args) -> int:
             files.append(plot_detection_scan(scan, os.path.join(args.output,
                                                                 "detect_scan.png")))
         payload["files"] = files
+    status = EXIT_INTERRUPTED if report.partial else EXIT_OK
     if args.json:
         print(dump_json(payload))
-        return EXIT_OK
+        return status
     print(no_nan(report.render()))
     if scan is not None:
         o = scan.optimum
@@ -90,7 +92,7 @@ def _cmd_detect(args) -> int:
             f"{g:.2f}: {v:.3g}" for g, v in zip(eta.grids[0][::4], eta.values["E_N"][::4])))
     if files:
         print("wrote " + ", ".join(files))
-    return EXIT_OK
+    return status
 
 
 _register("detect", _cmd_detect,

@@ -445,11 +445,12 @@ def _cmd_figures(args) -> int:
                                progress=_progress(args),
                                log=(lambda *_: None) if args.json else print)
     total = time.perf_counter() - t0
+    interrupted = bool(summary.pop("interrupted", False))
     if args.json:
-        print(dump_json({"figures": summary, "seconds": total}))
+        print(dump_json({"figures": summary, "seconds": total, "partial": interrupted}))
     else:
-        print(f"total {total:.1f} s")
-    return EXIT_OK
+        print(f"total {total:.1f} s" + (" (PARTIAL: interrupted)" if interrupted else ""))
+    return EXIT_INTERRUPTED if interrupted else EXIT_OK
 
 
 _register("figures", _cmd_figures,

@@ -333,6 +333,10 @@ class DetectionReport:
     checks: dict
     confidence: float
     seed: int
+    partial: bool = False
+    """Interrupted: the exact analysis is complete; ``records`` (and the certificates) are None
+    if the main experiment did not finish (a reconstruction needs every phase setting), and
+    the repetitions and record checks hold those that finished."""
 
     @property
     def names(self) -> tuple:
@@ -340,6 +344,12 @@ class DetectionReport:
 
     def to_dict(self) -> dict:
         names = self.names
+        base = {"parameters": self.parameters, "without_probes": self.without_probes,
+                "with_probes": self.with_probes, "detected": self.detected,
+                "detected_covariance": self.detected_covariance, "confidence": self.confidence,
+                "power": POWER, "seed": str(self.seed), "partial": self.partial}
+        if self.records is None:
+            return {**base, "records": None, "certified": None, "records_needed": None}
         rec = {"n": self.records.n, "dof": self.records.dof,
                "physical": self.records.physical, "covariance": self.records.covariance,
                "covariance_stderr": self.records.covariance_stderr}
@@ -347,18 +357,15 @@ class DetectionReport:
             rec[k] = self.records.values[i]
             rec[k + "_stderr"] = self.records.stderr[i]
             rec[k + "_bias_corrected"] = self.records.bias_corrected[i]
-            if self.repetitions.size:
-                rec[k + "_repetition_spread"] = float(np.std(self.repetitions[:, i], ddof=1))
+            if self.repetitions.size:  # a spread needs two repetitions (one: an interrupt)
+                rec[k + "_repetition_spread"] = (float(np.std(self.repetitions[:, i], ddof=1))
+                                                 if self.repetitions.shape[0] > 1 else None)
         rec["E_N_note"] = "E_N is the unclipped log-negativity (negative when separable)"
         rec["n_repetitions"] = int(self.repetitions.shape[0])
         crit = {self._criterion_name(c): v for c, v in self.certified.items()}
         need = {self._criterion_name(c): {"records": v, "check": self.checks.get(c)}
                 for c, v in self.records_needed.items()}
-        return {"parameters": self.parameters, "without_probes": self.without_probes,
-                "with_probes": self.with_probes, "detected": self.detected,
-                "detected_covariance": self.detected_covariance, "records": rec,
-                "certified": crit, "records_needed": need, "confidence": self.confidence,
-                "power": POWER, "seed": str(self.seed)}
+        return {**base, "records": rec, "certified": crit, "records_needed": need}
 
     def _criterion_name(self, c):
         names = self.names
@@ -375,6 +382,11 @@ class DetectionReport:
             lines.append(f"{k_bm + ' | ' + k_f:<32}{self.without_probes[k_bm]:>16.5g}"
                          f"{self.with_probes[k_bm]:>14.5g}{'':4}{self.detected[k_f]:>12.5g}")
         r = self.records
+        if r is None:
+            lines += ["", "simulated experiment: INTERRUPTED before it completed (a "
+                      "reconstruction needs every phase setting); the exact analysis above is "
+                      "complete"]
+            return "\n".join(lines)
         lines += ["", f"simulated experiment: {r.n} homodyne records (seed {self.seed}), phase "
                   "settings cycled; covariance of (f_b, f_m) reconstructed",
                   f"{'measure':<16}{'estimate':>11}{'± SE':>9}{'bias-corr.':>12}"
@@ -404,6 +416,9 @@ class DetectionReport:
                          f"{v['witness']:8.4f} ± {v['witness_stderr']:.2g} (threshold "
                          f"{v['threshold']:g}), statistic {v['statistic']:6.2f} > "
                          f"{v['quantile']:.2f}?; {need_s}")
+        if self.partial:
+            lines.append("PARTIAL: interrupted; the repetitions and record checks shown are "
+                         "those that finished")
         return "\n".join(lines)
 
 
@@ -480,19 +495,23 @@ def detect(model=None, *, records: int = 20000, confidence: float = 0.99, seed: 
     system.check_stable()
     without, with_p, detected, sigma_det = exact_measures(model)
     seeds = [_int_seed(s) for s in np.random.SeedSequence(seed).spawn(2 + repetitions)]
-    est = estimate(homodyne_moments(system, records, seeds[0], backend=backend))
-    reps = np.array([estimate(homodyne_moments(system, records, s, backend=backend)).values
-                     for s in seeds[2:]]).reshape(-1, 6)
-    cert = certify(est, confidence)
-    need = records_needed(est, confidence)
-    checks = {}
-    if check:
-        for i, c in enumerate(CRITERIA):
-            if need[c] is not None and need[c] <= max_check_records:
-                checks[c] = check_records(system, c, need[c], confidence, seeds[1] + i,
-                                          max_check_records, backend)
-    return DetectionReport(model.as_dict(), without, with_p, detected, sigma_det, est, reps,
-                           cert, need, checks, confidence, seed)
+    est, reps, cert, need, checks, partial = None, [], None, None, {}, False
+    try:  # interrupted (Ctrl-C): what finished is reported, marked partial
+        est = estimate(homodyne_moments(system, records, seeds[0], backend=backend))
+        cert = certify(est, confidence)
+        need = records_needed(est, confidence)
+        for s in seeds[2:]:
+            reps.append(estimate(homodyne_moments(system, records, s, backend=backend)).values)
+        if check:
+            for i, c in enumerate(CRITERIA):
+                if need[c] is not None and need[c] <= max_check_records:
+                    checks[c] = check_records(system, c, need[c], confidence, seeds[1] + i,
+                                              max_check_records, backend)
+    except KeyboardInterrupt:
+        partial = True
+    return DetectionReport(model.as_dict(), without, with_p, detected, sigma_det, est,
+                           np.array(reps).reshape(-1, 6), cert, need, checks, confidence, seed,
+                           partial)
 
 
 # -- design study ---------------------------------------------------------------------------

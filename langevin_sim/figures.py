@@ -101,12 +101,14 @@ def mc_check(result: SweepResult, index, *, n_traj=8192, seed=0, t_final=400.0,
     est = res.measures(result.pair)
     out = {"index": list(index), "parameters": {ax: float(g[i]) for ax, g, i in
                                                 zip(result.axes, result.grids, index)},
-           "n_traj": res.n_traj, "seed": str(res.seed), "t_final": t_final}
+           "n_traj": res.n_traj, "seed": str(res.seed), "t_final": t_final,
+           "partial": bool(res.partial)}
     for j, name in enumerate(measure_names(result.pair)):
         exact = float(result.values[name][tuple(index)])
         val, se = float(est.values[0, j]), float(est.stderr[0, j])
-        out[name] = {"sample": val, "stderr": se, "analytic": exact,
-                     "z": (val - exact) / se if se > 0 else None}
+        ok = bool(np.isfinite(se) and se > 0)
+        out[name] = {"sample": val, "stderr": se if ok else None, "analytic": exact,
+                     "z": (val - exact) / se if ok else None}
     return out
 
 
@@ -117,6 +119,10 @@ def make_figures(figs=("2", "3", "4"), resolution: int = DEFAULT_RESOLUTION, out
 
     Writes ``fig<N>.png`` (the paper's panels), ``fig<N>_companion.png`` (E_N and G maps),
     ``sweep_<plane>.npz`` and, with ``mc_check_points > 0``, ``fig<N>_mc_check.json``.
+
+    Interrupted (Ctrl-C) during the Monte Carlo spot checks, the checks that finished (the
+    one cut short marked ``partial``) are written with the figure's plots, no further figure
+    is started, and the summary has ``"interrupted": True``.
     """
     from . import plotting
 
@@ -131,11 +137,19 @@ def make_figures(figs=("2", "3", "4"), resolution: int = DEFAULT_RESOLUTION, out
             res.save(path)
             files.append(path)
         checks = {}
+        interrupted = False
         if mc_check_points > 0:
-            for n, (key, res) in enumerate(sweeps.items()):
-                checks[key] = [mc_check(res, idx, n_traj=mc_n_traj, seed=1000 * int(fig) + 10 * n
-                                        + i, backend=backend)
-                               for i, idx in enumerate(mc_points(res, mc_check_points))]
+            try:
+                for n, (key, res) in enumerate(sweeps.items()):
+                    checks[key] = []
+                    for i, idx in enumerate(mc_points(res, mc_check_points)):
+                        checks[key].append(mc_check(res, idx, n_traj=mc_n_traj,
+                                                    seed=1000 * int(fig) + 10 * n + i,
+                                                    backend=backend))
+                        if checks[key][-1]["partial"]:
+                            raise KeyboardInterrupt
+            except KeyboardInterrupt:  # keep the checks that finished, draw, stop here
+                interrupted = True
             path = os.path.join(output, f"fig{fig}_mc_check.json")
             write_text(path, json.dumps(checks, indent=2))
             files.append(path)
@@ -146,5 +160,10 @@ def make_figures(figs=("2", "3", "4"), resolution: int = DEFAULT_RESOLUTION, out
         seconds = time.perf_counter() - t0
         summary[fig] = {"files": files, "seconds": seconds}
         log(f"Fig. {fig}: {resolution}x{resolution} per plane, {seconds:.1f} s -> "
-            + ", ".join(os.path.basename(f) for f in files))
+            + ", ".join(os.path.basename(f) for f in files)
+            + (" (PARTIAL: Monte Carlo checks interrupted)" if interrupted else ""))
+        if interrupted:
+            summary[fig]["partial"] = True
+            summary["interrupted"] = True
+            break
     return summary

@@ -178,7 +178,8 @@ def draw_map(ax, result, measure, x_axis, y_axis, title=None, checks=()):
         ax.plot(px, py, "o", mfc="none", mec="red", ms=7)
         # label towards the inside of the map, on a white box, so that it is never clipped
         dx, dy = (-6, "right") if px > xmid else (6, "left"), (-6 if py > ymid else 6)
-        ax.annotate(f"{m['sample']:.3f}±{m['stderr']:.3f}\n(exact {m['analytic']:.3f})",
+        se = "n/a" if m["stderr"] is None else f"{m['stderr']:.3f}"
+        ax.annotate(f"{m['sample']:.3f}±{se}\n(exact {m['analytic']:.3f})",
                     (px, py), textcoords="offset points", xytext=(dx[0], dy), fontsize=6,
                     color="red", ha=dx[1], va="top" if dy < 0 else "bottom",
                     bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none",

@@ -541,3 +541,43 @@ def test_simulate_takes_a_model_and_api_type_errors_are_one_line():
         with pytest.raises(TypeError, match=match) as info:
             call()
         assert "\n" not in str(info.value)
+
+
+def test_figures_mc_check_interrupted_keeps_the_finished_checks_and_plots(tmp_path, capsys,
+                                                                         monkeypatch):
+    """Ctrl-C during the Monte Carlo spot checks: the sweeps, the checks that finished (the
+    one cut short marked partial, its SEs null when no group completed) and the figure's
+    plots are written whole; no further figure starts; exit 130 with one line."""
+    monkeypatch.setenv(TEST_SIGNALS_ENV, "SIGINT@chunks:40")  # in the second check
+    out = tmp_path / "figs"
+    code = main(["figures", "--fig", "4", "--resolution", "6", "--mc-check", "2",
+                 "--mc-n-traj", "1024", "--output", str(out), "--no-progress"])
+    captured = capsys.readouterr()
+    assert code == 130, captured.err
+    line = _one_line(captured.err)
+    assert "saved (complete)" in line and "fig4_mc_check.json" in line and "fig4.png" in line
+    checks = json.loads((out / "fig4_mc_check.json").read_text())
+    done = [c for cs in checks.values() for c in cs]
+    assert done and done[-1]["partial"] and not any(c["partial"] for c in done[:-1])
+    assert (out / "fig4.png").stat().st_size > 0
+    assert "PARTIAL" in captured.out and "nan" not in captured.out
+
+
+@pytest.mark.parametrize("event", ["chunks:3", "chunks:200"])
+def test_detect_interrupted_reports_the_exact_analysis_and_what_finished(event, tmp_path,
+                                                                         capsys, monkeypatch):
+    """Ctrl-C in the first experiment (no reconstruction without every phase setting) or in a
+    repetition: the exact analysis and what finished are printed and written, marked partial;
+    exit 130 with one line."""
+    monkeypatch.setenv(TEST_SIGNALS_ENV, f"SIGINT@{event}")
+    out = tmp_path / "det"
+    code = main(["detect", "--records", "2000", "--repetitions", "3", "--no-check",
+                 "--output", str(out), "--no-progress"])
+    captured = capsys.readouterr()
+    assert code == 130, captured.err
+    assert "detect_report.json" in _one_line(captured.err)
+    d = json.loads((out / "detect_report.json").read_text())
+    assert d["partial"] is True and d["detected"]["E_N"] > 0
+    first = event == "chunks:3"
+    assert (d["records"] is None) == first
+    assert ("INTERRUPTED" in captured.out) == first and "nan" not in captured.out
