@@ -75,20 +75,22 @@ def _transform(b1, b2, rho, a, b):
 
 def test_transform_matches_libm_to_an_ulp():
     """The vectorisable polynomials give libm's √(-ln U) and √2 (cos, sin)(ψ + π/4) with the
-    drawn signs, on random bits and on the extremes of U (2⁻⁵³ and 1)."""
+    drawn signs, on random bits and on the extremes of U (2⁻⁵² and 1)."""
     rng = np.random.default_rng(0)
     n = 1_000_000
     b1 = rng.integers(0, 2**64, n, dtype=np.uint64)
     b2 = rng.integers(0, 2**64, n, dtype=np.uint64)
-    b1[:4] = [0, 2**64 - 1, 2**64 - 2**11 - 1, 2**63]  # U = 2**-53, 1, 1 - 2**-53, 1/2 + ...
-    b1[4:8] = (np.uint64(2**53) - np.arange(1, 5, dtype=np.uint64)) << np.uint64(11)  # U -> 1
+    b1[:2] = [0, 2**64 - 1]  # U = 1, 2**-52
+    b1[2:6] = np.arange(1, 5, dtype=np.uint64) << np.uint64(12)  # U just below 1
+    b1[6:10] = (np.uint64(2**52) - np.arange(1, 5, dtype=np.uint64)) << np.uint64(12)  # U -> 0
+    b2[:2] = [0, 2**64 - 1]  # ψ = -π/4 and just below π/4
     rho, a, b = np.empty(n), np.empty(n), np.empty(n)
     _transform(b1, b2, rho, a, b)
-    u = ((b1 >> np.uint64(11)).astype(float) + 1) * 2.0**-53
+    u = 1.0 - (b1 >> np.uint64(12)).astype(float) * 2.0**-52
     ref = np.sqrt(-np.log(u))
-    assert rho[1] == 0 and np.all(np.abs(rho - ref) <= 2 * ULP * ref)
-    assert rho[0] == pytest.approx(np.sqrt(53 * np.log(2)), rel=2 * ULP)
-    psi = ((b2 >> np.uint64(11)).astype(np.int64) - 2**52) * (0.5 * np.pi * 2.0**-53)
+    assert rho[0] == 0 and np.all(np.abs(rho - ref) <= 2 * ULP * ref)
+    assert rho[1] == pytest.approx(np.sqrt(52 * np.log(2)), rel=2 * ULP)
+    psi = ((b2 >> np.uint64(12)).astype(float) * 2.0**-52 - 0.5) * (0.5 * np.pi)
     sign_a = 1 - 2 * (b2 & np.uint64(1)).astype(float)
     sign_b = 1 - 2 * (b1 & np.uint64(1)).astype(float)
     ref_a = sign_a * np.sqrt(2) * np.cos(psi + np.pi / 4)

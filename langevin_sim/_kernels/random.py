@@ -14,10 +14,10 @@ dozen multiply-adds), so the generator is written for the vector units:
   vectorises too: ``ln`` and ``sin`` are fdlibm's minimax polynomials on their reduced ranges
   in Horner form with fused multiply-adds (``llvm.fma``: the same bits on every machine), not
   calls to libm, which would stop the vectoriser; ``cos = √(1 − sin²)`` goes to the
-  divide/square-root unit, which the rest leaves idle. ``U = (m + 1) 2⁻⁵³`` from the top 53
-  bits ``m`` of one output (so ``|Z| ≤ 8.57``: the normal's mass beyond is 1e-17). The angle
-  takes the top 53 bits of a second output for ``ψ`` uniform on [−π/4, π/4) and the lowest bit
-  of each output for two signs: ``(±cos(ψ + π/4), ±sin(ψ + π/4))`` with independent random
+  divide/square-root unit, which the rest leaves idle. ``U = 1 − m 2⁻⁵²`` from the top 52 bits
+  ``m`` of one output (so ``|Z| ≤ 8.49``: the normal's mass beyond is 2e-17). The angle takes
+  the top 52 bits of a second output for ``ψ`` uniform on [−π/4, π/4) and the lowest bit of
+  each output for two signs: ``(±cos(ψ + π/4), ±sin(ψ + π/4))`` with independent random
   signs is uniform on the circle, which needs no quadrant tables or selects, and
   ``√2 cos(ψ + π/4) = cos ψ − sin ψ``. Each normal is within 1 ulp of the same transform
   evaluated with libm (``tests/test_random.py``).
@@ -112,8 +112,9 @@ _S3 = -1.98412698298579493134e-04
 _S4 = 2.75573137070700676789e-06
 _S5 = -2.50507602534068634195e-08
 _S6 = 1.58969099521155010221e-10
-_U53 = 1.0 / 9007199254740992.0  # 2**-53
-_HALF_PI_U53 = 0.5 * math.pi * _U53
+_HALF_PI = 0.5 * math.pi
+_ONE = 0x3FF0000000000000  # the bits of 1.0: with 52 random mantissa bits, uniform on [1, 2)
+_TWO52 = 0x4330000000000000  # the bits of 2**52: with an integer below 2**52 in the mantissa
 
 
 @nb.njit(inline="always")
@@ -137,12 +138,13 @@ def _next(s0, s1, s2, s3):
 
 @nb.njit(inline="always")
 def _radius(bits):
-    """``√(−ln U)``, ``U = (bits >> 11 + 1) 2⁻⁵³`` in (0, 1] (the Box–Muller radius over √2)."""
-    v = nb.float64(nb.int64(bits >> nb.uint64(11)) + 1)  # exact: U = v 2**-53
-    # v = 2**k' (1 + f), 1 + f in [√2/2, √2): exponent and mantissa from the bits (fdlibm),
-    # with the 2**-53 folded into the exponent: ln U = k ln 2 + ln(1 + f), k = k' - 53
-    ix = _as_bits(v) + nb.uint64(0x3FF0000000000000 - 0x3FE6A09E00000000)
-    k = nb.int64(ix >> nb.uint64(52)) - (0x3FF + 53)
+    """``√(−ln U)``, ``U = 1 − (bits >> 12) 2⁻⁵²`` in (0, 1] (the Box–Muller radius over √2)."""
+    # U and the exponent below by IEEE bit patterns, not int64 -> float64 conversions, which
+    # AVX2 lacks as vector instructions
+    u = 2.0 - _as_double((bits >> nb.uint64(12)) | nb.uint64(_ONE))  # exact
+    # u = 2**k (1 + f), 1 + f in [√2/2, √2): exponent and mantissa from the bits (fdlibm)
+    ix = _as_bits(u) + nb.uint64(_ONE - 0x3FE6A09E00000000)
+    k = _as_double((ix >> nb.uint64(52)) | nb.uint64(_TWO52)) - (2.0**52 + 1023.0)  # exact
     f = _as_double((ix & nb.uint64(0x000FFFFFFFFFFFFF)) + nb.uint64(0x3FE6A09E00000000)) - 1.0
     s = f / (2.0 + f)  # ln(1 + f) = 2 atanh(s) = 2 s + s z P(z), z = s**2
     z = s * s
@@ -152,15 +154,15 @@ def _radius(bits):
     p = _fma(z, p, _LG3)
     p = _fma(z, p, _LG2)
     p = _fma(z, p, _LG1)
-    log_u = _fma(nb.float64(k), _LN2, _fma(s * z, p, s + s))
+    log_u = _fma(k, _LN2, _fma(s * z, p, s + s))
     return math.sqrt(-log_u)
 
 
 @nb.njit(inline="always")
 def _circle(bits, sign_bits):
-    """``√2 (cos Θ, sin Θ)`` for ``Θ`` uniform on the circle: the angle from bits 11-63 of
+    """``√2 (cos Θ, sin Θ)`` for ``Θ`` uniform on the circle: the angle from bits 12-63 of
     ``bits``, the signs from bit 0 of ``bits`` and of ``sign_bits``."""
-    x = nb.float64(nb.int64(bits >> nb.uint64(11)) - (1 << 52)) * _HALF_PI_U53  # [-π/4, π/4)
+    x = (_as_double((bits >> nb.uint64(12)) | nb.uint64(_ONE)) - 1.5) * _HALF_PI  # [-π/4, π/4)
     z = x * x
     p = _fma(z, _S6, _S5)
     p = _fma(z, p, _S4)
@@ -261,6 +263,7 @@ def _tables():
 
 
 _K, _W, _F = _tables()
+_U53 = 1.0 / 9007199254740992.0  # 2**-53
 
 
 def seed_state_legacy(seed: np.random.SeedSequence) -> np.ndarray:
