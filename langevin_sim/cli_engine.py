@@ -210,10 +210,11 @@ def _cmd_simulate(args) -> int:
         est = None if not pair else result.measures(
             pair, names=(names[0], names[2], names[4]), records=None if args.json else shown,
             progress=_progress(args))
-        if obs_names:
-            from .observables import ensemble_observables
+        if obs_names:  # like the measures: the records shown (every record for --json)
+            from .observables import at_records, ensemble_observables
 
-            obs = ensemble_observables(result, parties, obs_names)
+            obs = ensemble_observables(at_records(result, None if args.json else shown),
+                                       parties, obs_names)
         computed = True
     except KeyboardInterrupt:
         # the moments are complete (and saved): report them without the measures
@@ -266,7 +267,8 @@ def _cmd_simulate(args) -> int:
                 line += (f"{_g(est.values[row, 0], 10, '.4g')}{_g(est.stderr[row, 0])}"
                          f"{_g(est.values[row, 1], 10, '.4g')}{_g(est.stderr[row, 1])}")
             for k in cols:
-                line += f"{_g(obs[k][0][t], max(10, len(k) + 1), '.4g')}{_g(obs[k][1][t])}"
+                line += (f"{_g(obs[k][0][row], max(10, len(k) + 1), '.4g')}"
+                         f"{_g(obs[k][1][row])}")
             print(line)
         if obs:
             print(f"observables at t = {times[-1]:g}/{unit} (sample ± SE; every record with "

@@ -723,6 +723,22 @@ def in_verdict(key: str, labels) -> bool:
 _NON_NUMERIC = ("tripartite_class_", "classification_", "separable_cuts_")
 
 
+def at_records(result, records=None):
+    """The :class:`~langevin_sim.ensemble.EnsembleResult` restricted to the record indices
+    ``records`` (None: all), with its chunk groups, so that every estimate and its jackknife
+    SE at those records are unchanged (a command shows some records: the work is theirs)."""
+    if records is None:
+        return result
+    from dataclasses import replace
+
+    from .statistics import Moments
+
+    rec = np.asarray(records, int)
+    g = result.groups
+    return replace(result, times=result.times[rec],
+                   groups=Moments(g.count[:, rec], g.mean[:, rec], g.m2[:, rec]))
+
+
 def ensemble_observables(result, parties=(), names=OBSERVABLES, clip: bool = True) -> dict:
     """Every requested observable at each record of an
     :class:`~langevin_sim.ensemble.EnsembleResult`, with jackknife standard errors: the

@@ -665,3 +665,19 @@ def test_fidelity_target_file_and_ensemble_fidelity(tmp_path):
     assert check.consistent, check
     with pytest.raises(ValueError, match="unknown mode 'c'"):
         ob.load_fidelity_target(str(path), ("a", "b"))
+
+
+def test_at_records_keeps_estimates_and_errors():
+    """simulate computes the observables at the records it shows: the same values and SEs as
+    over all records."""
+    from langevin_sim.ensemble import simulate
+
+    r = simulate(three_mode_system(), np.arange(0.0, 6.0), n_traj=512, seed=11,
+                 initial="thermal")
+    parties = ((("a", "b"), ("c",)), (("a",), ("b",), ("c",)))
+    full = ob.ensemble_observables(r, parties)
+    part = ob.ensemble_observables(ob.at_records(r, [1, 4]), parties)
+    assert set(full) == set(part)
+    for k, (values, stderr) in full.items():
+        np.testing.assert_array_equal(part[k][0], values[[1, 4]])
+        np.testing.assert_array_equal(part[k][1], stderr[[1, 4]])
