@@ -33,8 +33,9 @@ def _add_evolve(p):
                    help="spacing of the records, in 1/unit (default t-final/40, rounded to "
                         "--dt); each temporal mode's window start and end are recorded too")
     p.add_argument("--initial", default="thermal",
-                   help="thermal (default), vacuum, or FILE.npz with 'covariance' (and 'mean'); "
-                        "temporal modes start empty")
+                   help="thermal (default), vacuum, steady (the steady state with every "
+                        "envelope at its t = 0 value: before a later pulse), or FILE.npz with "
+                        "'covariance' (and 'mean'); temporal modes start empty")
     p.add_argument("--alpha", type=float, default=0.01, help="significance of the z test")
     p.add_argument("--output", default=None,
                    help="directory for evolve_report.json, evolve_ensemble.npz and the plots")
@@ -44,9 +45,10 @@ def _cmd_evolve(args) -> int:
     from .evolve import evolve
 
     model, pair = load_cli_model(args)
-    if args.initial not in ("thermal", "vacuum"):
+    if args.initial not in ("thermal", "vacuum", "steady"):
         if not os.path.isfile(args.initial):
-            raise UsageError(f"--initial must be thermal, vacuum or an existing .npz file, got "
+            raise UsageError("--initial must be thermal, vacuum, steady or an existing .npz "
+                             f"file, got "
                              f"{args.initial!r}")
         from .relaxation import load_initial
         load_initial(args.initial)  # unreadable or unphysical: one line, before any work
