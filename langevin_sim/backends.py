@@ -41,15 +41,20 @@ class BackendUnavailableError(ImportError):
 
 
 class Backend:
-    """Interface: ``run_chunks(plan, sizes, seeds, progress, sink, order) -> {index: Moments}``.
+    """A generic map: it runs tasks and hands their results on, and knows nothing of what they
+    compute (it imports nothing of the engine).
 
-    Chunk ``i`` must be run with ``seeds[i]``; ``order`` (default: index order) is the order
-    in which chunks are started. A backend may return fewer chunks than asked for only when
-    interrupted (Ctrl-C, or SIGTERM under the command line), and then returns every chunk that
-    did finish: the interrupt only sets :data:`langevin_sim._signals.stop`, which the backend
-    polls (no ``KeyboardInterrupt`` inside its waits, so nothing can hang). With a ``sink``,
-    each finished chunk is handed to ``sink(i, moments)`` as it arrives and not kept (memory
-    independent of the number of chunks); the return value is then empty.
+    ``map_tasks(func, shared, args, sink, order, progress, desc, unit) -> {i: result}`` runs
+    ``func(shared, *args[i])`` for every ``i < len(args)``; ``shared`` (an ensemble's plan) is
+    sent to the workers once, ``args`` is any indexable sequence (a lazy one is never
+    materialised), ``order`` (default: index order) is the order in which tasks start. A
+    backend returns fewer results than asked for only when interrupted (Ctrl-C, or SIGTERM
+    under the command line), and then returns every task that did finish: the interrupt only
+    sets :data:`langevin_sim._signals.stop`, which the backend polls (no
+    ``KeyboardInterrupt`` inside its waits, so nothing can hang). With a ``sink``, each
+    result is handed to ``sink(i, result)`` as it arrives and not kept (memory independent of
+    the number of tasks); the return value is then empty. ``map(func, items)`` is the plain
+    form (sweep blocks), results in item order.
     """
 
     def __enter__(self):
@@ -61,7 +66,8 @@ class Backend:
     def close(self) -> None:
         """Release resources (clusters, clients); a no-op for local threads."""
 
-    def run_chunks(self, plan, sizes, seeds, progress=False, sink=None, order=None) -> dict:
+    def map_tasks(self, func, shared, args, sink=None, order=None, progress=False,
+                  desc="tasks", unit="task") -> dict:
         raise NotImplementedError
 
     def map(self, func, items, progress=False, desc="") -> list:
@@ -95,15 +101,14 @@ class LocalBackend(Backend):
     def describe(self) -> str:
         return f"local({self.n_threads} threads)"
 
-    def run_chunks(self, plan, sizes, seeds, progress=False, sink=None, order=None) -> dict:
-        from .ensemble import run_chunk
-
+    def map_tasks(self, func, shared, args, sink=None, order=None, progress=False,
+                  desc="tasks", unit="task") -> dict:
         done: dict = {}
         take = _counting(sink if sink is not None else done.__setitem__)
-        bar = tqdm(total=len(sizes), disable=not progress, unit="chunk", desc="ensemble")
+        bar = tqdm(total=len(args), disable=not progress, unit=unit, desc=desc)
         # submitted a window at a time, and each result handed on and dropped at once: memory
-        # does not grow with the number of chunks
-        jobs = iter(range(len(sizes)) if order is None else order)
+        # does not grow with the number of tasks
+        jobs = iter(range(len(args)) if order is None else order)
         futures: dict = {}
         with _signals.deferred_interrupts(), ThreadPoolExecutor(self.n_threads) as pool:
 
@@ -111,7 +116,7 @@ class LocalBackend(Backend):
                 if k <= 0:
                     return
                 for i in jobs:
-                    futures[pool.submit(run_chunk, plan, int(sizes[i]), seeds[i])] = i
+                    futures[pool.submit(func, shared, *args[i])] = i
                     k -= 1
                     if k == 0:
                         break
@@ -242,13 +247,13 @@ class DaskBackend(Backend):
         Use an existing client instead (not closed by :meth:`close`).
     retries : int
         Retries of a task that raised an exception.
-    chunk_runner : callable, optional
-        Replaces :func:`~langevin_sim.ensemble.run_chunk` (same signature); for
+    task_runner : callable, optional
+        Replaces the ``func`` of every :meth:`map_tasks` (same signature); for
         instrumentation and fault-injection tests.
     """
 
     def __init__(self, address: str | None = None, n_workers: int | None = None, *,
-                 client=None, retries: int = 2, chunk_runner=None):
+                 client=None, retries: int = 2, task_runner=None):
         try:
             import distributed
         except ImportError:
@@ -280,7 +285,7 @@ class DaskBackend(Backend):
                         f"{CONNECT_TIMEOUT} s ({type(exc).__name__})") from None
         self.client = client
         self.retries = retries
-        self.chunk_runner = chunk_runner
+        self.task_runner = task_runner
 
     def describe(self) -> str:
         n = len(self.client.scheduler_info().get("workers", {}))
@@ -292,17 +297,16 @@ class DaskBackend(Backend):
             if self._cluster is not None:
                 self._cluster.close()
 
-    def run_chunks(self, plan, sizes, seeds, progress=False, sink=None, order=None) -> dict:
+    def map_tasks(self, func, shared, args, sink=None, order=None, progress=False,
+                  desc="tasks", unit="task") -> dict:
         import uuid
         import warnings
 
-        from .ensemble import run_chunk
-
-        runner = self.chunk_runner or run_chunk
+        runner = self.task_runner or func
         run_id = uuid.uuid4().hex[:12]
         done: dict = {}
         take = _counting(sink if sink is not None else done.__setitem__)
-        bar = tqdm(total=len(sizes), disable=not progress, unit="chunk", desc="ensemble")
+        bar = tqdm(total=len(args), disable=not progress, unit=unit, desc=desc)
         futures: dict = {}
         stop = _signals.stop
         with _signals.deferred_interrupts():
@@ -312,18 +316,19 @@ class DaskBackend(Backend):
                 # data would be lost for good ("lost scattered data") with every chunk needing it
                 with warnings.catch_warnings():
                     warnings.filterwarnings("ignore", message=".*[Ll]arge.*")
-                    plan_future = self.client.submit(_identity, plan, key=f"plan-{run_id}",
+                    plan_future = self.client.submit(_identity, shared, key=f"plan-{run_id}",
                                                      pure=False)
                 _signals.checkpoint("start")
-                todo = list(range(len(sizes)) if order is None else order)
+                todo = list(range(len(args)) if order is None else order)
                 for a in range(0, len(todo), 256):  # in batches: fast, and stoppable between
                     if stop.is_set():
                         break
                     batch = todo[a:a + 256]
+                    columns = list(zip(*(args[i] for i in batch)))
                     submitted = self.client.map(
-                        runner, [plan_future] * len(batch), [int(sizes[i]) for i in batch],
-                        [seeds[i] for i in batch], key=[f"chunk-{run_id}-{i}" for i in batch],
-                        retries=self.retries, pure=False)
+                        runner, [plan_future] * len(batch), *columns,
+                        key=[f"task-{run_id}-{i}" for i in batch], retries=self.retries,
+                        pure=False)
                     futures.update(zip(submitted, batch))
                 _signals.checkpoint("submitted")
                 pending = self._distributed.as_completed(list(futures))

@@ -319,6 +319,20 @@ class ChildSeeds:
         return (self[i] for i in range(self.n))
 
 
+class ChunkArgs:
+    """The arguments ``(n_traj, seed)`` of every chunk, made when asked for (a backend indexes
+    it like a list of argument tuples)."""
+
+    def __init__(self, sizes, seeds: ChildSeeds):
+        self.sizes, self.seeds = sizes, seeds
+
+    def __len__(self) -> int:
+        return len(self.sizes)
+
+    def __getitem__(self, i: int) -> tuple:
+        return int(self.sizes[i]), self.seeds[i]
+
+
 class GroupAccumulator:
     """Merges chunk moments, as they arrive in any order, into fixed groups of consecutive
     chunks, each group strictly in chunk-index order (a chunk waits until its predecessor in
@@ -918,8 +932,9 @@ def run_plan(plan, sizes, seed, times, *, method: str, dt: float, mode_labels, m
     backend = LocalBackend() if backend is None else backend
     acc = GroupAccumulator(sizes.size, groups)
     stopped_before = interrupts() > 0  # a command already interrupted starts no new run
-    backend.run_chunks(plan, sizes, ChildSeeds(root, sizes.size), progress=progress,
-                       sink=acc.add, order=acc.start_order())
+    backend.map_tasks(run_chunk, plan, ChunkArgs(sizes, ChildSeeds(root, sizes.size)),
+                      sink=acc.add, order=acc.start_order(), progress=progress,
+                      desc="ensemble", unit="chunk")
     if acc.n_done == 0:
         raise KeyboardInterrupt("" if stopped_before else "before any trajectory finished")
     meta = {"n_traj_planned": int(sizes.sum()), "chunk_size": int(sizes[0]),

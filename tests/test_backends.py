@@ -76,7 +76,7 @@ def test_a_worker_killed_mid_run_is_recomputed_with_identical_result(dask_backen
         return run_chunk(plan, n, seed)
 
     from langevin_sim.backends import DaskBackend
-    killer = DaskBackend(client=dask_backend.client, chunk_runner=runner)
+    killer = DaskBackend(client=dask_backend.client, task_runner=runner)
     r = simulate(build_system(), TIMES, seed=77, backend=killer, **KW)
     assert os.path.exists(marker)  # the fault really happened
     assert not r.partial
@@ -154,3 +154,21 @@ def test_scheduler_option_needs_dask_backend(capsys):
     from langevin_sim.cli import main
     assert main(["simulate", "--scheduler", "tcp://127.0.0.1:1"]) == 2
     assert "--backend dask" in capsys.readouterr().err
+
+
+def test_backends_are_a_generic_map_that_imports_nothing_of_the_engine():
+    """A backend runs tasks and hands their results on: no import of the engine (ensemble,
+    twa, integrators, kernels), at module level or inside a function."""
+    import ast
+
+    import langevin_sim.backends as b
+
+    tree = ast.parse(open(b.__file__).read())
+    imported = {node.module for node in ast.walk(tree)
+                if isinstance(node, ast.ImportFrom) and node.level > 0}
+    assert imported <= {None, "_progress"}, imported
+    # and it maps any task: a plain function over plain arguments, in any start order
+    got = {}
+    LocalBackend(2).map_tasks(lambda shared, x, y: shared + x * y, 10, [(1, 2), (3, 4), (5, 6)],
+                              sink=got.__setitem__, order=[2, 0, 1])
+    assert got == {0: 12, 1: 22, 2: 40}

@@ -487,16 +487,15 @@ def test_a_non_finite_z_fails_the_verdict(tmp_path, capsys):
 
 def test_fewer_than_eight_groups_give_no_verdict():
     from langevin_sim.backends import LocalBackend
-    from langevin_sim.ensemble import run_chunk
     from langevin_sim.statistics import MIN_VERDICT_GROUPS, consistency
     from langevin_sim.validation import validate
 
     class FiveChunks(LocalBackend):
         """Runs the first five chunks it is given, as a run interrupted after them."""
 
-        def run_chunks(self, plan, sizes, seeds, progress=False, sink=None, order=None):
+        def map_tasks(self, func, shared, args, sink=None, order=None, **kw):
             for i in list(order)[:5]:
-                sink(int(i), run_chunk(plan, int(sizes[i]), seeds[i]))
+                sink(int(i), func(shared, *args[i]))
             return {}
 
     import langevin_sim.ensemble as ens
