@@ -35,8 +35,8 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from ._kernels.meanfield import mean_and_covariance_rhs
+from .engine.initial import thermal_state  # noqa: F401  (its public path in 0.2)
 from .integrators.ll import jacobians
-from .systems.linear import LinearSystem
 
 
 @dataclass(frozen=True)
@@ -76,12 +76,6 @@ class Reference:
         d = self.mean.shape[1]
         return Path(solution=self.solution, t_end=float(self.times[-1]), ordering="mean-field",
                     components=d)
-
-
-def thermal_state(system) -> np.ndarray:
-    """Every mode in equilibrium with its baths (the state before the drive), shape (d, d)."""
-    return LinearSystem(system.linear, system.noise_input, system.occupations,
-                        system.mode_labels).thermal_covariance()
 
 
 def reference(system, times, mean0=None, sigma0=None, rtol: float = 1e-11) -> Reference:

@@ -20,6 +20,7 @@ from langevin_sim._kernels.random import (
     seed_state,
     seed_state_legacy,
 )
+from langevin_sim.engine import plans
 from langevin_sim.gaussian import steady_state
 from langevin_sim.models.cascade import build_system
 
@@ -231,6 +232,6 @@ def test_ensemble_standard_errors_stay_calibrated(monkeypatch):
     def root_only(seed):
         return seed_state(np.random.SeedSequence(seed.entropy))
 
-    monkeypatch.setattr(ensemble, "seed_state", root_only)
+    monkeypatch.setattr(plans, "seed_state", root_only)
     broken, _ = _spread_over_se(reps)
     assert np.all(broken > hi), broken

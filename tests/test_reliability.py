@@ -168,7 +168,7 @@ def test_interrupt_during_the_measures_reports_the_complete_ensemble(tmp_path, c
 def one_group(monkeypatch):
     """Every chunk of a run merged into a single jackknife group: the state of a run
     interrupted within its first group, where no standard error exists."""
-    import langevin_sim.ensemble as ens
+    import langevin_sim.engine.drivers as ens
 
     class OneGroup(ens.GroupAccumulator):
         def __init__(self, n_chunks, n_groups=None):
@@ -323,7 +323,7 @@ def test_merge_refuses_different_runs_and_keeps_every_seed():
 
 
 def test_long_runs_say_so_before_they_start(monkeypatch):
-    import langevin_sim.ensemble as ens
+    import langevin_sim.engine.drivers as ens
     monkeypatch.setattr(ens, "LONG_RUN_SECONDS", 0)
     with pytest.warns(UserWarning, match="trajectory-steps"):
         simulate(build_system(), [0.0, 1.0], n_traj=64, seed=1)
@@ -512,7 +512,7 @@ def test_fewer_than_eight_groups_give_no_verdict():
 def test_the_run_time_notice_counts_records_and_comes_first(monkeypatch):
     import warnings
 
-    import langevin_sim.ensemble as ens
+    import langevin_sim.engine.drivers as ens
     from langevin_sim.relaxation import relax
     built = []
     monkeypatch.setattr(ens, "build_schedule", lambda *a, **k: built.append(1) or 1 / 0)
@@ -521,9 +521,10 @@ def test_the_run_time_notice_counts_records_and_comes_first(monkeypatch):
         with pytest.raises(UserWarning, match=r"100000 records: .* min for the records"):
             relax(n_times=100000)  # few steps, but 1e5 records to transition and measure
     assert not built  # said before the schedule, whose build alone is minutes here
-    steps_only, records = ens.run_time_estimate(16384, np.arange(2001.0), 1.0)
-    assert records == pytest.approx(2001 * ens.SECONDS_PER_RECORD)
-    assert steps_only == pytest.approx(16384 * (2000 + 2 * 2001) / ens.ASSUMED_THROUGHPUT)
+    import langevin_sim.engine as eng
+    steps_only, records = eng.run_time_estimate(16384, np.arange(2001.0), 1.0)
+    assert records == pytest.approx(2001 * eng.SECONDS_PER_RECORD)
+    assert steps_only == pytest.approx(16384 * (2000 + 2 * 2001) / eng.ASSUMED_THROUGHPUT)
 
 
 def test_simulate_takes_a_model_and_api_type_errors_are_one_line():

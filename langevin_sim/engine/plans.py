@@ -1,0 +1,199 @@
+"""Plans: everything a worker needs to run any chunk of a run (shared by all its chunks), one
+kind per kernel family: the linear recursion (:class:`EnsemblePlan`), the local-linearisation
+step (:class:`LLPlan`: the default of the truncated Wigner engine, and the exact step on a
+linear model) and the baselines for a nonlinear drift (:class:`TWAPlan`)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .._kernels.ll import ll_chunk
+from .._kernels.propagate import simulate_chunk
+from .._kernels.random import seed_state
+from .._kernels.twa import twa_chunk
+from ..gaussian import ou_transition, psd_factor
+from ..integrators import METHODS as METHODS_REGISTRY
+from ..integrators import methods_for
+from ..integrators.ll import Path, check_matrix_memory, path_from, step_matrices
+from ..statistics import Moments
+from ..systems.linear import LinearSystem
+from .schedule import Schedule
+
+METHODS = methods_for("nonlinear")
+"""Every scheme of the truncated Wigner engine, from the one registry
+(:data:`langevin_sim.integrators.METHODS`): ``ll`` (local linearisation in a displaced frame,
+:mod:`langevin_sim.integrators.ll`) is the default, the others are named baselines."""
+SCHEME_IDS = {k: METHODS_REGISTRY[k].scheme_id for k in METHODS
+              if METHODS_REGISTRY[k].scheme_id is not None}
+"""The baselines run by :func:`~langevin_sim._kernels.twa.twa_chunk`, by kernel number."""
+RAMP_IDS = {"sudden": 0, "linear": 1, "smooth": 2}
+DEFAULT_DT = {k: METHODS_REGISTRY[k]().default_step(nonlinear=True) for k in METHODS}
+"""Default steps (1/ω_b), declared by each scheme's class: ``ll`` consistent with the
+continuous reference (``scripts/ll_accuracy.py``); EM inside its stability bound; small biases
+for the exponential baselines against their own references (``scripts/scheme_bias.py``)."""
+
+
+@dataclass(frozen=True)
+class EnsemblePlan:
+    """Everything a worker needs to run any chunk (shared by all chunks of a run)."""
+
+    schedule: Schedule
+    mean0: np.ndarray
+    init_factor: np.ndarray
+
+    @property
+    def dim(self) -> int:
+        return self.mean0.shape[0]
+
+    def run(self, n_traj: int, seed: np.random.SeedSequence) -> Moments:
+        """Run one chunk of ``n_traj`` trajectories with its own seed; return its moments."""
+        sched = self.schedule
+        d = self.dim
+        state = seed_state(seed)
+        r = max(sched.noise_factors.shape[2], self.init_factor.shape[1], 1)
+        x = np.empty((d, n_traj))
+        y = np.empty((d, n_traj))
+        z = np.empty((r, n_traj))
+        n_rec = sched.times.size
+        out_mean = np.empty((n_rec, d))
+        out_m2 = np.empty((n_rec, d, d))
+        simulate_chunk(sched.drift_maps, sched.noise_factors, sched.ranks, sched.steps, self.mean0,
+                       self.init_factor, state, x, y, z, out_mean, out_m2)
+        return Moments(np.full(n_rec, n_traj, dtype=np.int64), out_mean, out_m2)
+
+
+def run_chunk(plan, n_traj: int, seed: np.random.SeedSequence) -> Moments:
+    """Run one chunk of ``n_traj`` trajectories with its own seed; return its moments.
+
+    Pure function of its arguments: the same seed gives the same bits on any machine with the
+    same numpy/numba build. Every plan (:class:`EnsemblePlan`, a truncated Wigner plan) knows
+    how to run its chunks.
+    """
+    return plan.run(n_traj, seed)
+
+
+
+@dataclass(frozen=True, eq=False)
+class TWAPlan:
+    """Everything a worker needs to run a chunk of the truncated Wigner ensemble."""
+
+    scheme: int
+    drift_map: np.ndarray
+    noise_factor: np.ndarray
+    dt: float
+    drives: np.ndarray
+    ramp_kinds: np.ndarray
+    ramp_times: np.ndarray
+    constant: np.ndarray
+    quadratic_index: np.ndarray
+    quadratic_coef: np.ndarray
+    cubic_index: np.ndarray
+    cubic_coef: np.ndarray
+    steps: np.ndarray
+    mean0: np.ndarray
+    init_factor: np.ndarray
+
+    def run(self, n_traj: int, seed: np.random.SeedSequence) -> Moments:
+        d = self.mean0.shape[0]
+        state = seed_state(seed)
+        r = max(self.noise_factor.shape[1], self.init_factor.shape[1], 1)
+        work = [np.empty((d, n_traj)) for _ in range(6)]
+        z = np.empty((r, n_traj))
+        n_rec = self.steps.size
+        out_mean = np.empty((n_rec, d))
+        out_m2 = np.empty((n_rec, d, d))
+        twa_chunk(self.scheme, self.drift_map, self.noise_factor, self.dt, self.drives,
+                  self.ramp_kinds, self.ramp_times, self.constant, self.quadratic_index,
+                  self.quadratic_coef, self.cubic_index, self.cubic_coef, self.steps,
+                  self.mean0, self.init_factor, state, *work, z, out_mean, out_m2)
+        return Moments(np.full(n_rec, n_traj, dtype=np.int64), out_mean, out_m2)
+
+
+@dataclass(frozen=True, eq=False)
+class LLPlan:
+    """Everything a worker needs to run a chunk of an ``ll`` ensemble: the shared per-step
+    matrices, the schedule, the polynomial terms, the initial state of δ and the path at the
+    records (added to the means of δ, so that the result holds the moments of X)."""
+
+    matrices: object
+    per_step: bool
+    segment_matrix: np.ndarray
+    steps: np.ndarray
+    quadratic_index: np.ndarray
+    quadratic_coef: np.ndarray
+    cubic_index: np.ndarray
+    cubic_coef: np.ndarray
+    rows: np.ndarray
+    row_of: np.ndarray
+    mean0: np.ndarray
+    init_factor: np.ndarray
+    beta_records: np.ndarray
+
+    def run(self, n_traj: int, seed: np.random.SeedSequence) -> Moments:
+        d = self.mean0.shape[0]
+        m = self.matrices
+        state = seed_state(seed)
+        r = max(m.noise.shape[2], self.init_factor.shape[1], 1)
+        x, y = np.empty((d, n_traj)), np.empty((d, n_traj))
+        rem = np.empty((self.rows.size, n_traj))
+        z = np.empty((r, n_traj))
+        n_rec = self.steps.size
+        out_mean = np.empty((n_rec, d))
+        out_m2 = np.empty((n_rec, d, d))
+        forced = m.forcing is not None
+        forcing = m.forcing if forced else np.zeros((1, d))
+        ll_chunk(m.propagator, m.phi1, m.noise, m.ranks, m.beta, forcing, forced, self.per_step,
+                 self.segment_matrix, self.steps, self.quadratic_index, self.quadratic_coef,
+                 self.cubic_index, self.cubic_coef, self.rows, self.row_of, self.mean0,
+                 self.init_factor, state, x, y, rem, z, out_mean, out_m2)
+        return Moments(np.full(n_rec, n_traj, dtype=np.int64), out_mean + self.beta_records,
+                       out_m2)
+
+
+def ll_plan(system, times, dt: float, mean0, cov0, path: Path | None = None) -> LLPlan:
+    """The plan of an ``ll`` ensemble recorded at ``times`` (multiples of ``dt``) from the
+    Gaussian state ``(mean0, cov0)`` of X: the frame follows ``path`` (default: the
+    deterministic path from ``mean0``, :func:`~langevin_sim.integrators.ll.path_from`)."""
+    t = np.asarray(times, float)
+    steps_total = np.round(t / dt).astype(np.int64)
+    steps = np.diff(np.concatenate([[0], steps_total]))
+    if path is None:
+        path = path_from(system, mean0, float(t[-1]))
+    if path.is_constant:
+        mats = step_matrices(system, path.point[None], dt, path.ordering)
+        per_step = False
+    else:
+        n = int(steps_total[-1])
+        check_matrix_memory(n, system.dim)
+        mats = step_matrices(system, path((np.arange(n) + 0.5) * dt), dt, path.ordering)
+        per_step = True
+    nl_rows = sorted({int(i) for i in system.quadratic_index[:, 0]}
+                     | {int(i) for i in system.cubic_index[:, 0]})
+    row_of = np.full(system.dim, -1, np.int64)
+    row_of[nl_rows] = np.arange(len(nl_rows))
+    beta0 = path(0.0)[0]
+    return LLPlan(mats, per_step, np.zeros(t.size, np.int64), steps,
+                  np.ascontiguousarray(system.quadratic_index, dtype=np.int64),
+                  np.ascontiguousarray(system.quadratic_coef, dtype=float),
+                  np.ascontiguousarray(system.cubic_index, dtype=np.int64),
+                  np.ascontiguousarray(system.cubic_coef, dtype=float),
+                  np.array(nl_rows, np.int64), row_of,
+                  np.asarray(mean0, float) - beta0, psd_factor(np.asarray(cov0, float)),
+                  path(t))
+
+
+def scheme_maps(system, method: str, dt: float) -> tuple[np.ndarray, np.ndarray]:
+    """``(F, G)`` of the scheme's linear part: ``(I + LΔt, √Δt B√N)`` for EM, ``(e^{LΔt},
+    Q_L(Δt)^{1/2})`` for the exponential schemes (``L`` the truncated Wigner linear part)."""
+    free = LinearSystem(system.linear_part("weyl"), system.noise_input, system.occupations,
+                        system.mode_labels)
+    if method == "em":
+        g = math.sqrt(dt) * free.noise_amplitude
+        return np.eye(free.dim) + dt * free.drift, g[:, np.any(g != 0, axis=0)]
+    phi, q = ou_transition(free, dt)
+    return phi, psd_factor(q)
+
+
