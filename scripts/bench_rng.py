@@ -59,7 +59,7 @@ import numpy as np
 from bench_engine import numpy_em  # the numpy EM baseline of the engine benchmark
 from threadpoolctl import threadpool_limits
 
-from langevin_sim import ensemble, load_model, twa
+from langevin_sim import load_model, twa
 from langevin_sim._kernels import ll as ll_kernels
 from langevin_sim._kernels import propagate
 from langevin_sim._kernels import random as rng
@@ -81,23 +81,34 @@ def _recompiled(func, overrides):
 
 
 def _legacy_kernels():
+    """``{production function: its legacy counterpart}``: the generator's two functions and
+    the ensemble kernel (``ll_chunk``: every linear method and the ``ll`` step) recompiled
+    with the legacy ``fill_normals``."""
     over = {"fill_normals": rng.fill_normals_legacy}
     over["sample_initial"] = _recompiled(propagate.sample_initial, over)
-    return {"simulate_chunk": _recompiled(propagate.simulate_chunk, over),
-            "ll_chunk": _recompiled(ll_kernels.ll_chunk, over)}
+    return {rng.seed_state: rng.seed_state_legacy,
+            ll_kernels.ll_chunk: _recompiled(ll_kernels.ll_chunk, over)}
 
 
 @contextmanager
-def legacy_generator(kernels):
-    """The engine's modules run the legacy generator inside the ``with`` block."""
-    saved = (ensemble.seed_state, ensemble.simulate_chunk, twa.seed_state, twa.ll_chunk)
-    ensemble.seed_state = twa.seed_state = rng.seed_state_legacy
-    ensemble.simulate_chunk = kernels["simulate_chunk"]
-    twa.ll_chunk = kernels["ll_chunk"]
+def legacy_generator(swaps):
+    """The engine runs the legacy generator inside the ``with`` block: every module of the
+    package that holds a production function of ``swaps`` gets its legacy counterpart,
+    wherever the engine's modules import them from."""
+    saved = []
+    for mod in [m for name, m in sys.modules.items() if name.startswith("langevin_sim")]:
+        for attr, value in list(vars(mod).items()):
+            legacy = next((new for old, new in swaps.items() if value is old), None)
+            if legacy is not None:
+                saved.append((mod, attr, value))
+                setattr(mod, attr, legacy)
+    if not any(value is ll_kernels.ll_chunk for _, _, value in saved):
+        raise RuntimeError("no engine module holds ll_chunk: the legacy rows would not differ")
     try:
         yield
     finally:
-        ensemble.seed_state, ensemble.simulate_chunk, twa.seed_state, twa.ll_chunk = saved
+        for mod, attr, value in saved:
+            setattr(mod, attr, value)
 
 
 # ---------------------------------------------------------------------------------------------
