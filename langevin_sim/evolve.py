@@ -238,6 +238,11 @@ def ll_plan_timed(system, times, dt: float, mean0, cov0):
         b = min(a + BLOCK_STEPS, n)
         jac = jacobians_at(system, beta_mid[a:b], mid[a:b])
         diff = system.diffusion_at(mid[a:b])
+        bad = ~(np.isfinite(jac).all(axis=(1, 2)) & np.isfinite(diff).all(axis=(1, 2)))
+        if np.any(bad):
+            raise ValueError(f"the drift or the noise is not finite at t = "
+                             f"{mid[a:b][bad][0]:.6g} (an envelope or the path): nothing to "
+                             "step")
         e, p, q, ok = eigen_maps(jac, diff, dt)
         if not np.all(ok):  # nearly defective Jacobians: block exponentials
             bad = ~ok
