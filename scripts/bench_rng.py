@@ -96,7 +96,9 @@ def legacy_generator(swaps):
     package that holds a production function of ``swaps`` gets its legacy counterpart,
     wherever the engine's modules import them from."""
     saved = []
-    for mod in [m for name, m in sys.modules.items() if name.startswith("langevin_sim")]:
+    for name, mod in list(sys.modules.items()):  # the kernels' own modules keep theirs
+        if not name.startswith("langevin_sim") or name.startswith("langevin_sim._kernels"):
+            continue
         for attr, value in list(vars(mod).items()):
             legacy = next((new for old, new in swaps.items() if value is old), None)
             if legacy is not None:

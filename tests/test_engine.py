@@ -286,12 +286,12 @@ def test_results_hold_fixed_groups_whatever_the_ensemble_size():
 
 
 def test_group_merge_does_not_depend_on_arrival_order():
-    from langevin_sim.ensemble import EnsemblePlan, GroupAccumulator, build_schedule, run_chunk
+    from langevin_sim.ensemble import GroupAccumulator, build_schedule, linear_plan, run_chunk
     from langevin_sim.gaussian import psd_factor
     from langevin_sim.integrators import get_integrator
     system = build_system()
     sched = build_schedule(system, get_integrator("exact"), [0.0, 5.0], 1.0)
-    plan = EnsemblePlan(sched, np.zeros(8), psd_factor(system.thermal_covariance()))
+    plan = linear_plan(sched, np.zeros(8), psd_factor(system.thermal_covariance()))
     seeds = np.random.SeedSequence(3).spawn(40)
     chunks = [run_chunk(plan, 16, s) for s in seeds]
     orders = [range(40), reversed(range(40)), np.random.default_rng(0).permutation(40)]

@@ -1,8 +1,9 @@
-"""Ensemble propagation of ``X_{n+1} = F X_n + G Z_n`` for one chunk of trajectories.
+"""The pieces every ensemble kernel shares: the affine step ``y = F x + G z``, the initial
+sample and the centred moments of a chunk.
 
 State arrays are ``(d, n_traj)``: trajectories in the innermost, contiguous dimension, so the
-inner loops vectorise. Both Euler–Maruyama (``F = I + AΔt``, ``G = B sqrt(N) sqrt(Δt)``) and the
-exact Ornstein–Uhlenbeck step (``F = e^{AΔt}``, ``G G ᵀ = Q(Δt)``) run through this one kernel.
+inner loops vectorise. The kernels (:mod:`.ll`: every linear model and the ``ll`` step;
+:mod:`.twa`: the baselines for a nonlinear drift) inline them.
 """
 
 import numba as nb
@@ -63,23 +64,3 @@ def accumulate_moments(x, out_mean, out_m2):
                 s += (x[i, j] - mi) * (x[k, j] - mk)
             out_m2[i, k] = s
             out_m2[k, i] = s
-
-
-@nb.njit(cache=True, nogil=True)
-def simulate_chunk(Fs, Gs, ranks, seg_steps, mean0, L0, state, x, y, z, out_mean, out_m2):
-    """Sample ``X_0 = mean0 + L0 Z``, then for each segment ``s`` take ``seg_steps[s]`` steps
-    with ``(Fs[s], Gs[s][:, :ranks[s]])`` and record the chunk's moments into
-    ``out_mean[s]`` (d,) and ``out_m2[s]`` (d, d).
-
-    ``x``, ``y`` (d, n) and ``z`` (r_max, n) are caller-allocated work arrays.
-    """
-    sample_initial(mean0, L0, state, z, x)
-    for s in range(seg_steps.shape[0]):
-        F = Fs[s]
-        G = Gs[s]
-        r = ranks[s]
-        for _ in range(seg_steps[s]):
-            fill_normals(z, r, state)
-            _affine(F, G, r, x, z, y)
-            x, y = y, x
-        accumulate_moments(x, out_mean[s], out_m2[s])

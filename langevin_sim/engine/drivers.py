@@ -33,8 +33,8 @@ from .plans import (
     METHODS,
     RAMP_IDS,
     SCHEME_IDS,
-    EnsemblePlan,
     TWAPlan,
+    linear_plan,
     ll_plan,
     run_chunk,
     scheme_maps,
@@ -103,7 +103,7 @@ def simulate(system: LinearSystem, times, *, method: str | Integrator = "exact",
     schedule = build_schedule(system, integrator, times, dt)
     check_cost(n_traj, schedule.total_steps)
     init = make_initial_state(system, initial, integrator, dt)
-    plan = EnsemblePlan(schedule, init.mean, psd_factor(init.covariance))
+    plan = linear_plan(schedule, init.mean, psd_factor(init.covariance))
     meta = {"initial": init.label, **(metadata or {})}
     return run_plan(plan, sizes, seed, schedule.times, method=integrator.name, dt=dt,
                     mode_labels=system.mode_labels, metadata=meta, backend=backend,

@@ -1,7 +1,11 @@
-"""Plans: everything a worker needs to run any chunk of a run (shared by all its chunks), one
-kind per kernel family: the linear recursion (:class:`EnsemblePlan`), the local-linearisation
-step (:class:`LLPlan`: the default of the truncated Wigner engine, and the exact step on a
-linear model) and the baselines for a nonlinear drift (:class:`TWAPlan`)."""
+"""Plans: everything a worker needs to run any chunk of a run (shared by all its chunks).
+
+One plan, :class:`LLPlan`, and one kernel (:func:`~langevin_sim._kernels.ll.ll_chunk`) run
+every linear model and the default step of every driven, nonlinear or time-dependent one: a
+linear model's run (:func:`linear_plan`: the exact step, ``ll`` or EM) is the local
+linearisation with no nonlinear terms, each segment's ``(F, G)`` as its matrices. The
+baselines for a nonlinear drift (em, exp-euler, exp-heun) keep a kernel of their own
+(:class:`TWAPlan`)."""
 
 from __future__ import annotations
 
@@ -11,13 +15,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._kernels.ll import ll_chunk
-from .._kernels.propagate import simulate_chunk
 from .._kernels.random import seed_state
 from .._kernels.twa import twa_chunk
 from ..gaussian import ou_transition, psd_factor
 from ..integrators import METHODS as METHODS_REGISTRY
 from ..integrators import methods_for
-from ..integrators.ll import Path, check_matrix_memory, path_from, step_matrices
+from ..integrators.ll import Path, StepMatrices, check_matrix_memory, path_from, step_matrices
 from ..statistics import Moments
 from ..systems.linear import LinearSystem
 from .schedule import Schedule
@@ -36,40 +39,11 @@ continuous reference (``scripts/ll_accuracy.py``); EM inside its stability bound
 for the exponential baselines against their own references (``scripts/scheme_bias.py``)."""
 
 
-@dataclass(frozen=True)
-class EnsemblePlan:
-    """Everything a worker needs to run any chunk (shared by all chunks of a run)."""
-
-    schedule: Schedule
-    mean0: np.ndarray
-    init_factor: np.ndarray
-
-    @property
-    def dim(self) -> int:
-        return self.mean0.shape[0]
-
-    def run(self, n_traj: int, seed: np.random.SeedSequence) -> Moments:
-        """Run one chunk of ``n_traj`` trajectories with its own seed; return its moments."""
-        sched = self.schedule
-        d = self.dim
-        state = seed_state(seed)
-        r = max(sched.noise_factors.shape[2], self.init_factor.shape[1], 1)
-        x = np.empty((d, n_traj))
-        y = np.empty((d, n_traj))
-        z = np.empty((r, n_traj))
-        n_rec = sched.times.size
-        out_mean = np.empty((n_rec, d))
-        out_m2 = np.empty((n_rec, d, d))
-        simulate_chunk(sched.drift_maps, sched.noise_factors, sched.ranks, sched.steps, self.mean0,
-                       self.init_factor, state, x, y, z, out_mean, out_m2)
-        return Moments(np.full(n_rec, n_traj, dtype=np.int64), out_mean, out_m2)
-
-
 def run_chunk(plan, n_traj: int, seed: np.random.SeedSequence) -> Moments:
     """Run one chunk of ``n_traj`` trajectories with its own seed; return its moments.
 
     Pure function of its arguments: the same seed gives the same bits on any machine with the
-    same numpy/numba build. Every plan (:class:`EnsemblePlan`, a truncated Wigner plan) knows
+    same numpy/numba build. Every plan (:class:`LLPlan`, :class:`TWAPlan`) knows
     how to run its chunks.
     """
     return plan.run(n_traj, seed)
@@ -197,3 +171,14 @@ def scheme_maps(system, method: str, dt: float) -> tuple[np.ndarray, np.ndarray]
     return phi, psd_factor(q)
 
 
+def linear_plan(schedule: Schedule, mean0, init_factor) -> LLPlan:
+    """A linear system's run as an :class:`LLPlan` with no nonlinear terms and no path: segment
+    ``s`` steps with its ``(F_s, G_s)`` (exact, ``ll`` or EM), so the kernel's step is
+    ``X' = F_s X + G_s Z`` (the same arithmetic, bit for bit, as the recursion's)."""
+    f = schedule.drift_maps
+    n_seg, d = f.shape[0], f.shape[1]
+    mats = StepMatrices(f, f, schedule.noise_factors, schedule.ranks, np.zeros((n_seg, d)))
+    return LLPlan(mats, False, np.arange(n_seg, dtype=np.int64), schedule.steps,
+                  np.zeros((0, 3), np.int64), np.zeros(0), np.zeros((0, 4), np.int64),
+                  np.zeros(0), np.zeros(0, np.int64), np.full(d, -1, np.int64),
+                  np.asarray(mean0, float), init_factor, np.zeros((schedule.times.size, d)))
