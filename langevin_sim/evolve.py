@@ -39,6 +39,8 @@ REFERENCE_RTOL = 1e-10
 """Relative tolerance of the DOP853 integration of the reference (mean and covariance)."""
 FINE_POINTS = 400
 """Points of the reference's fine grid (plots)."""
+MAX_RECORDS = 10000
+"""Most record times of one run (each holds the moments of every chunk)."""
 
 
 # -- initial state -------------------------------------------------------------------------
@@ -279,7 +281,10 @@ def simulate_evolve(system, times, *, dt: float, n_traj: int, seed, mean0, cov0,
     if method != "ll":
         raise ValueError(f"method {method!r} cannot evolve a time-dependent model (envelopes or "
                          "temporal modes): only ll follows J(t) and D(t); use --method ll")
+    from .ensemble import check_cost
+
     t = np.asarray(times, float)
+    check_cost(n_traj, int(round(t[-1] / dt)))  # before the per-step matrices are built
     plan = ll_plan_timed(system, t, dt, mean0, cov0)
     meta = {"scheme": "ll", "path": "ode (time-dependent)", **(metadata or {})}
     return run_plan(plan, chunk_sizes(n_traj, chunk_size), seed, t, method="ll", dt=dt,
@@ -411,6 +416,9 @@ def record_times(t_final: float, record_every: float | None, dt: float, extra=()
                              "switches the temporal mode on and off at step boundaries)")
         k = np.union1d(k, [n])
     k = k[k <= n_final]
+    if k.size > MAX_RECORDS:
+        raise ValueError(f"{k.size} records (t_final = {t_final:g}, every {every:g}) exceed "
+                         f"{MAX_RECORDS}: use a larger record_every")
     return k * dt
 
 

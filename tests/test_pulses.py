@@ -377,3 +377,13 @@ def test_pulsed_readout_ensemble_consistent():
     k = rep.measure_names.index("E_N")
     assert rep.reference_measures[-1, k] > 0.2
     assert abs(rep.measures[-1, k] - rep.reference_measures[-1, k]) < 4 * rep.measures_stderr[-1, k]
+
+
+def test_evolve_time_invariant_model_and_too_many_records():
+    """A time-invariant model runs on the truncated Wigner engine (the paper's cascade from
+    the thermal state), consistent with the exact transient; a record grid beyond
+    MAX_RECORDS is refused in one line before any work."""
+    rep = evolve("cascade", t_final=4.0, record_every=2.0, n_traj=2048, seed=4)
+    assert rep.check.consistent and np.all(rep.complete)
+    with pytest.raises(ValueError, match="exceed"):
+        evolve("cascade", t_final=2000.0, record_every=0.1, dt=0.1, n_traj=64, chunk_size=8)
