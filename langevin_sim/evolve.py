@@ -268,16 +268,18 @@ def ll_plan_timed(system, times, dt: float, mean0, cov0):
 
 def simulate_evolve(system, times, *, dt: float, n_traj: int, seed, mean0, cov0,
                     method: str = "ll", chunk_size=None, backend=None, progress=False,
-                    metadata=None) -> EnsembleResult:
+                    metadata=None, groups="default") -> EnsembleResult:
     """The ensemble of :func:`evolve` recorded at ``times`` (multiples of ``dt``): the
     truncated Wigner engine (:func:`~langevin_sim.twa.simulate_twa`) for a time-invariant
     model, :func:`ll_plan_timed` for a time-dependent one (``ll`` only)."""
+    from .ensemble import JACKKNIFE_GROUPS
     from .twa import simulate_twa
 
+    groups = JACKKNIFE_GROUPS if groups == "default" else groups
     if not system.is_time_dependent:
         return simulate_twa(system, times, method=method, dt=dt, n_traj=n_traj, seed=seed,
                             initial=(mean0, cov0), chunk_size=chunk_size, backend=backend,
-                            progress=progress, metadata=metadata)
+                            progress=progress, metadata=metadata, groups=groups)
     if method != "ll":
         raise ValueError(f"method {method!r} cannot evolve a time-dependent model (envelopes or "
                          "temporal modes): only ll follows J(t) and D(t); use --method ll")
@@ -289,7 +291,7 @@ def simulate_evolve(system, times, *, dt: float, n_traj: int, seed, mean0, cov0,
     meta = {"scheme": "ll", "path": "ode (time-dependent)", **(metadata or {})}
     return run_plan(plan, chunk_sizes(n_traj, chunk_size), seed, t, method="ll", dt=dt,
                     mode_labels=system.mode_labels, metadata=meta, backend=backend,
-                    progress=progress)
+                    progress=progress, groups=groups)
 
 
 # -- the study ---------------------------------------------------------------------------------
@@ -539,3 +541,96 @@ def exact_state(model, t_final: float, initial="thermal", pair=None):
     mean0, cov0 = initial_state(system, initial)
     means, covs = reference(system, np.array([0.0, float(t_final)]), mean0, cov0)
     return means[-1], covs[-1], system
+
+
+# -- a simulated pulsed homodyne experiment -----------------------------------------------------
+@dataclass(frozen=True)
+class PulsedExperiment:
+    """A simulated pulsed read-out (see :func:`pulsed_homodyne`).
+
+    Attributes
+    ----------
+    pair : the two detected (temporal) modes; t_end : the time they are complete (1/unit)
+    exact : dict, the six measures of the pair from the reference
+    estimate : RecordEstimate (:mod:`langevin_sim.detection`): reconstructed covariance,
+        measures with jackknife SEs, witnesses
+    certificates : dict, per criterion (E_N, duan, steer_b_by_a, steer_a_by_b)
+    records_needed : dict, per criterion, pulses for a certificate (None: on the wrong side)
+    """
+
+    pair: tuple
+    t_end: float
+    exact: dict
+    estimate: object
+    certificates: dict
+    records_needed: dict
+    confidence: float
+
+    def to_dict(self) -> dict:
+        e = self.estimate
+        return {"pair": list(self.pair), "t_end": self.t_end, "exact": self.exact,
+                "records": e.n, "estimate": e.values, "stderr": e.stderr,
+                "covariance": e.covariance, "certificates": self.certificates,
+                "records_needed": self.records_needed, "confidence": self.confidence}
+
+
+def pulsed_homodyne(model, *, records: int = 20000, seed: int | None = 2024,
+                    confidence: float = 0.99, initial="steady", dt: float = 0.05, pair=None,
+                    backend=None) -> PulsedExperiment:
+    """The pulsed read-out as an experiment does it: ``records`` pulses, each a trajectory of
+    the ``ll`` ensemble from ``initial`` to the end of the pair's windows (the system reset
+    to ``initial`` between pulses); the pulses of chunk i measure one quadrature of each
+    detected mode at the local-oscillator phases ``PHASE_SETTINGS[i mod 5]``
+    (:mod:`langevin_sim.detection`), the 4×4 covariance is reconstructed from the measured
+    second moments, and the certificates and the pulses each needs follow as for the
+    continuous read-out (:func:`~langevin_sim.detection.estimate`,
+    :func:`~langevin_sim.detection.certify`, :func:`~langevin_sim.detection.records_needed`).
+    """
+    from .detection import (
+        PHASE_SETTINGS,
+        certify,
+        estimate,
+        record_layout,
+        records_needed,
+    )
+    from .measures import two_mode_measures
+    from .statistics import Moments
+
+    model = as_model(model)
+    system = model.build()
+    pair = check_pair(system.mode_labels, model.pair(pair))
+    stops = [system.temporal_modes[m].stop for m in pair if m in system.temporal_modes]
+    if not stops:
+        raise ValueError(f"pulsed_homodyne measures temporal modes; the pair {pair} has none")
+    if not 0.5 < confidence < 1:
+        raise ValueError(f"confidence must be in (0.5, 1), got {confidence!r}")
+    t_end = max(stops)
+    system.check_envelopes(t_end)
+    times = record_times(t_end, t_end, dt, [(x, "a window end") for x in stops])
+    blocks, per_chunk = record_layout(records)
+    n_set = len(PHASE_SETTINGS)
+    mean0, cov0 = initial_state(system, initial)
+    res = simulate_evolve(system, times, dt=dt, n_traj=blocks * n_set * per_chunk,
+                          seed=seed, mean0=mean0, cov0=cov0, chunk_size=per_chunk,
+                          backend=backend, groups=None)  # one group per chunk: one setting
+    if res.partial:  # an experiment with settings missing cannot be reconstructed
+        raise KeyboardInterrupt
+    c = res.groups
+    idx = [system.mode_labels.index(m) for m in pair]
+    count = np.zeros((blocks, n_set))
+    mean = np.zeros((blocks, n_set, 2))
+    m2 = np.zeros((blocks, n_set, 2, 2))
+    for i in range(c.count.shape[0]):
+        b, k = divmod(i, n_set)
+        u = np.zeros((system.dim, 2))
+        for j, (mode, theta) in enumerate(zip(idx, PHASE_SETTINGS[k])):
+            u[2 * mode, j], u[2 * mode + 1, j] = math.cos(theta), math.sin(theta)
+        count[b, k] = c.count[i, -1]
+        mean[b, k] = c.mean[i, -1] @ u
+        m2[b, k] = u.T @ c.m2[i, -1] @ u
+    est = estimate(Moments(count, mean, m2))
+    _, ref = reference(system, np.array([0.0, t_end]), mean0, cov0)
+    sel = _selector(system.mode_labels, pair)
+    exact = two_mode_measures(ref[-1][np.ix_(sel, sel)], pair=pair).as_dict()
+    return PulsedExperiment(tuple(pair), t_end, exact, est, certify(est, confidence),
+                            records_needed(est, confidence), confidence)
