@@ -66,7 +66,7 @@ def main():
         e = exp.estimate
         print(f"eta_d = {eta:g}: {e.n} pulses, E_N = {e.values[0]:.3f} +- {e.stderr[0]:.3f} "
               f"(exact {exp.exact['E_N']:.4f}), Duan = {e.values[1]:.3f} +- {e.stderr[1]:.3f} "
-              f"(exact {exp.exact[exp.pair and 'E_A_b_A_m']:.4f}); certified: "
+              f"(exact {exp.exact['E_A_b_A_m']:.4f}); certified: "
               + ", ".join(f"{k} {v['certified']} ({v['statistic']:.2f})"
                           for k, v in exp.certificates.items()))
         print(f"  pulses needed: {exp.records_needed}", flush=True)
