@@ -192,6 +192,32 @@ def test_a_partial_block_is_the_start_of_the_full_one():
     assert np.array_equal(part.ravel(), full.ravel()[:39])
 
 
+_DRAW = """
+import numpy as np
+from langevin_sim._kernels.random import fill_normals, seed_state
+z = np.empty((3, 1000))
+fill_normals(z, 3, seed_state(np.random.SeedSequence(11)))
+print(z.tobytes().hex())
+"""
+_AVX2 = ("+64bit,+avx,+avx2,+bmi,+bmi2,+cmov,+cx16,+f16c,+fma,+fxsr,+lzcnt,+mmx,+movbe,+popcnt,"
+         "+sse,+sse2,+sse3,+sse4.1,+sse4.2,+ssse3,+xsave")
+
+
+@pytest.mark.parametrize("cpu", [("generic", ""), ("haswell", _AVX2)], ids=["scalar", "avx2"])
+def test_the_same_bits_whatever_the_vector_units(cpu, tmp_path):
+    """Compiled for no vector unit (and no FMA: ``llvm.fma`` becomes a libm call) or for AVX2,
+    the generator draws bit for bit what it draws here: no rounding depends on the target."""
+    import os
+    import subprocess
+    env = {**os.environ, "NUMBA_CPU_NAME": cpu[0], "NUMBA_CPU_FEATURES": cpu[1],
+           "NUMBA_CACHE_DIR": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-c", _DRAW], env=env, capture_output=True,
+                         text=True, check=True).stdout.strip()
+    z = np.empty((3, 1000))
+    fill_normals(z, 3, seed_state(np.random.SeedSequence(11)))
+    assert out == z.tobytes().hex()
+
+
 def test_legacy_generator_is_still_normal():
     """The benchmark's reference generator (the previous one) still draws normals."""
     z = np.empty((2, 200_000))
