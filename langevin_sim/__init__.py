@@ -30,7 +30,7 @@ from .models.cascade import CascadeParameters, build_system
 from .systems.linear import LinearSystem
 from .systems.nonlinear import LangevinSystem
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 
 def __getattr__(name):

@@ -13,7 +13,6 @@ from .cli import (
     UsageError,
     _register,
     dump_json,
-    load_cli_model,
     no_nan,
     prepare_output_dir,
 )
@@ -22,6 +21,7 @@ from .io import write_text
 
 
 def _add_evolve(p):
+    from .cli import add_observable_arguments
     from .twa import METHODS
 
     add_ensemble_arguments(p, methods=METHODS, method_default="ll",
@@ -37,14 +37,16 @@ def _add_evolve(p):
                         "envelope at its t = 0 value: before a later pulse), or FILE.npz with "
                         "'covariance' (and 'mean'); temporal modes start empty")
     p.add_argument("--alpha", type=float, default=0.01, help="significance of the z test")
+    add_observable_arguments(p)
     p.add_argument("--output", default=None,
                    help="directory for evolve_report.json, evolve_ensemble.npz and the plots")
 
 
 def _cmd_evolve(args) -> int:
+    from .cli_engine import load_ensemble_observables
     from .evolve import evolve
 
-    model, pair = load_cli_model(args)
+    model, pair, groups, obs_names = load_ensemble_observables(args)
     if args.initial not in ("thermal", "vacuum", "steady"):
         if not os.path.isfile(args.initial):
             raise UsageError("--initial must be thermal, vacuum, steady or an existing .npz "
@@ -59,19 +61,19 @@ def _cmd_evolve(args) -> int:
         report = evolve(model, pair=pair, t_final=args.t_final, record_every=args.record_every,
                         initial=args.initial, method=args.method, dt=args.dt,
                         n_traj=args.n_traj, seed=args.seed, alpha=args.alpha,
-                        chunk_size=args.chunk_size, backend=backend, progress=_progress(args))
+                        chunk_size=args.chunk_size, backend=backend, progress=_progress(args),
+                        parties=groups, observables=obs_names)
     payload = report.to_dict()
     if args.output:
         from . import plotting
 
-        files = {
-            "envelopes": plotting.plot_evolve_envelopes(
-                report, os.path.join(args.output, "evolve_envelopes.png")),
-            "measures": plotting.plot_evolve_measures(
-                report, os.path.join(args.output, "evolve_measures.png")),
-            "ensemble": os.path.join(args.output, "evolve_ensemble.npz"),
-            "report": os.path.join(args.output, "evolve_report.json"),
-        }
+        files = {"envelopes": plotting.plot_evolve_envelopes(
+            report, os.path.join(args.output, "evolve_envelopes.png"))}
+        if report.pair:  # a model without a pair (one mode) has no measures to draw
+            files["measures"] = plotting.plot_evolve_measures(
+                report, os.path.join(args.output, "evolve_measures.png"))
+        files.update(ensemble=os.path.join(args.output, "evolve_ensemble.npz"),
+                     report=os.path.join(args.output, "evolve_report.json"))
         report.ensemble.save(files["ensemble"])
         payload["files"] = files
         write_text(files["report"], dump_json(payload))

@@ -93,13 +93,14 @@ def split_drive_settings(items: list[str]) -> tuple[list[str], dict]:
 
 def _cmd_switch_on(args) -> int:
     from .models import check_pair, load_model
-    from .switch_on import drive_parameters, switch_on, with_ramp
+    from .switch_on import check_switchable, drive_parameters, switch_on, with_ramp
 
     model = load_model(args.model)
     items, drive = split_drive_settings(args.set)
     changes = parse_settings(items, model)
     model = model.replace(**drive_parameters(model, {**changes, **drive}))
     system = model.build()
+    check_switchable(system, model.name)
     check_pair(system.mode_labels, model.pair(parse_pair(args.pair)))
     if args.ramp != "sudden" and args.ramp_time is None:
         raise UsageError(f"--ramp {args.ramp} needs --ramp-time T (> 0, in 1/ω_b)")

@@ -343,6 +343,9 @@ class EvolveReport:
     ensemble: EnsembleResult
     unit: str = "ω_b"
     measures_physical: np.ndarray = field(default=None)
+    observables: dict | None = None
+    """The observables asked for (``--parties``/``--observables``), per record, as
+    :attr:`~langevin_sim.relaxation.RelaxationReport.observables`; None when none."""
 
     @property
     def partial(self) -> bool:
@@ -353,6 +356,15 @@ class EvolveReport:
         """The ``--json`` payload: times, reference (measures, mean, covariance), ensemble
         (each with ``_stderr``), the verdict, pair and model."""
         ref = {k: self.reference_measures[:, i] for i, k in enumerate(self.measure_names)}
+        obs = {}
+        if self.observables is not None:
+            ob = self.observables
+            obs = {"observables": ob["names"], "parties": ob["parties"],
+                   "observables_in_verdict": ob["in_verdict"]}
+            for k in ob["names"]:
+                obs[k], obs[k + "_stderr"] = ob["sample"][k], ob["stderr"][k]
+                obs[k + "_analytic"], obs[k + "_z"] = ob["analytic"][k], ob["z"][k]
+            obs.update(ob["classification"])
         ref.update(mean=self.reference_mean, covariance=self.reference_covariance)
         ens = {}
         for i, k in enumerate(self.measure_names):
@@ -360,7 +372,8 @@ class EvolveReport:
             ens[f"{k}_stderr"] = self.measures_stderr[:, i]
         ens.update(mean=self.mean, mean_stderr=self.mean_stderr, covariance=self.covariance,
                    covariance_stderr=self.covariance_stderr)
-        return {"model": self.model, "pair": list(self.pair), "times": self.times,
+        return {**obs, "model": self.model,
+                "pair": list(self.pair) if self.pair else None, "times": self.times,
                 "complete": self.complete, "reference": ref, "ensemble": ens,
                 "consistent": self.check.consistent, "max_abs_z": self.check.max_abs_z,
                 "z_threshold": self.check.threshold, "n_compared": self.check.n_compared,
@@ -380,16 +393,31 @@ class EvolveReport:
                          f"frequency {tm['frequency']:g} {self.unit}, efficiency "
                          f"{tm['efficiency']:g} (a partial accumulator before "
                          f"{tm['window'][1]:g})")
-        cols = [0, 1, 2]  # E_N, Duan, S_<B>|<A> in measure_names order
-        lines += ["", f"{'t':>9}" + "".join(f"{self.measure_names[c]:>30}" for c in cols)]
-        for r in np.unique(np.linspace(0, self.times.size - 1, rows).astype(int)):
+        cols = [0, 1, 2] if self.pair else []  # E_N, Duan, S_<B>|<A> in measure_names order
+        if not self.pair:  # no pair (one mode): each mode's Var(x), ensemble ± SE (reference)
+            q = list(self.quadratures)
+            xs = [i for i, lab in enumerate(q) if lab.startswith("x_")][:3]
+            lines += ["", f"{'t':>9}" + "".join(f"{'Var(' + q[i] + ')':>30}" for i in xs)]
+            for r in np.unique(np.linspace(0, self.times.size - 1, rows).astype(int)):
+                cells = [f"{self.covariance[r, i, i]:.4g}±{self.covariance_stderr[r, i, i]:.2g}"
+                         f" ({self.reference_covariance[r, i, i]:.4g})" for i in xs]
+                lines.append(f"{self.times[r]:>9.4g}" + "".join(f"{x:>30}" for x in cells))
+        else:
+            lines += ["", f"{'t':>9}" + "".join(f"{self.measure_names[c]:>30}" for c in cols)]
+        for r in (np.unique(np.linspace(0, self.times.size - 1, rows).astype(int))
+                  if self.pair else ()):
             if not self.complete[r]:
                 lines.append(f"{self.times[r]:>9.4g}" + f"{'(partial accumulator)':>30}")
                 continue
             cells = [f"{self.measures[r, c]:.4g}±{self.measures_stderr[r, c]:.2g} "
                      f"({self.reference_measures[r, c]:.4g})" for c in cols]
             lines.append(f"{self.times[r]:>9.4g}" + "".join(f"{x:>30}" for x in cells))
-        lines += ["(ensemble ± SE (reference))", "", self.check.summary()]
+        lines += ["(ensemble ± SE (reference))"]
+        if self.observables is not None:
+            from .relaxation import render_observable_summary
+
+            lines += ["", *render_observable_summary(self.observables, self.times)]
+        lines += ["", self.check.summary()]
         if self.partial:
             lines.append("PARTIAL: interrupted run; statistics are from the chunks completed")
         return "\n".join(lines)
@@ -427,8 +455,8 @@ def record_times(t_final: float, record_every: float | None, dt: float, extra=()
 def evolve(model=None, *, pair=None, t_final: float, record_every: float | None = None,
            initial="thermal", method: str = "ll", dt: float | None = None,
            n_traj: int = DEFAULT_N_TRAJ, seed: int | None = 2024, alpha: float = 0.01,
-           chunk_size: int | None = None, backend=None, progress: bool = False
-           ) -> EvolveReport:
+           chunk_size: int | None = None, backend=None, progress: bool = False,
+           parties=(), observables=None) -> EvolveReport:
     """Evolve ``model`` (time-dependent or not, linear or not) from its initial state to
     ``t_final`` and compare the ensemble with the continuous reference at every record.
 
@@ -436,7 +464,12 @@ def evolve(model=None, *, pair=None, t_final: float, record_every: float | None 
     ----------
     model : ModelDescription, name or path
     pair : (A, B), optional
-        The two modes measured (default: the model's pair); temporal modes allowed.
+        The two modes measured (default: the model's pair; none for a model without one, e.g.
+        one mode); temporal modes allowed.
+    parties, observables : optional
+        Bipartitions (``"a1,b|m"``) and observables reported per record against the
+        reference, as in :func:`~langevin_sim.relaxation.relax` (``n``, ``n_thermal`` and
+        ``purity`` join the verdict); a temporal mode's only once its window has closed.
     t_final, record_every : float
         Last record time and spacing, in 1/unit (multiples of ``dt``); each temporal mode's
         window end is recorded too.
@@ -452,11 +485,19 @@ def evolve(model=None, *, pair=None, t_final: float, record_every: float | None 
     -------
     EvolveReport
     """
+    from .analysis import resolve_pair, resolve_parties
+    from .observables import parse_parties, party_text, resolve_ensemble_observables
     from .twa import DEFAULT_DT, METHODS
+    from .validation import compare_observables
 
     model = as_model(model)
     system = model.build()
-    pair = check_pair(system.mode_labels, model.pair(pair))
+    labels = tuple(system.mode_labels)
+    groups = tuple(parse_parties(p if isinstance(p, str) else party_text(p), labels)
+                   for p in parties)
+    pair = resolve_pair(model, pair, groups)
+    obs_names = resolve_ensemble_observables(pair, groups, observables)
+    groups = resolve_parties(labels, groups, pair, obs_names)
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; allowed: {', '.join(METHODS)}")
     if system.is_time_dependent and method != "ll":
@@ -474,24 +515,25 @@ def evolve(model=None, *, pair=None, t_final: float, record_every: float | None 
     times = record_times(float(t_final), record_every, dt, extra)
     label = initial if isinstance(initial, str) else "custom"
     mean0, cov0 = initial_state(system, initial)
-    names = measure_names(pair)
-    sel = _selector(system.mode_labels, pair)
+    names = measure_names(pair) if pair else ()
+    sel = _selector(system.mode_labels, pair) if pair else np.zeros(0, int)
     ix = np.ix_(sel, sel)
-    stop = max([system.temporal_modes[m].stop for m in pair if m in system.temporal_modes],
-               default=-np.inf)
+    in_groups = {m for g in groups for part in g for m in part}
+    stop = max([system.temporal_modes[m].stop for m in (*(pair or ()), *in_groups)
+                if m in system.temporal_modes], default=-np.inf)
 
     res = simulate_evolve(system, times, dt=dt, n_traj=n_traj, seed=seed, mean0=mean0,
                           cov0=cov0, method=method, chunk_size=chunk_size, backend=backend,
                           progress=progress,
                           metadata={"parameters": model.as_dict(), "model": model.name,
-                                    "pair": list(pair)})
+                                    "pair": list(pair) if pair else None})
     fine = np.union1d(np.linspace(0.0, times[-1], FINE_POINTS), times)
     ref_mean, ref_cov = reference(system, fine, mean0, cov0)
     at = np.searchsorted(fine, times)
     complete = times >= stop - 1e-9 * max(1.0, abs(stop))
     fine_complete = fine >= stop - 1e-9 * max(1.0, abs(stop))
     fine_m = np.full((fine.size, len(names)), np.nan)
-    if np.any(fine_complete):
+    if np.any(fine_complete) and names:
         fine_m[fine_complete] = measures_stack(ref_cov[fine_complete][(slice(None),) + ix])
     cov, se = res.covariance, res.covariance_stderr
     z = z_scores(cov, ref_cov[at], se)
@@ -504,27 +546,43 @@ def evolve(model=None, *, pair=None, t_final: float, record_every: float | None 
         judged[times <= tm.start + 1e-12 * max(1.0, tm.start), i:i + 2] = False
     iu = np.triu_indices(system.dim)
     pairs = (judged[:, iu[0]] & judged[:, iu[1]])
-    check = consistency(np.concatenate([z[:, iu[0], iu[1]][pairs], zm[judged]]), alpha,
-                        res.jackknife_dof, min_groups=MIN_VERDICT_GROUPS)
+    obs = None
+    zs = [z[:, iu[0], iu[1]][pairs], zm[judged]]
+    if obs_names and np.any(complete):  # a temporal mode's observables once it is complete
+        obs = compare_observables(_records(res, complete), ref_cov[at][complete],
+                                  ref_mean[at][complete], labels, groups, obs_names)
+        obs["times"] = times[complete]
+        zs += [np.asarray(obs["z"][k], float) for k in obs["in_verdict"]]
+    check = consistency(np.concatenate(zs), alpha, res.jackknife_dof,
+                        min_groups=MIN_VERDICT_GROUPS)
     est_v = np.full((times.size, len(names)), np.nan)
     est_e = np.full((times.size, len(names)), np.nan)
     physical = np.ones(times.size, bool)
     rec = np.flatnonzero(complete)
-    if rec.size:
+    if rec.size and names:
         est = res.measures(pair, records=rec)
         est_v[rec], est_e[rec], physical[rec] = est.values, est.stderr, est.physical
     env_t = fine
     envelopes = {label_: f(env_t) for label_, f in system.envelope_functions().items()}
     tms = {n: tm.to_dict() for n, tm in system.temporal_modes.items()}
     return EvolveReport(
-        times=times, pair=tuple(pair), measure_names=names, reference_mean=ref_mean[at],
+        times=times, pair=tuple(pair) if pair else None, measure_names=names,
+        reference_mean=ref_mean[at],
         reference_covariance=ref_cov[at], reference_measures=fine_m[at], mean=res.mean,
         mean_stderr=res.mean_stderr, covariance=cov, covariance_stderr=se,
         measures=est_v, measures_stderr=est_e, complete=complete, check=check,
         fine_times=fine, fine_measures=fine_m, envelopes=envelopes, temporal_modes=tms,
         quadratures=system.quadrature_labels(), method=method, dt=dt, n_traj=res.n_traj,
         seed=res.seed, initial=label, model=model.name, parameters=model.as_dict(),
-        ensemble=res, unit=getattr(model, "unit", "ω_b"), measures_physical=physical)
+        ensemble=res, unit=getattr(model, "unit", "ω_b"), measures_physical=physical,
+        observables=obs)
+
+
+def _records(result, keep) -> EnsembleResult:
+    """``result`` at the records ``keep`` (a boolean mask) only."""
+    from .observables import at_records
+
+    return at_records(result, np.flatnonzero(keep))
 
 
 def _selector(labels, pair) -> np.ndarray:

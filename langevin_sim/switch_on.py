@@ -169,6 +169,20 @@ FINE_STEP = 0.05
 effective detuning, the unstable time (resolved to this), onsets and settling are evaluated."""
 
 
+def check_switchable(system, name: str) -> None:
+    """``ValueError`` (one line saying what is missing) unless ``system`` is driven and has a
+    radiation-pressure term, whose cavity's effective detuning the switch-on follows."""
+    if system.is_driven and system.radiation_pressure:
+        return
+    missing = " and no ".join(w for w, ok in (("drive ([[drives]])", system.is_driven),
+                                              ("radiation_pressure term",
+                                               bool(system.radiation_pressure))) if not ok)
+    raise ValueError(f"switch-on needs a driven model with radiation pressure (it follows the "
+                     f"effective detuning of the radiation-pressure cavity); model {name!r} "
+                     f"has no {missing} (any model switches on with `langevin-sim evolve "
+                     "--initial vacuum`, a linear one relaxes with relax)")
+
+
 def with_ramp(system, ramp: str, ramp_time: float | None):
     """``system`` with every drive switched on by ``ramp`` over ``ramp_time``: ``sudden``
     (at t = 0), ``linear`` (``E·min(1, t/T)``), ``smooth`` (``E·sin²(πt/2T)`` for t < T)."""
@@ -617,13 +631,7 @@ def switch_on(model=None, *, pair=None, ramp: str = "sudden", ramp_time: float |
                          f"least 4 (record_every = {record_every:g})")
     check_verdict_size(n_traj, chunk_size)
     system = with_ramp(model.build(), ramp, ramp_time)
-    if not system.is_driven or not system.radiation_pressure:
-        missing = " and no ".join(w for w, ok in (("drive ([[drives]])", system.is_driven),
-                                                  ("radiation_pressure term",
-                                                   bool(system.radiation_pressure))) if not ok)
-        raise ValueError(f"switch-on needs a driven model with radiation pressure (it follows "
-                         f"the effective detuning of the radiation-pressure cavity); model "
-                         f"{model.name!r} has no {missing} (use relax for a linear model)")
+    check_switchable(system, model.name)
     pair = check_pair(system.mode_labels, model.pair(pair))
     names = measure_names(pair)
     stable = [s for s in system.mean_field_states() if s.stable]

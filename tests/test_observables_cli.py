@@ -299,13 +299,29 @@ def test_bad_fidelity_target_exits_2_with_one_line(content, message, tmp_path, c
     ["relax", "--n-traj", "512", "--n-times", "5"],
     ["sweep", "--axis", "kappa=1:2:3"],
     ["spectrum"],
+    ["evolve", "--n-traj", "512", "--t-final", "4"],
 ])
 def test_one_mode_model_with_every_command(model, command, opo_file, kerr_file, capsys):
     path = {"opo": opo_file, "kerr": kerr_file}[model]
     assert main([*command, "--model", path, "--json"]) == 0, capsys.readouterr().err
     out = json.loads(capsys.readouterr().out)
-    if command[0] in ("steady", "validate", "simulate", "relax"):
+    if command[0] in ("steady", "validate", "simulate", "relax", "evolve"):
         assert out["pair"] is None
         assert "n_a" in out and "squeezing_db_a" in out
     if command[0] == "sweep":
         assert "squeezing_db_a" in out["observables"]
+
+
+def test_evolve_takes_parties_and_observables_against_its_reference(opo_file, capsys):
+    """evolve reports the observables per record against the time-dependent reference (the
+    OPO's closed form), n, n_thermal and purity joining its verdict; the paper's model with a
+    bipartition names its keys after the modes."""
+    out = run_json(capsys, ["evolve", "--model", opo_file, "--n-traj", "4096", "--t-final", "5",
+                            "--initial", "vacuum"])
+    v_u, v_v = opo_variances(np.asarray(out["times"]))
+    assert np.allclose(out["n_a_analytic"], (v_u + v_v) / 2 - 0.5, rtol=1e-6, atol=1e-9)
+    assert out["observables_in_verdict"] == ["n_a", "n_thermal_a", "purity_a"]
+    assert out["consistent"] and out["n_compared"] == len(out["times"]) * (3 + 2 + 3)
+    out = run_json(capsys, ["evolve", "--t-final", "2", "--n-traj", "512",
+                            "--parties", "a1,b|m", "--observables", "E_N,I"])
+    assert "E_N_a1b_m" in out and "E_N_a1b_m_stderr" in out and "I_a1b_m_z" in out
