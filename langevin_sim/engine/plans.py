@@ -130,7 +130,15 @@ class LLPlan:
 def ll_plan(system, times, dt: float, mean0, cov0, path: Path | None = None) -> LLPlan:
     """The plan of an ``ll`` ensemble recorded at ``times`` (multiples of ``dt``) from the
     Gaussian state ``(mean0, cov0)`` of X: the frame follows ``path`` (default: the
-    deterministic path from ``mean0``, :func:`~langevin_sim.integrators.ll.path_from`)."""
+    deterministic path from ``mean0``, :func:`~langevin_sim.integrators.ll.path_from`).
+    The matrices are computed with BLAS single-threaded (many small ones: threads only cost)."""
+    from ..gaussian import small_linear_algebra
+
+    with small_linear_algebra():
+        return _ll_plan(system, times, dt, mean0, cov0, path)
+
+
+def _ll_plan(system, times, dt: float, mean0, cov0, path: Path | None = None) -> LLPlan:
     t = np.asarray(times, float)
     steps_total = np.round(t / dt).astype(np.int64)
     steps = np.diff(np.concatenate([[0], steps_total]))

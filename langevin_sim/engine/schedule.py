@@ -53,8 +53,18 @@ def build_schedule(system: LinearSystem, integrator: Integrator, times, dt: floa
 
     For a scheme with ``uniform_steps`` (EM) every record time must be an integer multiple of
     ``dt`` (within 1e-9 relative); otherwise each interval is split into
-    ``ceil(interval / dt)`` equal steps no longer than ``dt``.
+    ``ceil(interval / dt)`` equal steps no longer than ``dt``. The transitions are computed
+    with BLAS single-threaded (:func:`~langevin_sim.gaussian.small_linear_algebra`): a 16×16
+    matrix exponential takes 0.02 ms so, and 3 ms with two BLAS threads on this machine.
     """
+    from ..gaussian import small_linear_algebra
+
+    with small_linear_algebra():
+        return _build_schedule(system, integrator, times, dt)
+
+
+def _build_schedule(system: LinearSystem, integrator: Integrator, times, dt: float
+                    ) -> Schedule:
     t = np.asarray(times, dtype=float)
     if t.ndim != 1 or t.size == 0:
         raise ValueError("times must be a non-empty 1-D sequence")
