@@ -123,16 +123,11 @@ def jacobians_at(system, beta: np.ndarray, times: np.ndarray, ordering: str = "w
                  ) -> np.ndarray:
     """``∂f/∂X`` at the states ``beta`` (n, d) and times ``times`` (n,) → (n, d, d): the
     linear part with its envelopes at each time plus the polynomial terms at each state."""
+    from .integrators.ll import add_polynomial_jacobian
+
     beta = np.atleast_2d(beta)
-    jac = system.linear_at(np.asarray(times, float), ordering)
-    for (i, j, k), c in zip(system.quadratic_index, system.quadratic_coef):
-        jac[:, i, j] += c * beta[:, k]
-        jac[:, i, k] += c * beta[:, j]
-    for (i, j, k, m), c in zip(system.cubic_index, system.cubic_coef):
-        jac[:, i, j] += c * beta[:, k] * beta[:, m]
-        jac[:, i, k] += c * beta[:, j] * beta[:, m]
-        jac[:, i, m] += c * beta[:, j] * beta[:, k]
-    return jac
+    return add_polynomial_jacobian(system, beta,
+                                   system.linear_at(np.asarray(times, float), ordering))
 
 
 def _pieces(system, t_end: float) -> list:

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..gaussian import ou_transition, psd_factor, steady_state
-from .base import Integrator
+from .exp_euler import ExponentialBaseline
 
 
-class ExponentialHeun(Integrator):
+class ExponentialHeun(ExponentialBaseline):
     """Strong order 0.5, weak order 2 (measured slope 1.94 on the stationary variance). Its
     fixed point on a driven model moves by O(Δt²): 78 in quadrature units at Δt = 0.02 on
     ``cascade-full``, thousands of standard errors of the means."""
@@ -18,21 +17,8 @@ class ExponentialHeun(Integrator):
     name = "exp-heun"
     strong_order = 0.5
     weak_order = 2.0
-    engines = ("nonlinear",)
     scheme_id = 2
     default_dt = 0.02
-
-    def check_step(self, system, dt):
-        raise ValueError(f"method {self.name!r} is for nonlinear models; a linear model runs "
-                         "with exact, ll (the exact step there) or em")
-
-    def transition(self, system, dt):
-        """On a linear drift (``N = 0``) the step is the exact OU step."""
-        phi, q = ou_transition(system, dt)
-        return phi, psd_factor(q)
-
-    def stationary_covariance(self, system, dt):
-        return steady_state(system)
 
     def linear_reduction(self, phi, root, coupling, dt, coupling_predictor=None):
         """``F = Φ + (Δt/2)(Φ C + C₂ Φ (I + Δt C))``, ``G = (I + Δt C₂/2) Q_L^{1/2}``, with

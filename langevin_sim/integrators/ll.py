@@ -31,9 +31,9 @@ import numpy as np
 import scipy.linalg as sla
 
 from .._kernels.meanfield import drift_and_jacobian
-from ..gaussian import ou_transition, psd_factor, steady_state
+from ..gaussian import ou_transition, psd_factor
 from ..systems.linear import LinearSystem
-from .base import Integrator
+from .exact import ExactOU
 
 PATH_RTOL = 1e-12
 """Relative tolerance of the DOP853 integration of the deterministic path β(t)."""
@@ -137,7 +137,12 @@ def jacobians(system, beta: np.ndarray, ordering: str = "weyl") -> np.ndarray:
     of ``beta`` (n, d) → (n, d, d)."""
     beta = np.atleast_2d(beta)
     jac = np.broadcast_to(system.linear_part(ordering), (beta.shape[0],) + (system.dim,) * 2)
-    jac = jac.copy()
+    return add_polynomial_jacobian(system, beta, jac.copy())
+
+
+def add_polynomial_jacobian(system, beta: np.ndarray, jac: np.ndarray) -> np.ndarray:
+    """``jac`` (n, d, d), the linear part, plus the derivatives of the quadratic and cubic
+    terms at the states ``beta`` (n, d); returns ``jac``, updated in place."""
     for (i, j, k), c in zip(system.quadratic_index, system.quadratic_coef):
         jac[:, i, j] += c * beta[:, k]
         jac[:, i, k] += c * beta[:, j]
@@ -336,7 +341,7 @@ def check_matrix_memory(n_steps: int, d: int) -> None:
                          "at large steps) or a shorter run")
 
 
-class LocalLinearisation(Integrator):
+class LocalLinearisation(ExactOU):
     """``ll`` on a linear system: the exact OU step (``R = 0`` and a constant ``J = A``).
 
     On a nonlinear or time-dependent model the truncated Wigner engine runs the displaced-frame
@@ -354,14 +359,3 @@ class LocalLinearisation(Integrator):
     nonlinear_default_dt = 0.1
     """Default step on a nonlinear or time-dependent path (1/ω_b for the paper's model):
     consistent with the continuous reference there (``scripts/ll_accuracy.py``)."""
-
-    def check_step(self, system, dt):
-        super().check_step(system, dt)
-        system.check_stable()
-
-    def transition(self, system, dt):
-        phi, q = ou_transition(system, dt)
-        return phi, psd_factor(q)
-
-    def stationary_covariance(self, system, dt):
-        return steady_state(system)
