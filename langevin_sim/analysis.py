@@ -43,6 +43,20 @@ def resolve_parties(labels, parties=(), pair=None, names=OBSERVABLES) -> tuple:
     return tuple(out)
 
 
+def resolve_observable_request(model, labels, pair=None, parties=(), observables=None):
+    """What an ensemble command reports (validate, relax, evolve): ``(pair, names, groups)``
+    from the pair asked for, the parties (texts ``"a1,b|m"`` or groups of names) and the
+    observables asked for (:func:`~langevin_sim.observables.resolve_ensemble_observables`)."""
+    from .observables import party_text, resolve_ensemble_observables
+
+    labels = tuple(labels)
+    groups = tuple(parse_parties(p if isinstance(p, str) else party_text(p), labels)
+                   for p in parties)
+    pair = resolve_pair(model, pair, groups)
+    names = resolve_ensemble_observables(pair, groups, observables)
+    return pair, names, resolve_parties(labels, groups, pair, names)
+
+
 def steady_report(model=None, pair=None, branch: int = 0, parties=(),
                   observables=None) -> dict:
     """Stability, rates, steady covariance, the six measures of a pair and the observables of

@@ -199,18 +199,15 @@ def ll_plan_timed(system, times, dt: float, mean0, cov0):
     :data:`~langevin_sim.integrators.ll.PATH_RTOL`, cut at the envelopes' breakpoints), and
     step k's matrices ``(e^{ΔtJ}, Δt φ₁(ΔtJ), Q_J(Δt)^{1/2})`` use ``J = ∂f/∂X(β(t_m), t_m)``
     and ``D(t_m)`` at its midpoint ``t_m = (k + 1/2) Δt``."""
+    from .engine.plans import plan_with_terms
     from .gaussian import psd_factor
     from .integrators.ll import (
         BLOCK_STEPS,
         PATH_RTOL,
         StepMatrices,
+        block_matrices,
         check_matrix_memory,
-        eigen_maps,
-        exponential_maps,
-        ou_noise,
-        psd_factors,
     )
-    from .twa import LLPlan
 
     t = np.asarray(times, float)
     d = system.dim
@@ -240,25 +237,11 @@ def ll_plan_timed(system, times, dt: float, mean0, cov0):
             raise ValueError(f"the drift or the noise is not finite at t = "
                              f"{mid[a:b][bad][0]:.6g} (an envelope or the path): nothing to "
                              "step")
-        e, p, q, ok = eigen_maps(jac, diff, dt)
-        if not np.all(ok):  # nearly defective Jacobians: block exponentials
-            bad = ~ok
-            e[bad], p[bad] = exponential_maps(jac[bad], dt)
-            q[bad] = ou_noise(jac[bad], diff[bad], dt)
-        prop[a:b], phi1[a:b], noise[a:b] = e, p, psd_factors(q)
+        prop[a:b], phi1[a:b], noise[a:b] = block_matrices(jac, diff, dt)
     mats = StepMatrices(prop, phi1, noise, np.full(n, d, np.int64), beta_mid.copy())
-    nl_rows = sorted({int(i) for i in system.quadratic_index[:, 0]}
-                     | {int(i) for i in system.cubic_index[:, 0]})
-    row_of = np.full(d, -1, np.int64)
-    row_of[nl_rows] = np.arange(len(nl_rows))
-    return LLPlan(mats, True, np.zeros(t.size, np.int64), steps,
-                  np.ascontiguousarray(system.quadratic_index, dtype=np.int64),
-                  np.ascontiguousarray(system.quadratic_coef, dtype=float),
-                  np.ascontiguousarray(system.cubic_index, dtype=np.int64),
-                  np.ascontiguousarray(system.cubic_coef, dtype=float),
-                  np.array(nl_rows, np.int64), row_of,
-                  np.zeros(d),  # β(0) is the initial mean: δ starts with mean 0
-                  psd_factor(np.asarray(cov0, float)), beta_rec)
+    # β(0) is the initial mean: δ starts with mean 0
+    return plan_with_terms(system, mats, True, steps, np.zeros(d),
+                           psd_factor(np.asarray(cov0, float)), beta_rec)
 
 
 def simulate_evolve(system, times, *, dt: float, n_traj: int, seed, mean0, cov0,
@@ -351,15 +334,9 @@ class EvolveReport:
         """The ``--json`` payload: times, reference (measures, mean, covariance), ensemble
         (each with ``_stderr``), the verdict, pair and model."""
         ref = {k: self.reference_measures[:, i] for i, k in enumerate(self.measure_names)}
-        obs = {}
-        if self.observables is not None:
-            ob = self.observables
-            obs = {"observables": ob["names"], "parties": ob["parties"],
-                   "observables_in_verdict": ob["in_verdict"]}
-            for k in ob["names"]:
-                obs[k], obs[k + "_stderr"] = ob["sample"][k], ob["stderr"][k]
-                obs[k + "_analytic"], obs[k + "_z"] = ob["analytic"][k], ob["z"][k]
-            obs.update(ob["classification"])
+        from .validation import observables_json
+
+        obs = {} if self.observables is None else observables_json(self.observables)
         ref.update(mean=self.reference_mean, covariance=self.reference_covariance)
         ens = {}
         for i, k in enumerate(self.measure_names):
@@ -480,19 +457,16 @@ def evolve(model=None, *, pair=None, t_final: float, record_every: float | None 
     -------
     EvolveReport
     """
-    from .analysis import resolve_pair, resolve_parties
-    from .observables import parse_parties, party_text, resolve_ensemble_observables
+    from .analysis import resolve_observable_request
+    from .observables import at_records
     from .twa import DEFAULT_DT, METHODS
     from .validation import compare_observables
 
     model = as_model(model)
     system = model.build()
     labels = tuple(system.mode_labels)
-    groups = tuple(parse_parties(p if isinstance(p, str) else party_text(p), labels)
-                   for p in parties)
-    pair = resolve_pair(model, pair, groups)
-    obs_names = resolve_ensemble_observables(pair, groups, observables)
-    groups = resolve_parties(labels, groups, pair, obs_names)
+    pair, obs_names, groups = resolve_observable_request(model, labels, pair, parties,
+                                                         observables)
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; allowed: {', '.join(METHODS)}")
     if system.is_time_dependent and method != "ll":
@@ -544,7 +518,8 @@ def evolve(model=None, *, pair=None, t_final: float, record_every: float | None 
     obs = None
     zs = [z[:, iu[0], iu[1]][pairs], zm[judged]]
     if obs_names and np.any(complete):  # a temporal mode's observables once it is complete
-        obs = compare_observables(_records(res, complete), ref_cov[at][complete],
+        obs = compare_observables(at_records(res, np.flatnonzero(complete)),
+                                  ref_cov[at][complete],
                                   ref_mean[at][complete], labels, groups, obs_names)
         obs["times"] = times[complete]
         zs += [np.asarray(obs["z"][k], float) for k in obs["in_verdict"]]
@@ -571,13 +546,6 @@ def evolve(model=None, *, pair=None, t_final: float, record_every: float | None 
         seed=res.seed, initial=label, model=model.name, parameters=model.as_dict(),
         ensemble=res, unit=getattr(model, "unit", "ω_b"), measures_physical=physical,
         observables=obs)
-
-
-def _records(result, keep) -> EnsembleResult:
-    """``result`` at the records ``keep`` (a boolean mask) only."""
-    from .observables import at_records
-
-    return at_records(result, np.flatnonzero(keep))
 
 
 def _selector(labels, pair) -> np.ndarray:

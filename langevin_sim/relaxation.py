@@ -304,15 +304,9 @@ class RelaxationReport:
         if self.observables is not None or self.fidelity is not None:
             out["times"] = self.times
         if self.observables is not None:
-            ob = self.observables
-            out.update(observables=ob["names"], parties=ob["parties"],
-                       observables_in_verdict=ob["in_verdict"])
-            for k in ob["names"]:
-                out[k], out[k + "_stderr"] = ob["sample"][k], ob["stderr"][k]
-                out[k + "_analytic"], out[k + "_z"] = ob["analytic"][k], ob["z"][k]
-                if k in ob["unclipped"]:
-                    out[k + "_unclipped"] = ob["unclipped"][k]
-            out.update(ob["classification"])
+            from .validation import observables_json
+
+            out.update(observables_json(self.observables))
         if self.fidelity is not None:
             f = self.fidelity
             k = f["key"]
@@ -483,16 +477,13 @@ def relax(model=None, *, pair=None, branch: int = 0, initial="thermal",
     :func:`~langevin_sim.observables.load_fidelity_target`; the fidelity of the state of its
     modes with it at each record, ensemble ± SE and exact.
     """
-    from .analysis import resolve_pair, resolve_parties
+    from .analysis import resolve_observable_request
     from .observables import (
         FidelityTarget,
         ensemble_fidelity,
         exact_fidelity,
         load_fidelity_target,
         observable_z,
-        parse_parties,
-        party_text,
-        resolve_ensemble_observables,
     )
     from .validation import compare_observables
 
@@ -500,11 +491,8 @@ def relax(model=None, *, pair=None, branch: int = 0, initial="thermal",
     system = model.linear_system(branch)
     system.check_stable()
     labels = tuple(system.mode_labels)
-    groups = tuple(parse_parties(p if isinstance(p, str) else party_text(p), labels)
-                   for p in parties)
-    pair = resolve_pair(model, pair, groups)
-    obs_names = resolve_ensemble_observables(pair, groups, observables)
-    groups = resolve_parties(labels, groups, pair, obs_names)
+    pair, obs_names, groups = resolve_observable_request(model, labels, pair, parties,
+                                                         observables)
     if fidelity_target is not None and not isinstance(fidelity_target, FidelityTarget):
         fidelity_target = load_fidelity_target(fidelity_target, labels)
     names = measure_names(pair) if pair else ()

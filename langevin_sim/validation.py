@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
+from .analysis import resolve_observable_request
 from .conventions import reduced_covariance
 from .ensemble import DEFAULT_N_TRAJ, check_verdict_size, record_times, simulate
 from .gaussian import steady_state
@@ -146,15 +147,7 @@ class ValidationReport:
         if self.means is not None:
             out["means"] = self.means
         if self.observables is not None:
-            ob = self.observables
-            out.update(observables=ob["names"], parties=ob["parties"],
-                       observables_in_verdict=ob["in_verdict"])
-            for k in ob["names"]:
-                out[k], out[k + "_stderr"] = ob["sample"][k], ob["stderr"][k]
-                out[k + "_analytic"], out[k + "_z"] = ob["analytic"][k], ob["z"][k]
-                if k in ob["unclipped"]:
-                    out[k + "_unclipped"] = ob["unclipped"][k]
-            out.update(ob["classification"])
+            out.update(observables_json(self.observables))
         return out
 
     def _linearisation_note(self) -> str:
@@ -289,9 +282,7 @@ def validate(model=None, *, pair=None, branch: int = 0, confidence: float = 0.99
     groups, sampled ± SE against the reference (report field ``observables``); the ones of
     :data:`~langevin_sim.observables.VERDICT_OBSERVABLES` join the consistency verdict.
     """
-    from .analysis import resolve_pair, resolve_parties
     from .conventions import physicality_margin
-    from .observables import parse_parties, resolve_ensemble_observables
 
     model = as_model(model)
     lang = model.build() if hasattr(model, "build") else None
@@ -301,11 +292,8 @@ def validate(model=None, *, pair=None, branch: int = 0, confidence: float = 0.99
     system = model.linear_system(branch)
     system.check_stable()
     labels = tuple(system.mode_labels)
-    groups = tuple(parse_parties(p if isinstance(p, str) else party_text(p), labels)
-                   for p in parties)
-    pair = resolve_pair(model, pair, groups)
-    obs_names = resolve_ensemble_observables(pair, groups, observables)
-    groups = resolve_parties(labels, groups, pair, obs_names)
+    pair, obs_names, groups = resolve_observable_request(model, labels, pair, parties,
+                                                         observables)
     names = measure_names(pair) if pair else ()
     meta = {"parameters": model.as_dict(), "model": model.name,
             "pair": list(pair) if pair else None}
@@ -341,11 +329,12 @@ def validate(model=None, *, pair=None, branch: int = 0, confidence: float = 0.99
         raise ValueError(f"burn_in = {burn_in:g} must be below t_final = {times[-1]:g}")
     means = None
     path = None
+    continuous = steady_state(system)  # the continuous σ∞: ll's reference, a baseline's beside
     if twa:
         states = [st for st in lang.mean_field_states() if st.stable]
         x_mf = states[branch].state
         if method == "ll":  # the continuous steady state, sampled at any dt
-            mean_d, reference = x_mf, steady_state(system)
+            mean_d, reference = x_mf, continuous
             path = fixed_point(lang, x_mf)
         else:
             mean_d, reference = discrete_steady_state(lang, method, dt, x_mf)
@@ -359,7 +348,6 @@ def validate(model=None, *, pair=None, branch: int = 0, confidence: float = 0.99
         reference = integrator.stationary_covariance(system, dt)
     steady = result.time_average(burn_in)
     cov, se = steady.covariance[0], steady.covariance_stderr[0]
-    continuous = steady_state(system)
     if twa:
         m, mse = steady.mean[0], steady.mean_stderr[0]
         means = {"sample": m, "stderr": mse, "reference": mean_d, "continuous": x_mf,
@@ -423,6 +411,21 @@ def validate(model=None, *, pair=None, branch: int = 0, confidence: float = 0.99
         partial=result.partial, parameters=model.as_dict(), pair=pair,
         unit=getattr(model, "unit", "ω_b") or "ω_b", continuous_check=continuous_check,
         observables=None if obs is None else _first_record(obs))
+
+
+def observables_json(ob: dict) -> dict:
+    """The ``--json`` keys of :func:`compare_observables`' result: ``observables``,
+    ``parties``, ``observables_in_verdict``, per key its value with ``_stderr``, ``_analytic``,
+    ``_z`` (and ``_unclipped`` for E_N and G of a bipartition), and the classification."""
+    out = {"observables": ob["names"], "parties": ob["parties"],
+           "observables_in_verdict": ob["in_verdict"]}
+    for k in ob["names"]:
+        out[k], out[k + "_stderr"] = ob["sample"][k], ob["stderr"][k]
+        out[k + "_analytic"], out[k + "_z"] = ob["analytic"][k], ob["z"][k]
+        if k in ob["unclipped"]:
+            out[k + "_unclipped"] = ob["unclipped"][k]
+    out.update(ob["classification"])
+    return out
 
 
 def compare_observables(result, covariances, means, labels, groups, names) -> dict:

@@ -152,19 +152,27 @@ def _ll_plan(system, times, dt: float, mean0, cov0, path: Path | None = None) ->
         check_matrix_memory(n, system.dim)
         mats = step_matrices(system, path((np.arange(n) + 0.5) * dt), dt, path.ordering)
         per_step = True
+    return plan_with_terms(system, mats, per_step, steps,
+                           np.asarray(mean0, float) - path(0.0)[0],
+                           psd_factor(np.asarray(cov0, float)), path(t))
+
+
+def plan_with_terms(system, mats, per_step: bool, steps, delta_mean0, init_factor,
+                    beta_records) -> LLPlan:
+    """The :class:`LLPlan` of matrices ``mats`` and the polynomial terms of ``system`` (the
+    remainder's rows in the order the kernel keeps them), with δ's initial mean and the
+    initial covariance's factor, and the path at the records."""
     nl_rows = sorted({int(i) for i in system.quadratic_index[:, 0]}
                      | {int(i) for i in system.cubic_index[:, 0]})
     row_of = np.full(system.dim, -1, np.int64)
     row_of[nl_rows] = np.arange(len(nl_rows))
-    beta0 = path(0.0)[0]
-    return LLPlan(mats, per_step, np.zeros(t.size, np.int64), steps,
+    return LLPlan(mats, per_step, np.zeros(len(steps), np.int64), steps,
                   np.ascontiguousarray(system.quadratic_index, dtype=np.int64),
                   np.ascontiguousarray(system.quadratic_coef, dtype=float),
                   np.ascontiguousarray(system.cubic_index, dtype=np.int64),
                   np.ascontiguousarray(system.cubic_coef, dtype=float),
-                  np.array(nl_rows, np.int64), row_of,
-                  np.asarray(mean0, float) - beta0, psd_factor(np.asarray(cov0, float)),
-                  path(t))
+                  np.array(nl_rows, np.int64), row_of, np.asarray(delta_mean0, float),
+                  init_factor, beta_records)
 
 
 def scheme_maps(system, method: str, dt: float) -> tuple[np.ndarray, np.ndarray]:

@@ -320,14 +320,21 @@ def _step_matrices(system, beta: np.ndarray, dts) -> StepMatrices:
         jac = jacobians(system, beta[a:b])
         for h in np.unique(dts[a:b]):
             sel = np.flatnonzero(dts[a:b] == h)
-            e, p, q, ok = eigen_maps(jac[sel], diffusion, float(h))
-            if not np.all(ok):  # nearly defective Jacobians: block exponentials
-                bad = ~ok
-                e[bad], p[bad] = exponential_maps(jac[sel][bad], float(h))
-                q[bad] = ou_noise(jac[sel][bad], diffusion, float(h))
-            prop[a + sel], phi1[a + sel] = e, p
-            noise[a + sel] = psd_factors(q)
+            prop[a + sel], phi1[a + sel], noise[a + sel] = block_matrices(
+                jac[sel], diffusion, float(h))
     return StepMatrices(prop, phi1, noise, np.full(n, d, np.int64), beta.copy())
+
+
+def block_matrices(jac: np.ndarray, diffusion: np.ndarray, dt: float):
+    """``(e^{ΔtJ}, Δt φ₁(ΔtJ), Q_J(Δt)^{1/2})`` for a block of Jacobians (n, d, d) and one
+    diffusion (d, d) or one per Jacobian (n, d, d): the eigendecomposition route
+    (:func:`eigen_maps`), the block exponentials for the nearly defective Jacobians."""
+    e, p, q, ok = eigen_maps(jac, diffusion, dt)
+    if not np.all(ok):
+        bad = ~ok
+        e[bad], p[bad] = exponential_maps(jac[bad], dt)
+        q[bad] = ou_noise(jac[bad], diffusion[bad] if diffusion.ndim == 3 else diffusion, dt)
+    return e, p, psd_factors(q)
 
 
 def check_matrix_memory(n_steps: int, d: int) -> None:
