@@ -8,7 +8,9 @@ record is ``P y``. State arrays are ``(rows, n_traj)``: trajectories innermost a
 """
 
 import numba as nb
+import numpy as np
 
+from .propagate import sample_initial
 from .random import fill_normals
 
 
@@ -27,8 +29,8 @@ def record_chunk(F, G, rank, L0, P, state, x, y, z, out):
         Factor of the stationary covariance, for the initial state.
     P : (c, e) float64
         Rows of the recorded channels.
-    state : (4,) uint64
-        Generator state (advanced in place).
+    state : (4, LANES) uint64
+        Generator state (:mod:`.random`, advanced in place).
     x : (d, n) float64; y : (e, n) float64; z : (max(r, r0), n) float64
         Work arrays (``x`` ends in the last state).
     out : (c, n_records, n) float64
@@ -36,16 +38,7 @@ def record_chunk(F, G, rank, L0, P, state, x, y, z, out):
     d, n = x.shape
     e = y.shape[0]
     c, n_rec, _ = out.shape
-    r0 = L0.shape[1]
-    fill_normals(z, r0, state)
-    for i in range(d):
-        for j in range(n):
-            x[i, j] = 0.0
-        for k in range(r0):
-            lik = L0[i, k]
-            if lik != 0.0:
-                for j in range(n):
-                    x[i, j] += lik * z[k, j]
+    sample_initial(np.zeros(d), L0, state, z, x)  # x = L0 Z: the stationary state, mean 0
     for t in range(n_rec):
         fill_normals(z, rank, state)
         for i in range(e):
