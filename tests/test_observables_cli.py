@@ -256,7 +256,7 @@ def test_relax_parties_on_the_paper_model(capsys):
 
 # --- bad input -------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("command", ["validate", "simulate", "relax"])
+@pytest.mark.parametrize("command", ["validate", "simulate", "relax", "evolve"])
 @pytest.mark.parametrize("args,message", [
     (["--parties", "b|x"], "unknown mode 'x'"),
     (["--parties", "b|b"], "twice"),
@@ -264,7 +264,8 @@ def test_relax_parties_on_the_paper_model(capsys):
     (["--pair", "b,b"], "two different modes"),
 ])
 def test_bad_parties_exit_2_with_one_line(command, args, message, capsys):
-    assert main([command, *args]) == 2
+    required = ["--t-final", "2"] if command == "evolve" else []
+    assert main([command, *required, *args]) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1 and "Traceback" not in err
 
