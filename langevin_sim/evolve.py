@@ -384,7 +384,7 @@ class EvolveReport:
             cells = [f"{self.measures[r, c]:.4g}±{self.measures_stderr[r, c]:.2g} "
                      f"({self.reference_measures[r, c]:.4g})" for c in cols]
             lines.append(f"{self.times[r]:>9.4g}" + "".join(f"{x:>30}" for x in cells))
-        lines += ["(ensemble ± SE (continuous reference: the mean field and the covariance equation))"]
+        lines += ["(ensemble ± SE (continuous reference: mean field and covariance equation))"]
         if self.observables is not None:
             from .relaxation import render_observable_summary
 
