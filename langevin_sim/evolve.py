@@ -98,11 +98,13 @@ def _frozen_steady_state(system, d0: int) -> tuple[np.ndarray, np.ndarray]:
     frozen = replace(
         system, mode_labels=system.mode_labels[:d0 // 2],
         linear=system.linear_at(t0, "mean-field")[:d0, :d0],
-        noise_input=system.noise_input_at(t0)[:d0], weyl_linear=system.weyl_linear[:d0, :d0],
-        weyl_constant=system.weyl_constant[:d0],
+        noise_input=system.noise_input_at(t0)[:d0],
+        weyl_linear=system.weyl_linear_at(t0)[:d0, :d0],
+        weyl_constant=system.weyl_constant_at(t0)[:d0],
+        quadratic_coef=system.quadratic_coef_at(t0), cubic_coef=system.cubic_coef_at(t0),
         drives=(system.drives * scale[:, None])[:, :d0],
         ramps=tuple(("sudden", 0.0) for _ in system.ramps), linear_envelopes=(),
-        noise_envelopes=(), drive_envelopes=(), temporal_modes={})
+        noise_envelopes=(), drive_envelopes=(), nonlinear_envelopes=(), temporal_modes={})
     if frozen.is_linear:
         c = frozen.drive_vector(np.inf)
         mean = np.linalg.solve(frozen.linear, -c) if np.any(c) else np.zeros(d0)
@@ -126,8 +128,8 @@ def jacobians_at(system, beta: np.ndarray, times: np.ndarray, ordering: str = "w
     from .integrators.ll import add_polynomial_jacobian
 
     beta = np.atleast_2d(beta)
-    return add_polynomial_jacobian(system, beta,
-                                   system.linear_at(np.asarray(times, float), ordering))
+    times = np.asarray(times, float)
+    return add_polynomial_jacobian(system, beta, system.linear_at(times, ordering), times)
 
 
 def _pieces(system, t_end: float) -> list:
@@ -241,7 +243,7 @@ def ll_plan_timed(system, times, dt: float, mean0, cov0):
     mats = StepMatrices(prop, phi1, noise, np.full(n, d, np.int64), beta_mid.copy())
     # β(0) is the initial mean: δ starts with mean 0
     return plan_with_terms(system, mats, True, steps, np.zeros(d),
-                           psd_factor(np.asarray(cov0, float)), beta_rec)
+                           psd_factor(np.asarray(cov0, float)), beta_rec, coef_times=mid)
 
 
 def simulate_evolve(system, times, *, dt: float, n_traj: int, seed, mean0, cov0,

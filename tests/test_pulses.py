@@ -114,12 +114,12 @@ def test_nan_envelope_and_window_outside_the_run():
         evolve(_swap_model(0.1, tau=20.0), t_final=10.0, dt=0.1, n_traj=64, chunk_size=8)
 
 
-def test_time_only_in_envelopes_and_unsupported_envelopes():
+def test_time_only_in_envelopes_and_bad_nonlinear_envelope():
     with pytest.raises(ModelError, match="only an envelope may use"):
         ModelDescription("d", (Mode("a"),), terms=(Term("detuning", ("a",), "2*t"),))
-    with pytest.raises(ModelError, match="not supported yet"):
+    with pytest.raises(ModelError, match=r"only the functions .*terms\[0\]\.envelope"):
         ModelDescription("d", (Mode("a"), Mode("b")),
-                         terms=(Term("radiation_pressure", ("a", "b"), 0.1, "box(t,0,1)"),))
+                         terms=(Term("radiation_pressure", ("a", "b"), 0.1, "boxx(t,0,1)"),))
     with pytest.raises(ModelError, match="reserved"):
         ModelDescription("d", (Mode("a"),), parameters={"t": 1.0})
 
@@ -332,9 +332,9 @@ def test_drive_envelope_on_the_full_model_is_the_smooth_ramp():
     """cascade-full (radiation pressure) with the drive's envelope smooth(t, 0, 3): the
     reference (mean field and covariance) is the switch-on reference of the smooth ramp of
     3/ω_b, and the ll ensemble along it is consistent with it."""
+    from langevin_sim.analyses.switch_on import reference as switch_reference
+    from langevin_sim.analyses.switch_on import with_ramp
     from langevin_sim.evolve import initial_state, reference
-    from langevin_sim.switch_on import reference as switch_reference
-    from langevin_sim.switch_on import with_ramp
 
     model = load_model("cascade-full")
     drive = dataclasses.replace(model.drives[0], envelope="smooth(t, 0, 3)")
@@ -410,3 +410,131 @@ def test_pulsed_homodyne_reconstruction_consistent_with_the_reference():
     wrong = _pair_cov(other, system.mode_labels, ("A_b", "A_m"))
     z = z_scores(exp.estimate.covariance[iu], wrong[iu], exp.estimate.covariance_stderr[iu])
     assert consistency(z, 0.01, exp.estimate.dof).consistent is False
+
+
+# -- envelopes on the nonlinear terms ----------------------------------------------------------
+def _with_envelope(model, kind, envelope):
+    """``model`` with ``envelope`` on its (only) term of ``kind``."""
+    terms = tuple(dataclasses.replace(t, envelope=envelope) if t.kind == kind else t
+                  for t in model.terms)
+    return dataclasses.replace(model, terms=terms)
+
+
+def _kerr_model(envelope=None, K=0.05):
+    """A driven, damped Kerr cavity K a†a†a a (rates in κ)."""
+    return ModelDescription(
+        name="kerr", modes=(Mode("a"),),
+        terms=(Term("detuning", ("a",), -0.5), Term("kerr", ("a",), "K", envelope)),
+        damping=(Damping("a", 1.0),), drives=(Drive("a", ("E", 0.0)),),
+        parameters={"K": K, "E": 2.0}, unit="κ")
+
+
+@pytest.mark.parametrize("kind, make", [
+    ("radiation_pressure", lambda env: _with_envelope(load_model("optomech"),
+                                                      "radiation_pressure", env)),
+    ("kerr", lambda env: _kerr_model(env)),
+])
+def test_nonlinear_envelope_scales_the_term_and_its_ordering_corrections(kind, make):
+    """An envelope on a radiation-pressure or Kerr term multiplies its whole drift: at
+    envelope 1/2 the system is the one with half the coupling (its Weyl corrections
+    included), inside a box's gap the term is absent, and the Jacobian is the drift's
+    derivative at that time."""
+    rng = np.random.default_rng(7)
+    key = "g0" if kind == "radiation_pressure" else "K"
+    base = make(None)
+    g = base.parameter_values()[key]
+    half = make("0.5").build()
+    assert half.is_time_dependent and len(half.nonlinear_envelopes) == 1
+    halved = make(None).replace(**{key: g / 2}).build()
+    gap = make("box(t, 1, 2)").build()
+    absent = dataclasses.replace(base, terms=tuple(t for t in base.terms if t.kind != kind))
+    absent = absent.build()
+    d = half.dim
+    for _ in range(3):
+        x = rng.normal(size=d) * 3
+        for ordering in ("weyl", "mean-field"):
+            np.testing.assert_allclose(half.drift(x, 0.3, ordering), halved.drift(x, 0.3, ordering),
+                                       rtol=1e-13, atol=1e-13)
+            np.testing.assert_allclose(half.jacobian(x, ordering, t=0.3),
+                                       halved.jacobian(x, ordering), rtol=1e-13, atol=1e-13)
+            np.testing.assert_allclose(gap.drift(x, 0.5, ordering), absent.drift(x, 0.5, ordering),
+                                       rtol=1e-13, atol=1e-13)
+            # the Jacobian inside the box, against central differences of the drift (exact
+            # for the quadratic terms up to round-off ~ 1e-16 |f| / h; h² K for the cubic)
+            h = 1e-3
+            fd = np.column_stack([(gap.drift(x + h * e, 1.5, ordering)
+                                   - gap.drift(x - h * e, 1.5, ordering)) / (2 * h)
+                                  for e in np.eye(d)])
+            np.testing.assert_allclose(gap.jacobian(x, ordering, t=1.5), fd, rtol=1e-7,
+                                       atol=1e-7)
+    # the ordering corrections in closed form (module docstring of the description)
+    if kind == "radiation_pressure":  # + g0/√2 on p_b
+        expected = np.zeros(d)
+        expected[3] = 0.5 * g / math.sqrt(2)
+        np.testing.assert_allclose(half.weyl_constant_at(0.3), expected, rtol=1e-15)
+        np.testing.assert_array_equal(gap.weyl_constant_at(0.5), np.zeros(d))
+    else:  # ẋ ⊃ −2K p, ṗ ⊃ +2K x
+        np.testing.assert_allclose(half.linear_at(0.3, "weyl") - half.linear_at(0.3, "mean-field"),
+                                   [[0.0, -g], [g, 0.0]], rtol=1e-15)
+
+
+def test_kernel_takes_each_steps_own_nonlinear_coefficients():
+    """The ll kernel's remainder uses coefficient row k at step k: with E = 1, P = Δt, no
+    noise and the term c_k δ_0 δ_1 on row 0, δ_0 ← δ_0 (1 + Δt c_k δ_1) exactly."""
+    from langevin_sim._kernels.ll import ll_chunk
+    from langevin_sim._kernels.random import seed_state
+
+    n_steps, dt, n = 6, 0.1, 3
+    coef = np.array([[0.0], [1.0], [-2.0], [0.5], [3.0], [0.0]])
+    eye = np.broadcast_to(np.eye(2), (n_steps, 2, 2)).copy()
+    x0 = np.array([0.7, -1.3])
+    x, y = np.empty((2, n)), np.empty((2, n))
+    out_mean, out_m2 = np.empty((1, 2)), np.empty((1, 2, 2))
+    ll_chunk(eye, dt * eye, np.zeros((n_steps, 2, 2)), np.zeros(n_steps, np.int64),
+             np.zeros((n_steps, 2)), np.zeros((1, 2)), False, True, np.zeros(1, np.int64),
+             np.array([n_steps], np.int64), np.array([[0, 0, 1]], np.int64), coef,
+             np.zeros((0, 4), np.int64), np.zeros((n_steps, 0)), np.array([0], np.int64),
+             np.array([0, -1], np.int64), x0, np.zeros((2, 1)),
+             seed_state(np.random.SeedSequence(1)), x, y, np.empty((1, n)), np.empty((2, n)),
+             out_mean, out_m2)
+    expected = x0[0]
+    for c in coef[:, 0]:
+        expected *= 1 + dt * c * x0[1]
+    np.testing.assert_allclose(out_mean[0], [expected, x0[1]], rtol=1e-14)
+    frozen = x0[0] * (1 + dt * coef[0, 0] * x0[1]) ** n_steps  # row 0 at every step
+    assert abs(out_mean[0, 0] - frozen) > 0.1
+
+
+def test_plan_coefficients_follow_the_envelope_at_the_steps_midpoints():
+    from langevin_sim.evolve import ll_plan_timed
+
+    model = _with_envelope(load_model("optomech"), "radiation_pressure", "ramp(t, 0, 1)")
+    system = model.build()
+    dt = 0.1
+    plan = ll_plan_timed(system, np.array([0.5, 1.5]), dt, np.zeros(system.dim),
+                         0.5 * np.eye(system.dim))
+    mid = (np.arange(15) + 0.5) * dt
+    assert plan.quadratic_coef.shape == (15, system.quadratic_coef.size)
+    np.testing.assert_allclose(plan.quadratic_coef,
+                               np.minimum(mid, 1.0)[:, None] * system.quadratic_coef[None],
+                               rtol=1e-15)
+
+
+def _coupling_switch_on(envelope):
+    """optomech (driven from t = 0) with its radiation-pressure coupling under ``envelope``."""
+    return _with_envelope(load_model("optomech"), "radiation_pressure", envelope)
+
+
+def test_ensemble_with_a_nonlinear_envelope_consistent_and_the_frozen_coupling_is_not():
+    """The coupling switched on smoothly over 20/ω_m: the ll ensemble agrees with the
+    continuous reference of the same model, and an ensemble whose coupling is on from the start
+    (the envelope ignored) is judged inconsistent against it."""
+    from langevin_sim.statistics import consistency, z_scores
+
+    kwargs = dict(t_final=20.0, record_every=5.0, dt=0.1, n_traj=4096, seed=3)
+    rep = evolve(_coupling_switch_on("smooth(t, 0, 20)"), **kwargs)
+    assert rep.check.consistent
+    frozen = evolve(_coupling_switch_on(None), **kwargs)
+    z = z_scores(frozen.covariance[1:], rep.reference_covariance[1:],
+                 frozen.covariance_stderr[1:])
+    assert consistency(z.ravel(), 0.01, frozen.ensemble.jackknife_dof).consistent is False

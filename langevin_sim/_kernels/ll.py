@@ -46,7 +46,9 @@ def ll_chunk(E, P, G, ranks, beta, forcing, forced, per_step, seg_mat, seg_steps
     """Sample ``δ_0 = mean0 + L0 Z``, then take ``seg_steps[s]`` steps before recording the
     chunk's moments of δ into ``out_mean[s]`` (d,) and ``out_m2[s]`` (d, d).
 
-    ``rows`` (nr,) are the state rows with nonlinear terms, ``row_of`` (d,) their position in
+    ``qcoef`` (1, n_q) and ``ccoef`` (1, n_c) are the terms' coefficients, or one row per
+    step (global step index) for terms with envelopes. ``rows`` (nr,) are the state rows
+    with nonlinear terms, ``row_of`` (d,) their position in
     ``r`` (nr, n); ``forcing[k]`` (d,) is added to every trajectory when ``forced`` (a path
     that does not solve the truncated Wigner drift itself); ``x``, ``y`` (d, n) and ``z``
     (r_max, n) are caller-allocated work arrays.
@@ -61,7 +63,8 @@ def ll_chunk(E, P, G, ranks, beta, forcing, forced, per_step, seg_mat, seg_steps
             k = step if per_step else seg_mat[s]
             rank = ranks[k]
             if nr > 0:
-                _remainder(x, beta[k], qidx, qcoef, cidx, ccoef, row_of, r)
+                kc = step if qcoef.shape[0] > 1 else 0  # per-step coefficients: envelopes
+                _remainder(x, beta[k], qidx, qcoef[kc], cidx, ccoef[kc], row_of, r)
             fill_normals(z, rank, state)
             _affine(E[k], G[k], rank, x, z, y)
             if nr > 0:

@@ -97,9 +97,9 @@ class LLPlan:
     segment_matrix: np.ndarray
     steps: np.ndarray
     quadratic_index: np.ndarray
-    quadratic_coef: np.ndarray
+    quadratic_coef: np.ndarray  # (1, n_q), or (n_steps, n_q): per step (envelopes)
     cubic_index: np.ndarray
-    cubic_coef: np.ndarray
+    cubic_coef: np.ndarray  # (1, n_c) or (n_steps, n_c)
     rows: np.ndarray
     row_of: np.ndarray
     mean0: np.ndarray
@@ -158,19 +158,29 @@ def _ll_plan(system, times, dt: float, mean0, cov0, path: Path | None = None) ->
 
 
 def plan_with_terms(system, mats, per_step: bool, steps, delta_mean0, init_factor,
-                    beta_records) -> LLPlan:
+                    beta_records, coef_times=None) -> LLPlan:
     """The :class:`LLPlan` of matrices ``mats`` and the polynomial terms of ``system`` (the
     remainder's rows in the order the kernel keeps them), with δ's initial mean and the
-    initial covariance's factor, and the path at the records."""
+    initial covariance's factor, and the path at the records. The coefficients are one row
+    (constant terms), or one row per step taken at ``coef_times`` (the steps' midpoints) when
+    a nonlinear term carries an envelope."""
     nl_rows = sorted({int(i) for i in system.quadratic_index[:, 0]}
                      | {int(i) for i in system.cubic_index[:, 0]})
     row_of = np.full(system.dim, -1, np.int64)
     row_of[nl_rows] = np.arange(len(nl_rows))
+    if system.nonlinear_envelopes:
+        if coef_times is None or not per_step:
+            raise ValueError("a nonlinear term with an envelope needs per-step coefficients "
+                             "(coef_times, the steps' midpoints)")
+        qcoef = system.quadratic_coef_at(np.asarray(coef_times, float))
+        ccoef = system.cubic_coef_at(np.asarray(coef_times, float))
+    else:
+        qcoef, ccoef = system.quadratic_coef[None], system.cubic_coef[None]
     return LLPlan(mats, per_step, np.zeros(len(steps), np.int64), steps,
                   np.ascontiguousarray(system.quadratic_index, dtype=np.int64),
-                  np.ascontiguousarray(system.quadratic_coef, dtype=float),
+                  np.ascontiguousarray(qcoef, dtype=float),
                   np.ascontiguousarray(system.cubic_index, dtype=np.int64),
-                  np.ascontiguousarray(system.cubic_coef, dtype=float),
+                  np.ascontiguousarray(ccoef, dtype=float),
                   np.array(nl_rows, np.int64), row_of, np.asarray(delta_mean0, float),
                   init_factor, beta_records)
 
@@ -195,6 +205,6 @@ def linear_plan(schedule: Schedule, mean0, init_factor) -> LLPlan:
     n_seg, d = f.shape[0], f.shape[1]
     mats = StepMatrices(f, f, schedule.noise_factors, schedule.ranks, np.zeros((n_seg, d)))
     return LLPlan(mats, False, np.arange(n_seg, dtype=np.int64), schedule.steps,
-                  np.zeros((0, 3), np.int64), np.zeros(0), np.zeros((0, 4), np.int64),
-                  np.zeros(0), np.zeros(0, np.int64), np.full(d, -1, np.int64),
+                  np.zeros((0, 3), np.int64), np.zeros((1, 0)), np.zeros((0, 4), np.int64),
+                  np.zeros((1, 0)), np.zeros(0, np.int64), np.full(d, -1, np.int64),
                   np.asarray(mean0, float), init_factor, np.zeros((schedule.times.size, d)))

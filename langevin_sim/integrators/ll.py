@@ -140,13 +140,20 @@ def jacobians(system, beta: np.ndarray, ordering: str = "weyl") -> np.ndarray:
     return add_polynomial_jacobian(system, beta, jac.copy())
 
 
-def add_polynomial_jacobian(system, beta: np.ndarray, jac: np.ndarray) -> np.ndarray:
+def add_polynomial_jacobian(system, beta: np.ndarray, jac: np.ndarray, times=None
+                            ) -> np.ndarray:
     """``jac`` (n, d, d), the linear part, plus the derivatives of the quadratic and cubic
-    terms at the states ``beta`` (n, d); returns ``jac``, updated in place."""
-    for (i, j, k), c in zip(system.quadratic_index, system.quadratic_coef):
+    terms at the states ``beta`` (n, d), their coefficients taken at ``times`` (n,) when given
+    (a time-dependent model's envelopes); returns ``jac``, updated in place."""
+    if times is None:
+        qc, cc = system.quadratic_coef, system.cubic_coef
+    else:  # (n_q, n) and (n_c, n): one coefficient per state
+        qc = system.quadratic_coef_at(np.asarray(times, float)).T
+        cc = system.cubic_coef_at(np.asarray(times, float)).T
+    for (i, j, k), c in zip(system.quadratic_index, qc):
         jac[:, i, j] += c * beta[:, k]
         jac[:, i, k] += c * beta[:, j]
-    for (i, j, k, m), c in zip(system.cubic_index, system.cubic_coef):
+    for (i, j, k, m), c in zip(system.cubic_index, cc):
         jac[:, i, j] += c * beta[:, k] * beta[:, m]
         jac[:, i, k] += c * beta[:, j] * beta[:, m]
         jac[:, i, m] += c * beta[:, j] * beta[:, k]

@@ -25,8 +25,9 @@ drive                  ``-i(E* a - E a†)``                  ``amplitude = [Re 
 Any term's value and any drive's amplitude may carry ``envelope = "<expression of t>"``
 (:mod:`~langevin_sim.models.expressions`: ``box, step, ramp, smooth, gauss`` and the
 parameters): its value at time t multiplies the coefficient, and the model becomes
-time-dependent (``langevin-sim evolve``; the steady-state commands refuse it). Envelopes on
-``radiation_pressure`` and ``kerr`` terms are not supported yet.
+time-dependent (``langevin-sim evolve``; the steady-state commands refuse it). On a
+``radiation_pressure`` or ``kerr`` term the envelope multiplies the whole term, its truncated
+Wigner ordering corrections included.
 
 A ``[[temporal_modes]]`` entry measures a port's output in a temporal mode
 ``f(t) = N envelope(t) e^{-iωt}`` on ``window = [start, stop]`` (``N`` normalises ∫|f|² to 1):
@@ -53,7 +54,13 @@ from pathlib import Path
 import numpy as np
 
 from ..conventions import thermal_occupation
-from ..systems.nonlinear import RAMPS, LangevinSystem, OutputField, TemporalModeInfo
+from ..systems.nonlinear import (
+    RAMPS,
+    LangevinSystem,
+    NonlinearEnvelope,
+    OutputField,
+    TemporalModeInfo,
+)
 from .expressions import (
     CONSTANTS,
     FUNCTIONS,
@@ -282,11 +289,6 @@ class ModelDescription:
                 raise self._error(key, f"a {t.kind} term needs two different modes")
             self._check_value(f"{key}.{vkey}", t.value)
             if t.envelope is not None:
-                if t.kind in ("radiation_pressure", "kerr"):
-                    linear = [k for k in TERM_KINDS if k not in ("radiation_pressure", "kerr")]
-                    raise self._error(f"{key}.envelope", f"an envelope on a {t.kind} term is not "
-                                      "supported yet (only on the linear terms: "
-                                      f"{', '.join(linear)})")
                 self._check_value(f"{key}.envelope", t.envelope, time=True)
         ports = {}
         for i, dmp in enumerate(self.damping):
@@ -610,15 +612,18 @@ class _Builder:
         weyl_c = np.zeros(d)
         quad, cubic, rp, kerr = [], [], [], []
         scales = []  # (key, value as written, number): the rates, frequencies and couplings
-        enveloped = []  # (TimeFunction, matrix) of the terms with an envelope
+        enveloped = []  # (TimeFunction, matrix) of the linear terms with an envelope
+        nonlinear_env = []  # NonlinearEnvelope of the nonlinear terms with an envelope
         for i, t in enumerate(model.terms):
             key = f"terms[{i}].{TERM_KINDS[t.kind][1]}"
             g = self.num(key, t.value)
             scales.append((key, t.value, g))
-            # a term with an envelope keeps its own matrix, multiplied by envelope(t)
-            m = lin if t.envelope is None else np.zeros((d, d))
-            if t.envelope is not None:
-                enveloped.append((self.time_function(f"terms[{i}].envelope", t.envelope), m))
+            # a term with an envelope keeps its own matrices, multiplied by envelope(t)
+            env = None if t.envelope is None else \
+                self.time_function(f"terms[{i}].envelope", t.envelope)
+            m = lin if env is None else np.zeros((d, d))
+            wc, wl = (weyl_c, weyl_lin) if env is None else (np.zeros(d), np.zeros((d, d)))
+            n_quad, n_cubic = len(quad), len(cubic)
             a = self.idx(t.modes[0])
             xa, pa = 2 * a, 2 * a + 1
             if len(t.modes) == 2:
@@ -647,15 +652,20 @@ class _Builder:
                 # Weyl symbol √2 g0 x_b ((x_a² + p_a²)/2 - 1/2)
                 quad += [(xa, xb, pa, _SQRT2 * g), (pa, xb, xa, -_SQRT2 * g),
                          (pb, xa, xa, -g / _SQRT2), (pb, pa, pa, -g / _SQRT2)]
-                weyl_c[pb] += g / _SQRT2
+                wc[pb] += g / _SQRT2
                 rp.append((t.modes[0], t.modes[1], g))
             elif t.kind == "kerr":
                 # Weyl symbol K (n² - 2n + 1/2), n = (x² + p²)/2; mean field K n²
                 cubic += [(xa, xa, xa, pa, g), (xa, pa, pa, pa, g),
                           (pa, xa, xa, xa, -g), (pa, xa, pa, pa, -g)]
-                weyl_lin[xa, pa] -= 2 * g
-                weyl_lin[pa, xa] += 2 * g
+                wl[xa, pa] -= 2 * g
+                wl[pa, xa] += 2 * g
                 kerr.append((t.modes[0], g))
+            if env is not None and t.kind in ("radiation_pressure", "kerr"):
+                nonlinear_env.append(NonlinearEnvelope(
+                    env, np.arange(n_quad, len(quad)), np.arange(n_cubic, len(cubic)), wc, wl))
+            elif env is not None:
+                enveloped.append((env, m))
 
         # damping ports and cascades: each port's input as (modes, noise fields), squared
         # coefficients (all links are real and positive, so products of square roots)
@@ -743,7 +753,8 @@ class _Builder:
             cubic_coef=np.array([q[4] for q in cubic], float), weyl_constant=weyl_c,
             weyl_linear=weyl_lin, radiation_pressure=tuple(rp), kerr=tuple(kerr),
             parameters=self.values, name=model.name, outputs=outputs,
-            linear_envelopes=tuple(enveloped), drive_envelopes=tuple(drive_envelopes))
+            linear_envelopes=tuple(enveloped), drive_envelopes=tuple(drive_envelopes),
+            nonlinear_envelopes=tuple(nonlinear_env))
         return self.temporal_modes(system) if model.temporal_modes else system
 
     def time_function(self, key, text) -> TimeFunction:
@@ -842,7 +853,10 @@ class _Builder:
                        weyl_constant=pad(system.weyl_constant[None], (1, d))[0],
                        weyl_linear=pad(system.weyl_linear, (d, d)),
                        linear_envelopes=tuple(lin_env),
-                       noise_envelopes=tuple(noise_env), temporal_modes=info)
+                       noise_envelopes=tuple(noise_env),
+                       nonlinear_envelopes=tuple(e.padded(d)
+                                                 for e in system.nonlinear_envelopes),
+                       temporal_modes=info)
 
 
 # ------------------------------------------------------------------------------------------

@@ -7,8 +7,10 @@
 plus, for the truncated Wigner (Weyl-ordered) drift, the ordering corrections of the
 radiation-pressure and Kerr terms (a constant force and a linear term). A time-dependent model
 (envelopes on terms or drives, temporal modes of outputs) adds ``Σ_k e_k(t) L_k`` to ``L``,
-``Σ_k e_k(t) B_k`` to the noise input and multiplies drive k by its envelope
-(:meth:`LangevinSystem.linear_at`, :meth:`LangevinSystem.noise_input_at`). The mean-field
+``Σ_k e_k(t) B_k`` to the noise input, multiplies drive k by its envelope
+(:meth:`LangevinSystem.linear_at`, :meth:`LangevinSystem.noise_input_at`) and a nonlinear
+term's coefficients, with its ordering corrections, by the term's envelope
+(:class:`NonlinearEnvelope`). The mean-field
 equations (``a†a → |α|²``) are the same drift without those corrections; their Jacobian at a
 mean field is the drift matrix of the linearised fluctuations. A model description
 (:mod:`langevin_sim.models.description`) builds one; nothing here knows about the paper.
@@ -94,6 +96,37 @@ class TemporalModeInfo:
 
 
 @dataclass(frozen=True, eq=False)
+class NonlinearEnvelope:
+    """The envelope ``e(t)`` of one nonlinear term (radiation pressure, Kerr): it multiplies the
+    term's entries of ``quadratic_coef`` / ``cubic_coef`` and its truncated Wigner ordering
+    corrections, which are kept here instead of in the system's constant ``weyl_constant`` /
+    ``weyl_linear``.
+
+    Attributes
+    ----------
+    function : TimeFunction
+        ``e(t)``.
+    quadratic, cubic : ndarray of int
+        Positions of the term's entries in ``quadratic_coef`` and ``cubic_coef``.
+    weyl_constant : ndarray (d,); weyl_linear : ndarray (d, d)
+        The term's ordering corrections at ``e = 1``.
+    """
+
+    function: object
+    quadratic: np.ndarray
+    cubic: np.ndarray
+    weyl_constant: np.ndarray
+    weyl_linear: np.ndarray
+
+    def padded(self, d: int) -> NonlinearEnvelope:
+        """The same envelope in a state of dimension ``d`` (accumulator modes appended)."""
+        c, lin = np.zeros(d), np.zeros((d, d))
+        d0 = self.weyl_constant.shape[0]
+        c[:d0], lin[:d0, :d0] = self.weyl_constant, self.weyl_linear
+        return NonlinearEnvelope(self.function, self.quadratic, self.cubic, c, lin)
+
+
+@dataclass(frozen=True, eq=False)
 class LangevinSystem(ModeLabelled):
     """Polynomial-drift Langevin system (see module docstring). Shapes: ``d = 2 n_modes``.
 
@@ -127,6 +160,9 @@ class LangevinSystem(ModeLabelled):
         Time-dependent parts of the noise input: ``B(t) = B + Σ e_k(t) B_k``.
     drive_envelopes : tuple of (TimeFunction or None)
         Per drive, a factor multiplying its ramp.
+    nonlinear_envelopes : tuple of NonlinearEnvelope
+        Envelopes of the nonlinear terms (:meth:`quadratic_coef_at`, :meth:`cubic_coef_at`,
+        :meth:`weyl_constant_at`, and their ordering corrections in :meth:`linear_at`).
     temporal_modes : dict
         ``name -> TemporalModeInfo`` for the accumulator modes (the last modes of the state).
     """
@@ -152,13 +188,19 @@ class LangevinSystem(ModeLabelled):
     linear_envelopes: tuple = ()
     noise_envelopes: tuple = ()
     drive_envelopes: tuple = ()
+    nonlinear_envelopes: tuple = ()
     temporal_modes: dict = field(default_factory=dict)
 
     @property
     def is_time_dependent(self) -> bool:
         """True when a term, a drive or a temporal mode carries an envelope."""
-        return bool(self.linear_envelopes or self.noise_envelopes
+        return bool(self.linear_envelopes or self.noise_envelopes or self.nonlinear_envelopes
                     or any(e is not None for e in self.drive_envelopes))
+
+    def _term_envelopes(self) -> tuple:
+        """Every envelope of a term (linear, noise, nonlinear) as ``TimeFunction``s."""
+        return (*(f for f, _ in self.linear_envelopes), *(f for f, _ in self.noise_envelopes),
+                *(e.function for e in self.nonlinear_envelopes))
 
     def envelope_functions(self) -> dict:
         """``label -> TimeFunction`` of every envelope (where it was written), for plots."""
@@ -168,7 +210,7 @@ class LangevinSystem(ModeLabelled):
         for f, _ in self.linear_envelopes:
             if f.window is None:  # a temporal mode's rows are drawn as its |f(t)| below
                 out.setdefault(f"{f.label} = {f.expression.text}", f)
-        for f in self.drive_envelopes:
+        for f in (*(e.function for e in self.nonlinear_envelopes), *self.drive_envelopes):
             if f is not None:
                 out.setdefault(f"{f.label} = {f.expression.text}", f)
         for info in self.temporal_modes.values():
@@ -181,7 +223,7 @@ class LangevinSystem(ModeLabelled):
     def envelope_breakpoints(self) -> list:
         """Sorted times where an envelope may jump or kink."""
         pts = set()
-        for f, _ in (*self.linear_envelopes, *self.noise_envelopes):
+        for f in self._term_envelopes():
             pts |= f.breakpoints()
         for f in self.drive_envelopes:
             if f is not None:
@@ -191,7 +233,7 @@ class LangevinSystem(ModeLabelled):
     def check_envelopes(self, t_final: float) -> None:
         """``ValueError`` (one line) if an envelope is not finite somewhere on
         ``[0, t_final]``, or a temporal mode's window ends after ``t_final``."""
-        for f, _ in (*self.linear_envelopes, *self.noise_envelopes):
+        for f in self._term_envelopes():
             f.check(t_final)
         for f in self.drive_envelopes:
             if f is not None:
@@ -219,6 +261,41 @@ class LangevinSystem(ModeLabelled):
         out = np.broadcast_to(base, t.shape + base.shape).copy()
         for f, mat in self.linear_envelopes:
             out += np.asarray(f(t))[..., None, None] * mat
+        if ordering == "weyl":
+            for e in self.nonlinear_envelopes:
+                out += np.asarray(e.function(t))[..., None, None] * e.weyl_linear
+        return out
+
+    def _coef_at(self, coef: np.ndarray, which: str, t) -> np.ndarray:
+        t = np.asarray(t, float)
+        out = np.broadcast_to(coef, t.shape + coef.shape).copy()
+        for e in self.nonlinear_envelopes:
+            out[..., getattr(e, which)] *= np.asarray(e.function(t))[..., None]
+        return out
+
+    def quadratic_coef_at(self, t) -> np.ndarray:
+        """The quadratic coefficients with their terms' envelopes at ``t``: (n_q,), or (n, n_q)
+        for an array of times."""
+        return self._coef_at(self.quadratic_coef, "quadratic", t)
+
+    def cubic_coef_at(self, t) -> np.ndarray:
+        """The cubic coefficients with their terms' envelopes at ``t``: (n_c,) or (n, n_c)."""
+        return self._coef_at(self.cubic_coef, "cubic", t)
+
+    def weyl_constant_at(self, t) -> np.ndarray:
+        """The constant ordering correction of the truncated Wigner drift at ``t``: (d,), or
+        (n, d) for an array of times."""
+        t = np.asarray(t, float)
+        out = np.broadcast_to(self.weyl_constant, t.shape + self.weyl_constant.shape).copy()
+        for e in self.nonlinear_envelopes:
+            out += np.asarray(e.function(t))[..., None] * e.weyl_constant
+        return out
+
+    def weyl_linear_at(self, t) -> np.ndarray:
+        """The linear ordering correction at the time ``t`` (a number): (d, d)."""
+        out = self.weyl_linear.copy()
+        for e in self.nonlinear_envelopes:
+            out += float(e.function(float(t))) * e.weyl_linear
         return out
 
     def noise_input_at(self, t) -> np.ndarray:
@@ -284,14 +361,18 @@ class LangevinSystem(ModeLabelled):
         """``f(X, t)`` for a state (d,) or a stack of states (d, n)."""
         x = np.asarray(x, dtype=float)
         col = (slice(None),) + (None,) * (x.ndim - 1)
-        lin = self.linear_at(t, ordering) if self.is_time_dependent \
-            else self.linear_part(ordering)
+        if self.is_time_dependent:
+            lin, const = self.linear_at(t, ordering), self.weyl_constant_at(t)
+            qc, cc = self.quadratic_coef_at(t), self.cubic_coef_at(t)
+        else:
+            lin, const = self.linear_part(ordering), self.weyl_constant
+            qc, cc = self.quadratic_coef, self.cubic_coef
         f = lin @ x + self.drive_vector(t)[col]
         if ordering == "weyl":
-            f = f + self.weyl_constant[col]
-        for (i, j, k), c in zip(self.quadratic_index, self.quadratic_coef):
+            f = f + const[col]
+        for (i, j, k), c in zip(self.quadratic_index, qc):
             f[i] += c * x[j] * x[k]
-        for (i, j, k, m), c in zip(self.cubic_index, self.cubic_coef):
+        for (i, j, k, m), c in zip(self.cubic_index, cc):
             f[i] += c * x[j] * x[k] * x[m]
         return f
 
@@ -303,12 +384,14 @@ class LangevinSystem(ModeLabelled):
             if t is None:
                 raise ValueError("the Jacobian of a time-dependent model needs the time t")
             jac = self.linear_at(float(t), ordering)
+            qc, cc = self.quadratic_coef_at(float(t)), self.cubic_coef_at(float(t))
         else:
             jac = self.linear_part(ordering).copy()
-        for (i, j, k), c in zip(self.quadratic_index, self.quadratic_coef):
+            qc, cc = self.quadratic_coef, self.cubic_coef
+        for (i, j, k), c in zip(self.quadratic_index, qc):
             jac[i, j] += c * x[k]
             jac[i, k] += c * x[j]
-        for (i, j, k, m), c in zip(self.cubic_index, self.cubic_coef):
+        for (i, j, k, m), c in zip(self.cubic_index, cc):
             jac[i, j] += c * x[k] * x[m]
             jac[i, k] += c * x[j] * x[m]
             jac[i, m] += c * x[j] * x[k]
