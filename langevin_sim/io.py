@@ -12,8 +12,11 @@ with one line instead of mixing its files with the first one's.
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
+
+import numpy as np
 
 from ._signals import checkpoint
 
@@ -172,3 +175,40 @@ def _file_mode(path: str) -> int:
 def _message(path: str, exc: OSError) -> str:
     reason = exc.strerror or str(exc) or type(exc).__name__
     return f"cannot write {path!r}: {reason} (nothing written; a previous file is kept)"
+
+
+# JSON for results: numpy arrays and scalars as plain lists and numbers, non-finite as null.
+def jsonable(obj):
+    """A copy of ``obj`` made of dicts, lists, str, bool, int, float and None."""
+    if isinstance(obj, dict):
+        return {str(k): jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return jsonable(obj.tolist())
+    if isinstance(obj, (np.bool_, bool)):
+        return bool(obj)
+    if isinstance(obj, (np.integer, int)):
+        return int(obj)
+    if isinstance(obj, (np.floating, float)):
+        return float(obj) if np.isfinite(obj) else None
+    if isinstance(obj, complex):
+        return [obj.real, obj.imag]
+    return obj
+
+
+def dumps(obj, indent: int | None = 2) -> str:
+    """``json.dumps`` of :func:`jsonable` (strict JSON: NaN and inf become null)."""
+    return json.dumps(jsonable(obj), indent=indent, allow_nan=False)
+
+
+def package_version() -> str:
+    """The installed package's version (``importlib.metadata``, as ``pyproject.toml`` declares
+    it), written into results and shown by ``langevin-sim --version``; ``"unknown"`` for a
+    checkout that was never installed. Read when asked (it takes ~50 ms), not at import."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("langevin_sim")
+    except PackageNotFoundError:
+        return "unknown"

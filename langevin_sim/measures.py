@@ -20,8 +20,6 @@ measure                   definition                             correlated when
 from __future__ import annotations
 
 import math
-import sys
-import types
 from dataclasses import dataclass
 
 import numpy as np
@@ -288,15 +286,3 @@ def measures(sigma, system=None, modes=("b", "m"), tol: float = 1e-9) -> Measure
     labels = tuple(system.mode_labels[i] for i in idx) if system is not None else \
         tuple(f"mode{i}" for i in idx)
     return two_mode_measures(reduced_covariance(s, idx), tol, labels)
-
-
-class _CallableModule(types.ModuleType):
-    """``langevin_sim.measures`` is this module, and calling it is :func:`measures`, so that
-    both ``from langevin_sim import measures; measures(sigma, system)`` and
-    ``langevin_sim.measures.log_negativity`` work."""
-
-    def __call__(self, *args, **kwargs):
-        return measures(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule

@@ -5,7 +5,7 @@ Every function takes a covariance in the package's convention (:mod:`langevin_si
 *xpxp* order, vacuum variance 1/2, ``x = (o + o†)/√2``) and, where it matters, the means of the
 quadratures in the same units (``<x> = √2 Re<o>``). Nothing here knows where the matrix came
 from (Lyapunov solution or ensemble sample); the ensemble versions at the end attach jackknife
-standard errors through :meth:`~langevin_sim.ensemble.EnsembleResult.statistic`.
+standard errors through :meth:`~langevin_sim.engine.EnsembleResult.statistic`.
 
 ==========================  ====================================================================
 single mode                 ``n̄ = (Var x + Var p + <x>² + <p>²)/2 − 1/2`` (its incoherent part
@@ -569,7 +569,7 @@ def fidelity_single_mode(sigma1, sigma2, mean1=None, mean2=None) -> float:
 
 def ensemble_mode_observables(result, mode, names=SINGLE_MODE_OBSERVABLES) -> dict:
     """Single-mode observables of ``mode`` at each record of an
-    :class:`~langevin_sim.ensemble.EnsembleResult`, with jackknife standard errors.
+    :class:`~langevin_sim.engine.EnsembleResult`, with jackknife standard errors.
 
     The observables of the covariance go through ``result.statistic``; the occupation and its
     coherent part, which need the sample means, through ``result.record_statistic``.
@@ -610,7 +610,7 @@ def ensemble_mode_observables(result, mode, names=SINGLE_MODE_OBSERVABLES) -> di
 
 def ensemble_bipartition(result, a, b, clip: bool = True) -> dict:
     """:func:`bipartition` of the groups ``a``, ``b`` (mode names) at each record of an
-    :class:`~langevin_sim.ensemble.EnsembleResult`, with jackknife standard errors
+    :class:`~langevin_sim.engine.EnsembleResult`, with jackknife standard errors
     (``clip=False``: E_N and G unclipped, smooth and unbiased through their threshold).
 
     Returns
@@ -724,7 +724,7 @@ _NON_NUMERIC = ("tripartite_class_", "classification_", "separable_cuts_")
 
 
 def at_records(result, records=None):
-    """The :class:`~langevin_sim.ensemble.EnsembleResult` restricted to the record indices
+    """The :class:`~langevin_sim.engine.EnsembleResult` restricted to the record indices
     ``records`` (None: all), with its chunk groups, so that every estimate and its jackknife
     SE at those records are unchanged (a command shows some records: the work is theirs)."""
     if records is None:
@@ -741,7 +741,7 @@ def at_records(result, records=None):
 
 def ensemble_observables(result, parties=(), names=OBSERVABLES, clip: bool = True) -> dict:
     """Every requested observable at each record of an
-    :class:`~langevin_sim.ensemble.EnsembleResult`, with jackknife standard errors: the
+    :class:`~langevin_sim.engine.EnsembleResult`, with jackknife standard errors: the
     single-mode ones of every mode (:func:`ensemble_mode_observables`), E_N, I, G of each
     bipartition (:func:`ensemble_bipartition`) and the numeric part of each three-mode analysis
     (:func:`tripartite`: the E_N of its cuts and pairs, the residual contangles), with the keys
@@ -936,7 +936,7 @@ def _target_indices(target: FidelityTarget, labels) -> np.ndarray:
 
 def ensemble_fidelity(result, target: FidelityTarget) -> tuple:
     """Fidelity (:func:`fidelity`) of the sampled state of ``target.modes`` with the target at
-    each record of an :class:`~langevin_sim.ensemble.EnsembleResult`, with its jackknife
+    each record of an :class:`~langevin_sim.engine.EnsembleResult`, with its jackknife
     standard error (means and covariances of every record: ``record_statistic``).
 
     Returns

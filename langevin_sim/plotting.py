@@ -139,7 +139,7 @@ AXIS_LABELS = {
 
 
 def draw_map(ax, result, measure, x_axis, y_axis, title=None, checks=()):
-    """Density map of one measure of a 2-D :class:`~langevin_sim.sweep.SweepResult`.
+    """Density map of one measure of a 2-D :class:`~langevin_sim.analyses.sweep.SweepResult`.
 
     Coloured only where the measure signals correlation (below 1 for E_bm and S, above 0 for
     E_N and G); blank elsewhere; unstable points hatched grey, never coloured; the threshold
@@ -224,7 +224,7 @@ def plot_companion(fig, planes, sweeps, path=None):
 
 
 def plot_sweep(result, path=None, unit: str = "ω_b"):
-    """The six measures of a :class:`~langevin_sim.sweep.SweepResult`: maps for a 2-D sweep
+    """The six measures of a :class:`~langevin_sim.analyses.sweep.SweepResult`: maps for a 2-D sweep
     (as :func:`draw_map`), curves with the threshold for a 1-D one (unstable points omitted)."""
     names = list(result.values)
     labels = measure_labels(result.pair)
@@ -396,8 +396,8 @@ def _spectrum_label(spec) -> str:
 
 
 def plot_spectrum(spec, simulated=None, path=None):
-    """An analytic :class:`~langevin_sim.spectra.Spectrum`, its peaks, and optionally a
-    :class:`~langevin_sim.spectra.SimulatedSpectrum` (Welch estimate ± 1 SE over the
+    """An analytic :class:`~langevin_sim.analyses.spectra.Spectrum`, its peaks, and optionally a
+    :class:`~langevin_sim.analyses.spectra.SimulatedSpectrum` (Welch estimate ± 1 SE over the
     estimator's exact expectation). Log axes where the spectrum is positive: log-log for an
     even spectrum on ω ≥ 0, log power for a two-sided one; a cross spectrum shows its real and
     imaginary parts on linear axes."""

@@ -13,7 +13,7 @@ import numpy as np
 
 MIN_VERDICT_GROUPS = 8
 """A consistency verdict on an ensemble needs at least this many independent chunk groups
-(jackknife dof >= 7); the same number as :data:`langevin_sim.ensemble.MIN_VERDICT_CHUNKS`."""
+(jackknife dof >= 7); the same number as :data:`langevin_sim.engine.MIN_VERDICT_CHUNKS`."""
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import time
 import numpy as np
 
 from langevin_sim.backends import LocalBackend
-from langevin_sim.ensemble import simulate
+from langevin_sim.engine import simulate
 from langevin_sim.integrators import get_integrator
 from langevin_sim.models.cascade import build_system
 

@@ -27,11 +27,10 @@ import time
 import numpy as np
 
 from langevin_sim import load_model
+from langevin_sim.analyses.switch_on import switch_on
 from langevin_sim.backends import LocalBackend
-from langevin_sim.ensemble import simulate
+from langevin_sim.engine import simulate, simulate_twa, thermal_state
 from langevin_sim.integrators.ll import fixed_point
-from langevin_sim.switch_on import switch_on, thermal_state
-from langevin_sim.twa import simulate_twa
 
 
 def rate(func, n_traj, steps, repeat=3) -> float:
@@ -49,7 +48,7 @@ import sys, time
 sys.path.insert(0, {root!r})
 import langevin_sim
 assert langevin_sim.__file__.startswith({root!r}), langevin_sim.__file__
-from langevin_sim.switch_on import switch_on
+from langevin_sim.analyses.switch_on import switch_on
 switch_on(t_final=10.0, n_traj=256)  # compile
 t0 = time.perf_counter()
 r = switch_on(t_final={t_final!r}, record_every=1.0, n_traj={n_traj!r}, seed=2024)

@@ -59,15 +59,15 @@ import numpy as np
 from bench_engine import numpy_em  # the numpy EM baseline of the engine benchmark
 from threadpoolctl import threadpool_limits
 
-from langevin_sim import load_model, twa
+from langevin_sim import engine as twa
+from langevin_sim import load_model
 from langevin_sim._kernels import ll as ll_kernels
 from langevin_sim._kernels import propagate
 from langevin_sim._kernels import random as rng
 from langevin_sim.backends import LocalBackend
-from langevin_sim.ensemble import chunk_sizes, record_times, run_plan, simulate
+from langevin_sim.engine import chunk_sizes, record_times, run_plan, simulate, thermal_state
 from langevin_sim.integrators import get_integrator
 from langevin_sim.models.cascade import build_system
-from langevin_sim.switch_on import thermal_state
 
 
 # ---------------------------------------------------------------------------------------------

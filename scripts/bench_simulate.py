@@ -18,7 +18,7 @@ import time
 from bench_engine import numpy_em  # the same numpy baseline as the engine benchmark
 
 from langevin_sim.backends import LocalBackend
-from langevin_sim.ensemble import record_times, simulate
+from langevin_sim.engine import record_times, simulate
 from langevin_sim.integrators import get_integrator
 from langevin_sim.models.cascade import build_system
 

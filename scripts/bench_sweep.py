@@ -9,9 +9,9 @@ import time
 
 import numpy as np
 
+from langevin_sim.analyses.figures import FIGURES
+from langevin_sim.analyses.sweep import sweep
 from langevin_sim.backends import LocalBackend
-from langevin_sim.figures import FIGURES
-from langevin_sim.sweep import sweep
 
 
 def main():

@@ -16,7 +16,7 @@ import time
 
 import numpy as np
 
-from langevin_sim.ensemble import simulate
+from langevin_sim.engine import simulate
 from langevin_sim.gaussian import steady_state
 from langevin_sim.measures import measures
 from langevin_sim.models.cascade import build_system

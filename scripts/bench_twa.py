@@ -12,7 +12,7 @@ import numpy as np
 
 from langevin_sim import load_model
 from langevin_sim.backends import LocalBackend
-from langevin_sim.twa import scheme_maps, simulate_twa
+from langevin_sim.engine import scheme_maps, simulate_twa
 
 
 def numpy_exp_heun(system, dt, n_traj, steps, seed=0):

@@ -11,7 +11,13 @@ import time
 
 import numpy as np
 
-from langevin_sim.detection import CRITERIA, certify, detection_model, estimate, homodyne_moments
+from langevin_sim.analyses.detect import (
+    CRITERIA,
+    certify,
+    detection_model,
+    estimate,
+    homodyne_moments,
+)
 
 
 def main(experiments=400, records=20000, confidence=0.95):

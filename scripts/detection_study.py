@@ -9,7 +9,7 @@ import time
 
 import numpy as np
 
-from langevin_sim.detection import detect, detection_model, detection_scan
+from langevin_sim.analyses.detect import detect, detection_model, detection_scan
 from langevin_sim.measures import measure_names
 
 

@@ -20,9 +20,9 @@ import time
 import numpy as np
 
 from langevin_sim import load_model
+from langevin_sim.analyses.switch_on import switch_on
+from langevin_sim.analyses.validate import validate
 from langevin_sim.errors import StepTooLargeError
-from langevin_sim.switch_on import switch_on
-from langevin_sim.validation import validate
 
 STEADY = [("ll", (0.05, 0.1, 0.2, 0.5)), ("exp-heun", (0.005, 0.02, 0.05)),
           ("exp-euler", (0.005, 0.02)), ("em", (0.005,))]

@@ -18,7 +18,7 @@ import tempfile
 import numpy as np
 
 from langevin_sim import observables as ob
-from langevin_sim.ensemble import simulate
+from langevin_sim.engine import simulate
 from langevin_sim.gaussian import steady_state
 from langevin_sim.models import load_model
 

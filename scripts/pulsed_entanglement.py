@@ -1,5 +1,5 @@
 """Pulsed optomechanical entanglement (Hofer et al., PRA 84, 052327 (2011)) from the exact
-time-dependent Lyapunov reference of langevin_sim.evolve: E_N between the mechanics and the
+time-dependent Lyapunov reference of langevin_sim.analyses.evolve: E_N between the mechanics and the
 cavity output in the temporal mode exp(+Gt/2) after a box pulse of G τ = 2, against the
 bad-cavity limit 2 arccosh(e^{Gτ/2}).
 
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from langevin_sim.evolve import exact_state
+from langevin_sim.analyses.evolve import exact_state
 from langevin_sim.measures import log_negativity
 from langevin_sim.models import load_model
 

@@ -5,7 +5,7 @@ intracavity (b, m) values just before the pulse and against today's continuous r
 (cascade-detected: the same probes left on, filter cavities of linewidth Γ_f), at equal
 detection efficiency η_d.
 
-Then the simulated pulsed experiment (langevin_sim.evolve.pulsed_homodyne: every pulse a
+Then the simulated pulsed experiment (langevin_sim.analyses.evolve.pulsed_homodyne: every pulse a
 trajectory of the ll ensemble, one local-oscillator setting per pulse, as ``detect`` does for
 the continuous read-out) at g = 0.3, τ = 20: its estimates, the pulses each certificate needs
 at 99 % confidence and 90 % power, and a check run at the predicted number for E_N.
@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from langevin_sim.detection import detection_model, exact_measures
-from langevin_sim.evolve import exact_state, initial_state, pulsed_homodyne
+from langevin_sim.analyses.detect import detection_model, exact_measures
+from langevin_sim.analyses.evolve import exact_state, initial_state, pulsed_homodyne
 from langevin_sim.measures import two_mode_measures
 from langevin_sim.models import load_model
 

@@ -10,6 +10,7 @@ noise-free map, the Jacobian of exp-heun's corrector taken at its predictor ther
 import numpy as np
 
 from langevin_sim import load_model
+from langevin_sim.engine import discrete_steady_state
 from langevin_sim.errors import StepTooLargeError
 from langevin_sim.gaussian import steady_state
 from langevin_sim.integrators.nonlinear import (
@@ -19,7 +20,6 @@ from langevin_sim.integrators.nonlinear import (
     stationary_covariance,
 )
 from langevin_sim.measures import measures
-from langevin_sim.twa import discrete_steady_state
 
 DTS = (0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3)
 

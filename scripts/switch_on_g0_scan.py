@@ -16,7 +16,7 @@ import time
 import numpy as np
 
 from langevin_sim import load_model
-from langevin_sim.switch_on import switch_on
+from langevin_sim.analyses.switch_on import switch_on
 
 G0S = (1e-5, 1e-4, 1e-3, 3e-3, 1e-2, 2e-2, 5e-2, 0.1)
 

@@ -21,7 +21,7 @@ import time
 import numpy as np
 
 from langevin_sim import load_model
-from langevin_sim.switch_on import FINE_STEP, limit_cycle, reference, switch_on
+from langevin_sim.analyses.switch_on import FINE_STEP, limit_cycle, reference, switch_on
 
 
 def main():

@@ -19,7 +19,13 @@ import time
 import numpy as np
 
 from langevin_sim import load_model
-from langevin_sim.switch_on import FINE_STEP, reference, switch_on, unstable_time, with_ramp
+from langevin_sim.analyses.switch_on import (
+    FINE_STEP,
+    reference,
+    switch_on,
+    unstable_time,
+    with_ramp,
+)
 
 
 def passage(model, ramp, ramp_time, t_after=300.0):

@@ -267,8 +267,8 @@ def listener():
 def test_a_port_that_is_not_a_scheduler_gives_one_line(listener, monkeypatch, capsys, reply,
                                                         fragment):
     pytest.importorskip("distributed")
-    import langevin_sim.backends as backends
-    monkeypatch.setattr(backends, "CONNECT_TIMEOUT", 1)  # the documented 10 s, shortened
+    import langevin_sim.backends.dask as dask_backend
+    monkeypatch.setattr(dask_backend, "CONNECT_TIMEOUT", 1)  # the documented 10 s, shortened
     port = listener(reply)
     assert main(["validate", "--backend", "dask", "--scheduler", f"tcp://127.0.0.1:{port}",
                  "--n-traj", "64"]) == 2
@@ -280,7 +280,7 @@ def test_the_handshake_probe_lets_a_real_scheduler_through():
     distributed = pytest.importorskip("distributed")
     from langevin_sim import build_system
     from langevin_sim.backends import DaskBackend
-    from langevin_sim.ensemble import simulate
+    from langevin_sim.engine import simulate
     with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
                                   protocol="tcp://", host="127.0.0.1",
                                   dashboard_address=":0") as cluster:

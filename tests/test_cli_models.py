@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from langevin_sim import CascadeParameters
-from langevin_sim.analysis import steady_report
+from langevin_sim.analyses.steady import steady_report
 from langevin_sim.cli import main
 from langevin_sim.gaussian import steady_state
 from langevin_sim.measures import measures
@@ -105,7 +105,7 @@ def test_sweep_masks_instability_of_a_user_model(chain_file, tmp_path, capsys):
     assert 0 < out["n_stable"] == sum(stable) < 9
     # entanglement grows with g up to the last stable point
     assert out["measures"]["E_N"]["at"]["g"] == pytest.approx(grid[np.nonzero(stable)[0][-1]])
-    from langevin_sim.sweep import SweepResult
+    from langevin_sim.analyses.sweep import SweepResult
     r = SweepResult.load(tmp_path / "sweep.npz")
     assert np.all(np.isnan(r.values["E_N"][~r.stable])) and r.pair == ("a", "b")
 

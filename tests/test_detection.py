@@ -8,8 +8,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from langevin_sim.cli import main
-from langevin_sim.detection import (
+from langevin_sim.analyses.detect import (
     DETECTED_PAIR,
     detect,
     detection_model,
@@ -18,6 +17,7 @@ from langevin_sim.detection import (
     homodyne_moments,
     reconstruct,
 )
+from langevin_sim.cli import main
 from langevin_sim.gaussian import steady_state
 from langevin_sim.measures import log_negativity, measures
 from langevin_sim.models import Cascade, Damping, Mode, ModelDescription, Term, load_model
@@ -92,7 +92,7 @@ def test_weak_adiabatic_read_out_closed_form():
 
 def test_reconstruction_from_phase_settings_is_exact_on_exact_moments():
     sigma4 = exact_measures(detection_model())[3]
-    from langevin_sim.detection import PHASE_SETTINGS
+    from langevin_sim.analyses.detect import PHASE_SETTINGS
     covs = []
     for t1, t2 in PHASE_SETTINGS:
         u = np.zeros((4, 2))
@@ -145,7 +145,7 @@ def test_no_false_certificates(settings, criteria):
     on detected states where the criterion does not hold; the vacuum sits exactly on every
     threshold, the hardest case. (A witness fitted and evaluated on the same records fails
     this: its minimisation over angles and gains fakes correlations out of noise.)"""
-    from langevin_sim.detection import certify
+    from langevin_sim.analyses.detect import certify
     confidence, n_seeds = 0.95, 120
     system = detection_model(**settings).linear_system()
     hits = {c: 0 for c in criteria}

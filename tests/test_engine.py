@@ -3,8 +3,9 @@
 import numpy as np
 import pytest
 
+from langevin_sim.analyses.validate import validate
 from langevin_sim.backends import LocalBackend
-from langevin_sim.ensemble import (
+from langevin_sim.engine import (
     EnsembleResult,
     chunk_sizes,
     exact_moments,
@@ -17,7 +18,6 @@ from langevin_sim.integrators import METHODS, get_integrator
 from langevin_sim.models.cascade import CascadeParameters, build_system
 from langevin_sim.statistics import Moments, consistency, pool
 from langevin_sim.systems.linear import LinearSystem
-from langevin_sim.validation import validate
 
 ALPHA = 0.01  # family-wise significance of every consistency test below
 
@@ -277,7 +277,7 @@ def test_cli_validate_and_simulate(tmp_path, capsys):
 
 
 def test_results_hold_fixed_groups_whatever_the_ensemble_size():
-    from langevin_sim.ensemble import JACKKNIFE_GROUPS
+    from langevin_sim.engine import JACKKNIFE_GROUPS
     small = simulate(build_system(), [0.0, 1.0], n_traj=4096, seed=1)
     big = simulate(build_system(), [0.0, 1.0], n_traj=200_000, seed=1)
     assert big.n_chunks > JACKKNIFE_GROUPS and big.groups.count.shape[0] == JACKKNIFE_GROUPS
@@ -286,7 +286,7 @@ def test_results_hold_fixed_groups_whatever_the_ensemble_size():
 
 
 def test_group_merge_does_not_depend_on_arrival_order():
-    from langevin_sim.ensemble import GroupAccumulator, build_schedule, linear_plan, run_chunk
+    from langevin_sim.engine import GroupAccumulator, build_schedule, linear_plan, run_chunk
     from langevin_sim.gaussian import psd_factor
     from langevin_sim.integrators import get_integrator
     system = build_system()
@@ -306,7 +306,7 @@ def test_group_merge_does_not_depend_on_arrival_order():
 
 
 def test_lazy_child_seeds_are_the_spawned_children():
-    from langevin_sim.ensemble import ChildSeeds
+    from langevin_sim.engine import ChildSeeds
     spawned = np.random.SeedSequence(2024).spawn(7)
     lazy = ChildSeeds(np.random.SeedSequence(2024), 7)
     assert len(lazy) == 7

@@ -5,8 +5,10 @@ import numpy as np
 import pytest
 
 from langevin_sim import load_model
+from langevin_sim.analyses.switch_on import reference
+from langevin_sim.analyses.validate import validate
 from langevin_sim.backends import LocalBackend
-from langevin_sim.ensemble import simulate
+from langevin_sim.engine import simulate, simulate_twa, thermal_state
 from langevin_sim.gaussian import steady_state
 from langevin_sim.integrators import METHODS, get_integrator
 from langevin_sim.integrators.ll import (
@@ -18,9 +20,6 @@ from langevin_sim.integrators.ll import (
     psd_factors,
     step_matrices,
 )
-from langevin_sim.switch_on import reference, thermal_state
-from langevin_sim.twa import simulate_twa
-from langevin_sim.validation import validate
 
 
 def test_ll_is_registered_with_its_orders():

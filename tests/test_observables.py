@@ -344,7 +344,7 @@ def test_ensemble_observables_agree_with_the_exact_state_within_their_errors():
     """A driven-free degenerate parametric oscillator (one mode, (g/2)(a² + a†²), decay κ) and
     a passive partner mode: the sampled observables with jackknife SEs against the exact
     stationary values, by the package's max-|z| test at family-wise significance 0.01."""
-    from langevin_sim.ensemble import simulate
+    from langevin_sim.engine import simulate
     from langevin_sim.gaussian import steady_state
     from langevin_sim.statistics import consistency
     from langevin_sim.systems.linear import LinearSystem
@@ -436,7 +436,7 @@ def test_steady_parties_and_json_names(capsys):
                 "classification_a1_b_m"):
         assert key in out, key
     # the pair measures stay those of the default pair, exactly
-    from langevin_sim.analysis import steady_report
+    from langevin_sim.analyses.steady import steady_report
 
     assert out["E_N"] == steady_report()["E_N"]
     # the pair (b, m) within the three-mode analysis: the same E_N
@@ -478,7 +478,7 @@ def test_bad_parties_and_observables_exit_2_with_one_line(args, message, capsys)
 
 
 def test_sweep_saves_the_observables(tmp_path, capsys):
-    from langevin_sim.sweep import SweepResult
+    from langevin_sim.analyses.sweep import SweepResult
 
     out_dir = tmp_path / "sw"
     assert main(["sweep", "--model", "docs/examples/three_mode.toml", "--axis",
@@ -488,7 +488,7 @@ def test_sweep_saves_the_observables(tmp_path, capsys):
     assert summary["observables"]["E_N_ab_c"]["n_correlated"] == 3
     loaded = SweepResult.load(out_dir / "sweep.npz")
     assert loaded.parties == ("a,b|c", "a|b|c") and loaded.pair == ("a", "c")
-    from langevin_sim.analysis import steady_report
+    from langevin_sim.analyses.steady import steady_report
     from langevin_sim.models import load_model
 
     model = load_model("docs/examples/three_mode.toml")
@@ -551,7 +551,7 @@ def test_li_zhu_agarwal_example_is_the_papers_linearised_model():
 
 
 def test_steady_report_selects_observables_from_python():
-    from langevin_sim.analysis import steady_report
+    from langevin_sim.analyses.steady import steady_report
 
     none = steady_report(observables=())
     assert not any(k.startswith(("n_", "E_N_", "I_")) for k in none) and none["E_N"] > 0
@@ -576,7 +576,7 @@ def test_ensemble_observables_of_groups_agree_with_the_exact_state():
     """ensemble_observables (single modes, a 2|1 bipartition unclipped, the three-mode
     analysis) against exact_observables of the exact stationary state, by the max-|z| test
     at family-wise 0.01; and the test can fail (a coupling g_a 20% larger)."""
-    from langevin_sim.ensemble import simulate
+    from langevin_sim.engine import simulate
     from langevin_sim.gaussian import steady_state
     from langevin_sim.statistics import consistency
 
@@ -640,7 +640,7 @@ def test_fidelity_target_file_and_ensemble_fidelity(tmp_path):
     """A two-mode target (a two-mode squeezed vacuum) from an .npz; the sampled F(σ(t), target)
     ± SE from the vacuum against F of the exact σ(t) (:func:`fidelity` itself is tested
     against closed forms above), by the max-|z| test at every record."""
-    from langevin_sim.ensemble import exact_moments, make_initial_state, simulate
+    from langevin_sim.engine import exact_moments, make_initial_state, simulate
     from langevin_sim.integrators import get_integrator
     from langevin_sim.statistics import consistency
 
@@ -670,7 +670,7 @@ def test_fidelity_target_file_and_ensemble_fidelity(tmp_path):
 def test_at_records_keeps_estimates_and_errors():
     """simulate computes the observables at the records it shows: the same values and SEs as
     over all records."""
-    from langevin_sim.ensemble import simulate
+    from langevin_sim.engine import simulate
 
     r = simulate(three_mode_system(), np.arange(0.0, 6.0), n_traj=512, seed=11,
                  initial="thermal")

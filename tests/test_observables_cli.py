@@ -121,7 +121,7 @@ def test_validate_a_one_mode_model_reports_its_observables(opo_file, capsys):
 def test_validate_a_nonlinear_one_mode_model(kerr_file, capsys):
     """The Kerr oscillator on the truncated Wigner engine: its occupation counts the coherent
     quanta of the mean field, and the reference is that of steady (mean field + σ∞)."""
-    from langevin_sim.analysis import steady_report
+    from langevin_sim.analyses.steady import steady_report
 
     out = run_json(capsys, ["validate", "--model", kerr_file, "--n-traj", "2048",
                             "--t-final", "100", "--record-every", "10"])
@@ -148,7 +148,7 @@ def test_validate_default_run_is_unchanged_and_observables_join_on_request(capsy
 
 
 def test_validate_parties_names_and_exact_references(capsys):
-    from langevin_sim.analysis import steady_report
+    from langevin_sim.analyses.steady import steady_report
 
     out = run_json(capsys, ["validate", "--n-traj", "2048", "--t-final", "100",
                             "--parties", "a1,b|m", "--observables", "E_N,I,G"])

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from langevin_sim.evolve import evolve, exact_state
+from langevin_sim.analyses.evolve import evolve, exact_state
 from langevin_sim.gaussian import steady_state
 from langevin_sim.measures import log_negativity
 from langevin_sim.models import load_model
@@ -332,9 +332,9 @@ def test_drive_envelope_on_the_full_model_is_the_smooth_ramp():
     """cascade-full (radiation pressure) with the drive's envelope smooth(t, 0, 3): the
     reference (mean field and covariance) is the switch-on reference of the smooth ramp of
     3/ω_b, and the ll ensemble along it is consistent with it."""
+    from langevin_sim.analyses.evolve import initial_state, reference
     from langevin_sim.analyses.switch_on import reference as switch_reference
     from langevin_sim.analyses.switch_on import with_ramp
-    from langevin_sim.evolve import initial_state, reference
 
     model = load_model("cascade-full")
     drive = dataclasses.replace(model.drives[0], envelope="smooth(t, 0, 3)")
@@ -359,7 +359,7 @@ READOUT = EXAMPLES / "pulsed_readout.toml"
 def test_steady_initial_state_is_the_cascade_before_the_pulse():
     """--initial steady freezes the envelopes at t = 0 (probes off): the cascade's own steady
     state on (a1, a2, b, m), the probes in vacuum, the temporal modes empty."""
-    from langevin_sim.evolve import initial_state
+    from langevin_sim.analyses.evolve import initial_state
 
     system = load_model(READOUT).build()
     mean, cov = initial_state(system, "steady")
@@ -393,7 +393,7 @@ def test_pulsed_homodyne_reconstruction_consistent_with_the_reference():
     """The simulated pulsed experiment (one local-oscillator setting per pulse) reconstructs
     the detected modes' covariance within its jackknife SEs of the reference (max-|z| test over
     the 10 distinct elements); the certificates and pulses needed are those of detect's."""
-    from langevin_sim.evolve import pulsed_homodyne
+    from langevin_sim.analyses.evolve import pulsed_homodyne
     from langevin_sim.statistics import consistency, z_scores
 
     model = load_model(READOUT).replace(g_probe=0.3, tau=10.0)
@@ -506,7 +506,7 @@ def test_kernel_takes_each_steps_own_nonlinear_coefficients():
 
 
 def test_plan_coefficients_follow_the_envelope_at_the_steps_midpoints():
-    from langevin_sim.evolve import ll_plan_timed
+    from langevin_sim.analyses.evolve import ll_plan_timed
 
     model = _with_envelope(load_model("optomech"), "radiation_pressure", "ramp(t, 0, 1)")
     system = model.build()

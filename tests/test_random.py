@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from langevin_sim import ensemble
+from langevin_sim import engine as ensemble
 from langevin_sim._kernels.random import (
     LANES,
     R,

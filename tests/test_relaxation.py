@@ -3,16 +3,16 @@ import json
 import numpy as np
 import pytest
 
-from langevin_sim.cli import main
-from langevin_sim.models.cascade import CascadeParameters, build_system
-from langevin_sim.relaxation import (
+from langevin_sim.analyses.onsets import sample_onset
+from langevin_sim.analyses.relax import (
     default_times,
     distance_to_steady,
     rate_analysis,
     relax,
-    sample_onset,
     settling_time,
 )
+from langevin_sim.cli import main
+from langevin_sim.models.cascade import CascadeParameters, build_system
 
 
 def _hot_magnon_start():

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy.integrate import quad
 
-from langevin_sim import spectra as sp
+from langevin_sim.analyses import spectra as sp
 from langevin_sim.cli import main
 from langevin_sim.models import load_model
 from langevin_sim.systems.linear import LinearSystem

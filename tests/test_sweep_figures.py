@@ -5,10 +5,10 @@ import json
 import numpy as np
 import pytest
 
+from langevin_sim.analyses.figures import FIGURES, figure_sweeps, make_figures, mc_points
+from langevin_sim.analyses.sweep import SweepResult, sweep
 from langevin_sim.backends import LocalBackend
-from langevin_sim.figures import FIGURES, figure_sweeps, make_figures, mc_points
 from langevin_sim.models.cascade import CascadeParameters, build_system
-from langevin_sim.sweep import SweepResult, sweep
 
 RES = 25  # coarse grids: claims are about regions, not fine structure
 

@@ -202,7 +202,7 @@ def simulate_twa(system, times, *, method: str = "ll", dt: float | None = None,
         ``ll`` only: the frame's deterministic path (default: the path from the initial mean,
         solved once by DOP853; pass :func:`~langevin_sim.integrators.ll.fixed_point` to start
         at a steady state).
-    Other parameters as for :func:`langevin_sim.ensemble.simulate`.
+    Other parameters as for :func:`langevin_sim.engine.simulate`.
 
     Returns
     -------

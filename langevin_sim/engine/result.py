@@ -9,9 +9,9 @@ from functools import cached_property
 
 import numpy as np
 
-from .._json import dumps
 from .._kernels.measures import batch_measures_angles, batch_measures_near
 from ..conventions import is_physical, quadrature_indices
+from ..io import dumps
 from ..measures import measure_names
 from ..statistics import Moments, group_parts, jackknife_stderr, leave_one_out, pool
 from .chunks import JACKKNIFE_GROUPS
@@ -218,7 +218,7 @@ class EnsembleResult:
         cols = [allowed.index(k) for k in names]
         values = np.empty((rec.size, 6))
         jack = np.empty((loo.shape[0], rec.size, 6))
-        from .._progress import tqdm
+        from ..backends.progress import tqdm
 
         step = 64  # records per compiled pass: a progress bar for long runs
         for a in tqdm(range(0, rec.size, step), disable=not progress, unit="block",

@@ -14,7 +14,7 @@ name           scheme                      strong  weak  default step     engine
 
 ``ll`` on a linear system is the exact step; on a driven, nonlinear or time-dependent model it is
 the displaced-frame step of :mod:`langevin_sim.integrators.ll`, the default of the truncated
-Wigner engine (:mod:`langevin_sim.twa`); the baselines keep their own discrete references.
+Wigner engine (:mod:`langevin_sim.engine`); the baselines keep their own discrete references.
 """
 
 from __future__ import annotations

@@ -62,7 +62,7 @@ class Integrator(ABC):
 
     def linear_reduction(self, phi, root, coupling, dt, coupling_predictor=None):
         """A baseline for a nonlinear drift applied to ``(L + C) X``: ``(F, G)`` from its maps
-        ``(phi, root)`` for ``C = 0`` (:func:`langevin_sim.twa.scheme_maps`) and the coupling
+        ``(phi, root)`` for ``C = 0`` (:func:`langevin_sim.engine.scheme_maps`) and the coupling
         ``C`` (at the predictor: ``coupling_predictor``)."""
         raise NotImplementedError(f"{self.name} has no linear reduction of a nonlinear drift")
 

@@ -64,7 +64,7 @@ def linear_reduction(method: str, free: LinearSystem, coupling: np.ndarray,
     * exp-heun: ``F = Φ + (Δt/2)(Φ C + C₂ Φ (I + Δt C))``, ``G = (I + Δt C₂/2) Q_L^{1/2}``,
       with ``C₂`` the coupling at the predictor (``coupling_predictor``; default ``C``).
 
-    ``maps``: the scheme's ``(F, G)`` for ``C = 0`` (:func:`langevin_sim.twa.scheme_maps`), when
+    ``maps``: the scheme's ``(F, G)`` for ``C = 0`` (:func:`langevin_sim.engine.scheme_maps`), when
     the caller reduces at many points (it saves an OU transition per call).
     """
     scheme = get_scheme(method)

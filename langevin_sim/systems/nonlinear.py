@@ -251,7 +251,7 @@ class LangevinSystem(ModeLabelled):
             raise ValueError(f"model {self.name or '(unnamed)'!r} is time-dependent (envelopes: "
                              f"{'; '.join(where[:3])}{' ...' if len(where) > 3 else ''}): "
                              f"{what} needs a time-invariant model; use `langevin-sim evolve` "
-                             "(langevin_sim.evolve)")
+                             "(langevin_sim.analyses.evolve)")
 
     def linear_at(self, t, ordering: str = "weyl") -> np.ndarray:
         """``L(t)``: the linear part of the drift with its envelopes at the time ``t``

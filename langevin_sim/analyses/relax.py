@@ -9,12 +9,11 @@ and onset times, and the ensemble gives onset times with confidence intervals.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from statistics import NormalDist
 
 import numpy as np
 
-from .conventions import physicality_margin
-from .ensemble import (
+from ..conventions import physicality_margin
+from ..engine import (
     DEFAULT_N_TRAJ,
     EnsembleResult,
     check_verdict_size,
@@ -22,43 +21,17 @@ from .ensemble import (
     make_initial_state,
     simulate,
 )
-from .gaussian import steady_state, transient
-from .integrators import get_integrator
-from .measures import (
-    gaussian_steerability,
-    log_negativity,
+from ..gaussian import steady_state, transient
+from ..integrators import get_integrator
+from ..measures import (
     measure_names,
     measures_stack,
-    reid_steering,
     two_mode_measures,
 )
-from .models import as_model
-from .statistics import MIN_VERDICT_GROUPS, Consistency, consistency, z_scores
-from .systems.linear import LinearSystem
-
-
-def onset_indicators(pair=("b", "m")) -> dict:
-    """Onsets reported for the pair (A, B): entanglement (E_N > 0) and steering of B by A
-    (``S_<B>_given_<A>`` < 1, ``G_<A>_to_<B>`` > 0), as
-    ``name -> (function of the (A, B) covariance, threshold, correlated when above?)``.
-    The unclipped E_N and G are used so that the crossing is smooth and has a standard error."""
-    names = measure_names(pair)
-    return {
-        names[0]: (lambda s: log_negativity(s, clip=False), 0.0, True),
-        names[2]: (reid_steering, 1.0, False),
-        names[4]: (lambda s: gaussian_steerability(s, clip=False), 0.0, True),
-    }
-
-
-ONSET_INDICATORS = onset_indicators(("b", "m"))
-"""The paper's onsets: E_N, S_m|b and G_b→m (see :func:`onset_indicators`)."""
-
-
-def _indicator(name: str):
-    """The onset indicator of a measure name of any pair (by its kind)."""
-    kind = "E_N" if name == "E_N" else name[:2]
-    return {"E_N": ONSET_INDICATORS["E_N"], "S_": ONSET_INDICATORS["S_m_given_b"],
-            "G_": ONSET_INDICATORS["G_b_to_m"]}[kind]
+from ..models import as_model
+from ..statistics import MIN_VERDICT_GROUPS, Consistency, consistency, z_scores
+from ..systems.linear import LinearSystem
+from .onsets import Onset, exact_onset, onset_indicators, sample_onset
 
 
 @dataclass(frozen=True)
@@ -127,102 +100,6 @@ def settling_time(times: np.ndarray, distance: np.ndarray, tol: float) -> float:
     return float(times[i] + (times[i + 1] - times[i]) * (d0 - tol) / (d0 - d1))
 
 
-def _first_crossing(times, values, threshold, above):
-    sign = (values - threshold) * (1 if above else -1)
-    idx = np.nonzero(sign > 0)[0]
-    if idx.size == 0:
-        return float("nan"), -1
-    i = idx[0]
-    if i == 0:
-        return float(times[0]), 0
-    s0, s1 = sign[i - 1], sign[i]
-    return float(times[i - 1] + (times[i] - times[i - 1]) * (-s0) / (s1 - s0)), i
-
-
-def exact_onset(system, sigma0, mean0, name, t_max, *, sel, n_grid=600, sigma_inf=None
-                ) -> float:
-    """Exact onset time of ``name`` (see :data:`ONSET_INDICATORS`), refined by bisection.
-
-    ``sel`` holds the quadrature indices (A first) of the two modes measured; ``sigma_inf``
-    the steady state if known (solved once otherwise).
-    """
-    func, thr, above = _indicator(name)
-    ix = np.ix_(sel, sel)
-    if sigma_inf is None and system.is_stable:
-        sigma_inf = steady_state(system)
-
-    def value(t):
-        _, c = transient(system, [t], sigma0, mean0, sigma_inf)
-        return func(c[0][ix])
-
-    grid = np.concatenate([[0.0], np.geomspace(1e-3, t_max, n_grid)])
-    _, covs = transient(system, grid, sigma0, mean0, sigma_inf)
-    vals = np.array([func(c[ix]) for c in covs])
-    t, i = _first_crossing(grid, vals, thr, above)
-    if i <= 0:
-        return t
-    lo, hi = grid[i - 1], grid[i]
-    for _ in range(50):
-        mid = 0.5 * (lo + hi)
-        if ((value(mid) - thr) > 0) == above:
-            hi = mid
-        else:
-            lo = mid
-    return 0.5 * (lo + hi)
-
-
-@dataclass(frozen=True)
-class Onset:
-    """Onset time of a correlation: exact, and from the ensemble with a confidence interval.
-
-    ``(sample_low, sample_high]`` runs from the last record at which the sample is still
-    confidently on the uncorrelated side to the first at which it is confidently past the
-    threshold (each a one-sided test at ``confidence`` on that record); see
-    :func:`sample_onset`.
-    """
-
-    name: str
-    exact: float
-    sample: float
-    sample_low: float
-    sample_high: float
-    confidence: float
-
-    def brackets_exact(self) -> bool:
-        return bool(self.sample_low < self.exact <= self.sample_high)
-
-
-def sample_onset(times, values, stderr, name, confidence=0.99) -> tuple[float, float, float]:
-    """Onset from sampled values ± SE: ``(point, low, high)`` (see :class:`Onset`).
-
-    ``high`` is the first record at which the sample is confidently past the threshold (the
-    onset is no later); ``low`` the last record before it at which the sample is confidently
-    on the uncorrelated side (the onset is later), or the first record time if there is none
-    (a state that starts on the threshold, like a product state with a vacuum mode, cannot be
-    resolved earlier). ``point`` is the last threshold crossing of the sample before ``high``,
-    linearly interpolated. NaNs where the sample never becomes confidently correlated.
-    """
-    _, thr, above = _indicator(name)
-    zq = NormalDist().inv_cdf(confidence)  # one-sided: "confidently past" or "short"
-    sgn = 1.0 if above else -1.0
-    signed = sgn * (values - thr)
-    past = signed - zq * stderr > 0
-    hi_idx = np.nonzero(past)[0]
-    if hi_idx.size == 0:
-        return float("nan"), float("nan"), float("nan")
-    h = hi_idx[0]
-    before = np.nonzero(signed[:h] + zq * stderr[:h] < 0)[0]
-    low = float(times[before[-1]]) if before.size else float(times[0])
-    not_past = np.nonzero(signed[:h + 1] <= 0)[0]
-    if not_past.size == 0:
-        point = float(times[0])
-    else:
-        i = not_past[-1]
-        s0, s1 = signed[i], signed[i + 1]
-        point = float(times[i] + (times[i + 1] - times[i]) * (-s0) / (s1 - s0))
-    return point, low, float(times[h])
-
-
 @dataclass(frozen=True)
 class RelaxationReport:
     """Everything ``langevin-sim relax`` computes (arrays over the record times ``times``).
@@ -278,7 +155,7 @@ class RelaxationReport:
     measures_physical: np.ndarray | None = None
     observables: dict | None = None
     """The observables asked for, per record: as
-    :attr:`~langevin_sim.validation.ValidationReport.observables` with arrays of shape (n_t,)
+    :attr:`~langevin_sim.analyses.validate.ValidationReport.observables` with arrays of shape (n_t,)
     (``analytic``: of the exact σ(t) and means); None when none was asked for."""
     fidelity: dict | None = None
     """Fidelity with a target state (``key`` ``fidelity_<modes>``, ``modes``, per record
@@ -304,7 +181,7 @@ class RelaxationReport:
         if self.observables is not None or self.fidelity is not None:
             out["times"] = self.times
         if self.observables is not None:
-            from .validation import observables_json
+            from .validate import observables_json
 
             out.update(observables_json(self.observables))
         if self.fidelity is not None:
@@ -471,21 +348,21 @@ def relax(model=None, *, pair=None, branch: int = 0, initial="thermal",
     :func:`load_initial`) or ``(mean, covariance)``. For ``em`` (default dt 0.005) the record
     times are snapped to the dt grid and the exact reference is EM's own recursion.
     ``model``, ``pair``, ``branch``, ``parties`` and ``observables`` as for
-    :func:`~langevin_sim.validation.validate` (a model without a pair: no measures, onsets or
+    :func:`~langevin_sim.analyses.validate.validate` (a model without a pair: no measures, onsets or
     measure settling times; the observables per record, against the exact σ(t) and means).
     ``fidelity_target``: a :class:`~langevin_sim.observables.FidelityTarget` or a file for
     :func:`~langevin_sim.observables.load_fidelity_target`; the fidelity of the state of its
     modes with it at each record, ensemble ± SE and exact.
     """
-    from .analysis import resolve_observable_request
-    from .observables import (
+    from ..observables import (
         FidelityTarget,
         ensemble_fidelity,
         exact_fidelity,
         load_fidelity_target,
         observable_z,
     )
-    from .validation import compare_observables
+    from .steady import resolve_observable_request
+    from .validate import compare_observables
 
     model = as_model(model)
     system = model.linear_system(branch)
@@ -542,7 +419,7 @@ def relax(model=None, *, pair=None, branch: int = 0, initial="thermal",
     settling = {"covariance": settling_time(fine, fine_d, tol)}
     onsets = {}
     if not pair:  # one mode, or no pair named: no measures, no onsets
-        from .conventions import is_physical
+        from ..conventions import is_physical
 
         empty = np.zeros((times.size, 0))
         return RelaxationReport(

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .ensemble import simulate
-from .gaussian import steady_state
-from .io import write_text
-from .measures import measure_names
-from .models.cascade import CascadeParameters
+from ..engine import simulate
+from ..gaussian import steady_state
+from ..io import write_text
+from ..measures import measure_names
+from ..models.cascade import CascadeParameters
 from .sweep import SweepResult, sweep
 
 
@@ -124,7 +124,7 @@ def make_figures(figs=("2", "3", "4"), resolution: int = DEFAULT_RESOLUTION, out
     one cut short marked ``partial``) are written with the figure's plots, no further figure
     is started, and the summary has ``"interrupted": True``.
     """
-    from . import plotting
+    from .. import plotting
 
     os.makedirs(output, exist_ok=True)
     summary = {}

@@ -30,10 +30,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .ensemble import DEFAULT_N_TRAJ, EnsembleResult, check_verdict_size, chunk_sizes, run_plan
-from .measures import measure_names, measures_stack
-from .models import as_model, check_pair
-from .statistics import MIN_VERDICT_GROUPS, Consistency, consistency, z_scores
+from ..engine import DEFAULT_N_TRAJ, EnsembleResult, check_verdict_size, chunk_sizes, run_plan
+from ..measures import measure_names, measures_stack
+from ..models import as_model, check_pair
+from ..statistics import MIN_VERDICT_GROUPS, Consistency, consistency, z_scores
 
 REFERENCE_RTOL = 1e-10
 """Relative tolerance of the DOP853 integration of the reference (mean and covariance)."""
@@ -48,10 +48,10 @@ def initial_state(system, spec="thermal") -> tuple[np.ndarray, np.ndarray]:
     """``(mean, covariance)`` of the initial state: ``"thermal"`` (every mode at its baths),
     ``"vacuum"``, ``"steady"`` (the steady state of the model with every envelope frozen at
     its value at t = 0, e.g. before a pulse that starts later), a path to an ``.npz``
-    (:func:`~langevin_sim.relaxation.load_initial`) or ``(mean, covariance)`` of the model's
+    (:func:`~langevin_sim.analyses.relax.load_initial`) or ``(mean, covariance)`` of the model's
     physical modes (or of every mode). Temporal modes start empty: mean 0 and zero
     covariance (an accumulator, not a field)."""
-    from .switch_on import thermal_state
+    from ..engine import thermal_state
 
     d = system.dim
     n_tm = 2 * len(system.temporal_modes)
@@ -64,7 +64,7 @@ def initial_state(system, spec="thermal") -> tuple[np.ndarray, np.ndarray]:
         elif spec == "vacuum":
             mean, cov = np.zeros(d), 0.5 * np.eye(d)
         else:
-            from .relaxation import load_initial
+            from .relax import load_initial
 
             mean, cov = load_initial(spec)
     else:
@@ -87,10 +87,10 @@ def _frozen_steady_state(system, d0: int) -> tuple[np.ndarray, np.ndarray]:
     none."""
     from dataclasses import replace
 
-    from .gaussian import steady_state
+    from ..gaussian import steady_state
 
     t0 = 0.0
-    from .systems.nonlinear import ramp_factor
+    from ..systems.nonlinear import ramp_factor
 
     envs = system.drive_envelopes or (None,) * len(system.ramps)
     scale = np.array([float(ramp_factor(kind, tr, t0)) * (1.0 if e is None else float(e(t0)))
@@ -109,11 +109,11 @@ def _frozen_steady_state(system, d0: int) -> tuple[np.ndarray, np.ndarray]:
         c = frozen.drive_vector(np.inf)
         mean = np.linalg.solve(frozen.linear, -c) if np.any(c) else np.zeros(d0)
     else:
-        from .systems.meanfield import stable_states
+        from ..systems.meanfield import stable_states
 
         states, _ = stable_states(frozen)
         if not states:
-            from .errors import UnstableSystemError
+            from ..errors import UnstableSystemError
 
             raise UnstableSystemError(complex("nan"), "no stable steady mean field at t = 0")
         mean = states[0].state
@@ -125,7 +125,7 @@ def jacobians_at(system, beta: np.ndarray, times: np.ndarray, ordering: str = "w
                  ) -> np.ndarray:
     """``∂f/∂X`` at the states ``beta`` (n, d) and times ``times`` (n,) → (n, d, d): the
     linear part with its envelopes at each time plus the polynomial terms at each state."""
-    from .integrators.ll import add_polynomial_jacobian
+    from ..integrators.ll import add_polynomial_jacobian
 
     beta = np.atleast_2d(beta)
     times = np.asarray(times, float)
@@ -196,14 +196,14 @@ def reference(system, times, mean0, cov0, rtol: float = REFERENCE_RTOL):
 
 # -- the ensemble on the ll step ---------------------------------------------------------------
 def ll_plan_timed(system, times, dt: float, mean0, cov0):
-    """The ``ll`` plan (:class:`~langevin_sim.twa.LLPlan`) of a time-dependent model: the
+    """The ``ll`` plan (:class:`~langevin_sim.engine.LLPlan`) of a time-dependent model: the
     frame follows β(t) (``β' = f(β, t)``, truncated Wigner drift with its envelopes, DOP853 at
     :data:`~langevin_sim.integrators.ll.PATH_RTOL`, cut at the envelopes' breakpoints), and
     step k's matrices ``(e^{ΔtJ}, Δt φ₁(ΔtJ), Q_J(Δt)^{1/2})`` use ``J = ∂f/∂X(β(t_m), t_m)``
     and ``D(t_m)`` at its midpoint ``t_m = (k + 1/2) Δt``."""
-    from .engine.plans import plan_with_terms
-    from .gaussian import psd_factor
-    from .integrators.ll import (
+    from ..engine.plans import plan_with_terms
+    from ..gaussian import psd_factor
+    from ..integrators.ll import (
         BLOCK_STEPS,
         PATH_RTOL,
         StepMatrices,
@@ -250,10 +250,9 @@ def simulate_evolve(system, times, *, dt: float, n_traj: int, seed, mean0, cov0,
                     method: str = "ll", chunk_size=None, backend=None, progress=False,
                     metadata=None, groups="default") -> EnsembleResult:
     """The ensemble of :func:`evolve` recorded at ``times`` (multiples of ``dt``): the
-    truncated Wigner engine (:func:`~langevin_sim.twa.simulate_twa`) for a time-invariant
+    truncated Wigner engine (:func:`~langevin_sim.engine.simulate_twa`) for a time-invariant
     model, :func:`ll_plan_timed` for a time-dependent one (``ll`` only)."""
-    from .ensemble import JACKKNIFE_GROUPS
-    from .twa import simulate_twa
+    from ..engine import JACKKNIFE_GROUPS, simulate_twa
 
     groups = JACKKNIFE_GROUPS if groups == "default" else groups
     if not system.is_time_dependent:
@@ -263,7 +262,7 @@ def simulate_evolve(system, times, *, dt: float, n_traj: int, seed, mean0, cov0,
     if method != "ll":
         raise ValueError(f"method {method!r} cannot evolve a time-dependent model (envelopes or "
                          "temporal modes): only ll follows J(t) and D(t); use --method ll")
-    from .ensemble import check_cost
+    from ..engine import check_cost
 
     t = np.asarray(times, float)
     check_cost(n_traj, int(round(t[-1] / dt)))  # before the per-step matrices are built
@@ -325,7 +324,7 @@ class EvolveReport:
     measures_physical: np.ndarray = field(default=None)
     observables: dict | None = None
     """The observables asked for (``--parties``/``--observables``), per record, as
-    :attr:`~langevin_sim.relaxation.RelaxationReport.observables`; None when none."""
+    :attr:`~langevin_sim.analyses.relax.RelaxationReport.observables`; None when none."""
 
     @property
     def partial(self) -> bool:
@@ -336,7 +335,7 @@ class EvolveReport:
         """The ``--json`` payload: times, reference (measures, mean, covariance), ensemble
         (each with ``_stderr``), the verdict, pair and model."""
         ref = {k: self.reference_measures[:, i] for i, k in enumerate(self.measure_names)}
-        from .validation import observables_json
+        from .validate import observables_json
 
         obs = {} if self.observables is None else observables_json(self.observables)
         ref.update(mean=self.reference_mean, covariance=self.reference_covariance)
@@ -388,7 +387,7 @@ class EvolveReport:
             lines.append(f"{self.times[r]:>9.4g}" + "".join(f"{x:>30}" for x in cells))
         lines += ["(ensemble ± SE (continuous reference: mean field and covariance equation))"]
         if self.observables is not None:
-            from .relaxation import render_observable_summary
+            from .relax import render_observable_summary
 
             lines += ["", *render_observable_summary(self.observables, self.times)]
         lines += ["", self.check.summary()]
@@ -442,7 +441,7 @@ def evolve(model=None, *, pair=None, t_final: float, record_every: float | None 
         one mode); temporal modes allowed.
     parties, observables : optional
         Bipartitions (``"a1,b|m"``) and observables reported per record against the
-        reference, as in :func:`~langevin_sim.relaxation.relax` (``n``, ``n_thermal`` and
+        reference, as in :func:`~langevin_sim.analyses.relax.relax` (``n``, ``n_thermal`` and
         ``purity`` join the verdict); a temporal mode's only once its window has closed.
     t_final, record_every : float
         Last record time and spacing, in 1/unit (multiples of ``dt``); each temporal mode's
@@ -459,10 +458,10 @@ def evolve(model=None, *, pair=None, t_final: float, record_every: float | None 
     -------
     EvolveReport
     """
-    from .analysis import resolve_observable_request
-    from .observables import at_records
-    from .twa import DEFAULT_DT, METHODS
-    from .validation import compare_observables
+    from ..engine import DEFAULT_DT, METHODS
+    from ..observables import at_records
+    from .steady import resolve_observable_request
+    from .validate import compare_observables
 
     model = as_model(model)
     system = model.build()
@@ -575,7 +574,7 @@ class PulsedExperiment:
     ----------
     pair : the two detected (temporal) modes; t_end : the time they are complete (1/unit)
     exact : dict, the six measures of the pair from the reference
-    estimate : RecordEstimate (:mod:`langevin_sim.detection`): reconstructed covariance,
+    estimate : RecordEstimate (:mod:`langevin_sim.analyses.detect`): reconstructed covariance,
         measures with jackknife SEs, witnesses
     certificates : dict, per criterion (E_N, duan, steer_b_by_a, steer_a_by_b)
     records_needed : dict, per criterion, pulses for a certificate (None: on the wrong side)
@@ -604,20 +603,21 @@ def pulsed_homodyne(model, *, records: int = 20000, seed: int | None = 2024,
     the ``ll`` ensemble from ``initial`` to the end of the pair's windows (the system reset
     to ``initial`` between pulses); the pulses of chunk i measure one quadrature of each
     detected mode at the local-oscillator phases ``PHASE_SETTINGS[i mod 5]``
-    (:mod:`langevin_sim.detection`), the 4×4 covariance is reconstructed from the measured
+    (:mod:`langevin_sim.analyses.detect`), the 4×4 covariance is reconstructed from the measured
     second moments, and the certificates and the pulses each needs follow as for the
-    continuous read-out (:func:`~langevin_sim.detection.estimate`,
-    :func:`~langevin_sim.detection.certify`, :func:`~langevin_sim.detection.records_needed`).
+    continuous read-out (:func:`~langevin_sim.analyses.detect.estimate`,
+    :func:`~langevin_sim.analyses.detect.certify`,
+    :func:`~langevin_sim.analyses.detect.records_needed`).
     """
-    from .detection import (
+    from ..measures import two_mode_measures
+    from ..statistics import Moments
+    from .detect import (
         PHASE_SETTINGS,
         certify,
         estimate,
         record_layout,
         records_needed,
     )
-    from .measures import two_mode_measures
-    from .statistics import Moments
 
     model = as_model(model)
     system = model.build()

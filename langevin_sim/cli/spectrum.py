@@ -1,62 +1,32 @@
-"""``langevin-sim spectrum``: analytic (and simulated) noise spectra (registered into
-:mod:`langevin_sim.cli`)."""
+"""``langevin-sim spectrum``: analytic (and simulated) noise spectra"""
 
 from __future__ import annotations
 
-import argparse
 import os
 
 import numpy as np
 
-from .cli import (
+from .options import (
     EXIT_INCONSISTENT,
     EXIT_OK,
     UsageError,
-    _register,
     add_model_arguments,
-    dump_json,
+    float_in,
+    int_at_least,
     parse_settings,
+    positive_float,
+)
+from .output import (
+    dump_json,
     prepare_output_dir,
 )
 
-
-def _int_at_least(low: int):
-    def parse(text: str) -> int:
-        try:
-            v = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"must be an integer >= {low}, got {text!r}") \
-                from None
-        if v < low:
-            raise argparse.ArgumentTypeError(f"must be an integer >= {low}, got {text!r}")
-        return v
-    return parse
+NAME = "spectrum"
+HELP = ("analytic noise spectra of quadratures and outputs (homodyne, heterodyne, cross), "
+        "optionally against simulated records")
 
 
-def _float_in(low: float, high: float, name: str):
-    def parse(text: str) -> float:
-        try:
-            v = float(text)
-        except ValueError:
-            v = float("nan")
-        if not low < v <= high:
-            raise argparse.ArgumentTypeError(f"{name} must be in ({low:g}, {high:g}], got "
-                                             f"{text!r}")
-        return v
-    return parse
-
-
-def _positive_float(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        v = float("nan")
-    if not (np.isfinite(v) and v > 0):
-        raise argparse.ArgumentTypeError(f"must be a number > 0, got {text!r}")
-    return v
-
-
-def _add_spectrum(p):
+def add_arguments(p):
     add_model_arguments(p)
     p.add_argument("--quadrature", default=None, metavar="NAME",
                    help="the signal: x_<mode>, p_<mode>, <mode>:θ (x cosθ + p sinθ), or an "
@@ -68,7 +38,7 @@ def _add_spectrum(p):
     p.add_argument("--heterodyne", default=None, metavar="PORT",
                    help="the spectrum of the port's output field a_out = (x + i p)/√2 instead "
                         "of --quadrature: both sidebands, two-sided (vacuum level 1/2)")
-    p.add_argument("--efficiency", type=_float_in(0, 1, "--efficiency"), default=1.0,
+    p.add_argument("--efficiency", type=float_in(0, 1, "--efficiency"), default=1.0,
                    help="detection efficiency η of output signals, in (0, 1] (default 1)")
     p.add_argument("--range", default=None, metavar="LO:HI",
                    help="angular frequencies (model's unit, ω_b for the paper) relative to the "
@@ -79,32 +49,31 @@ def _add_spectrum(p):
                    help="also estimate the spectrum from simulated records (Welch, Hann "
                         "window) and test it against the exact expectation (exit 1 if "
                         "inconsistent)")
-    p.add_argument("--n-traj", type=_int_at_least(1), default=64,
+    p.add_argument("--n-traj", type=int_at_least(1), default=64,
                    help="trajectories for --simulate (default 64)")
-    p.add_argument("--seed", type=_int_at_least(0), default=1,
+    p.add_argument("--seed", type=int_at_least(0), default=1,
                    help="root seed >= 0 for --simulate (reproducible)")
-    p.add_argument("--segment-length", type=_int_at_least(16), default=None,
+    p.add_argument("--segment-length", type=int_at_least(16), default=None,
                    help="Welch segment length in records (default: a power of 2 covering "
                         "8/γ_min, γ_min the narrowest line's half-width)")
-    p.add_argument("--segments", type=_int_at_least(1), default=8,
+    p.add_argument("--segments", type=int_at_least(1), default=8,
                    help="Welch segments per trajectory, overlapping by half (default 8)")
-    p.add_argument("--sample-interval", type=_positive_float, default=None,
+    p.add_argument("--sample-interval", type=positive_float, default=None,
                    help="sampling interval of the records (time unit; default π/ω_max: "
                         "Nyquist at the top of the range)")
-    p.add_argument("--alpha", type=_float_in(0, 0.5, "--alpha"), default=0.01,
+    p.add_argument("--alpha", type=float_in(0, 0.5, "--alpha"), default=0.01,
                    help="family-wise significance of the consistency test (default 0.01)")
     p.add_argument("--output", default=None, metavar="DIR",
                    help="directory for spectrum.png and spectrum.json")
 
-
-def _cmd_spectrum(args) -> int:
-    from .models import load_model
-    from .spectra import (
+def run(args) -> int:
+    from ..analyses.spectra import (
         parse_range,
         simulate_spectrum,
         spectral_system,
         spectrum,
     )
+    from ..models import load_model
 
     model = load_model(args.model)
     model = model.replace(**parse_settings(args.set, model))
@@ -136,12 +105,12 @@ def _cmd_spectrum(args) -> int:
     if sim is not None:
         payload.update(sim.to_dict())
     if args.output is not None:
-        from .plotting import plot_spectrum
+        from ..plotting import plot_spectrum
 
         files = [plot_spectrum(spec, sim, os.path.join(args.output, "spectrum.png")),
                  os.path.join(args.output, "spectrum.json")]
         payload["files"] = files
-        from .io import write_text  # whole or not at all
+        from ..io import write_text  # whole or not at all
 
         write_text(files[1], dump_json(payload))
     if args.json:
@@ -154,7 +123,6 @@ def _cmd_spectrum(args) -> int:
         return EXIT_INCONSISTENT
     return EXIT_OK
 
-
 def _c(z) -> str:
     if z is None:
         return "n/a"
@@ -162,9 +130,8 @@ def _c(z) -> str:
     return f"{z.real:.6g}" if abs(z.imag) <= 1e-12 * max(1.0, abs(z)) else \
         f"{z.real:.6g}{z.imag:+.6g}i"
 
-
 def render_spectrum(spec, sim=None) -> str:
-    """Text report of a :class:`~langevin_sim.spectra.Spectrum` (and a simulated one)."""
+    """Text report of a :class:`~langevin_sim.analyses.spectra.Spectrum` (and a simulated one)."""
     u = spec.unit
     what = " × ".join(spec.names)
     lines = [f"Model {spec.model}: {spec.kind} spectrum S({what}) (ω in units of {u}, "
@@ -206,8 +173,3 @@ def render_spectrum(spec, sim=None) -> str:
                      f"{sim.estimate[k]:.5g} ± {sim.estimate_stderr[k]:.2g}, expected "
                      f"{np.real(sim.expected[k]):.5g}, continuous {np.real(sim.analytic[k]):.5g}")
     return "\n".join(lines)
-
-
-_register("spectrum", _cmd_spectrum,
-          "analytic noise spectra of quadratures and outputs (homodyne, heterodyne, cross), "
-          "optionally against simulated records", _add_spectrum)

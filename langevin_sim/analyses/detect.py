@@ -25,13 +25,13 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from ._kernels.measures import duan_with_gains, minimize_over_angles
-from .conventions import symplectic_form
-from .ensemble import simulate
-from .gaussian import steady_state
-from .measures import log_negativity, measure_names, measures, measures_stack
-from .models import load_model
-from .statistics import Moments, jackknife_stderr, leave_one_out, pool
+from .._kernels.measures import duan_with_gains, minimize_over_angles
+from ..conventions import symplectic_form
+from ..engine import simulate
+from ..gaussian import steady_state
+from ..measures import log_negativity, measure_names, measures, measures_stack
+from ..models import load_model
+from ..statistics import Moments, jackknife_stderr, leave_one_out, pool
 
 PHASE_SETTINGS = ((0.0, 0.0), (0.0, math.pi / 2), (math.pi / 2, 0.0), (math.pi / 2, math.pi / 2),
                   (math.pi / 4, math.pi / 4))

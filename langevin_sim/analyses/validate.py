@@ -21,15 +21,23 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from .analysis import resolve_observable_request
-from .conventions import reduced_covariance
-from .ensemble import DEFAULT_N_TRAJ, check_verdict_size, record_times, simulate
-from .gaussian import steady_state
-from .integrators import get_integrator
-from .integrators.ll import fixed_point
-from .measures import measure_names, measures, measures_stack, smaller_is_stronger, threshold
-from .models import as_model
-from .observables import (
+from ..conventions import reduced_covariance
+from ..engine import (
+    DEFAULT_DT,
+    DEFAULT_N_TRAJ,
+    check_verdict_size,
+    discrete_steady_state,
+    record_times,
+    simulate,
+    simulate_twa,
+)
+from ..engine import METHODS as TWA_METHODS
+from ..gaussian import steady_state
+from ..integrators import get_integrator
+from ..integrators.ll import fixed_point
+from ..measures import measure_names, measures, measures_stack, smaller_is_stronger, threshold
+from ..models import as_model
+from ..observables import (
     ensemble_observables,
     exact_observables,
     in_verdict,
@@ -37,9 +45,8 @@ from .observables import (
     observables_table,
     party_text,
 )
-from .statistics import MIN_VERDICT_GROUPS, Consistency, consistency, z_scores
-from .twa import DEFAULT_DT, discrete_steady_state, simulate_twa
-from .twa import METHODS as TWA_METHODS
+from ..statistics import MIN_VERDICT_GROUPS, Consistency, consistency, z_scores
+from .steady import resolve_observable_request
 
 
 @dataclass(frozen=True)
@@ -282,7 +289,7 @@ def validate(model=None, *, pair=None, branch: int = 0, confidence: float = 0.99
     groups, sampled ± SE against the reference (report field ``observables``); the ones of
     :data:`~langevin_sim.observables.VERDICT_OBSERVABLES` join the consistency verdict.
     """
-    from .conventions import physicality_margin
+    from ..conventions import physicality_margin
 
     model = as_model(model)
     lang = model.build() if hasattr(model, "build") else None
@@ -442,7 +449,8 @@ def compare_observables(result, covariances, means, labels, groups, names) -> di
     labels : sequence of str
         Mode names in state-vector order.
     groups : sequence of groups
-        Bipartitions and three-mode analyses (:func:`~langevin_sim.analysis.resolve_parties`).
+        Bipartitions and three-mode analyses
+        (:func:`~langevin_sim.analyses.steady.resolve_parties`).
     names : sequence of str
         Observables (:data:`~langevin_sim.observables.OBSERVABLES`).
 

@@ -31,9 +31,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .conventions import VACUUM_VARIANCE
-from .gaussian import ou_transition, psd_factor, small_linear_algebra, steady_state
-from .systems.linear import LinearSystem
+from ..conventions import VACUUM_VARIANCE
+from ..gaussian import ou_transition, psd_factor, small_linear_algebra, steady_state
+from ..systems.linear import LinearSystem
 
 CHUNK = 8
 """Trajectories per chunk; chunk ``i`` draws from child ``i`` of ``SeedSequence(seed)``."""
@@ -124,8 +124,8 @@ def spectral_system(model=None, branch: int = 0) -> SpectralSystem:
     a nonlinear one linearised at its stable mean-field branch ``branch``) with its output
     ports. Raises :class:`~langevin_sim.errors.UnstableSystemError` if it has no steady state.
     """
-    from .models import as_model
-    from .models.cascade import CascadeParameters, cascade_model
+    from ..models import as_model
+    from ..models.cascade import CascadeParameters, cascade_model
 
     model = as_model(model)
     desc = cascade_model(model) if isinstance(model, CascadeParameters) else model
@@ -795,8 +795,8 @@ def _welch_units(records, comb, segment_length, n_segments, blocks, dt):
 
 
 def _run_chunk(plan, n, n_rec, seed, segment_length, n_segments, blocks):
-    from ._kernels.random import seed_state
-    from ._kernels.records import record_chunk
+    from .._kernels.random import seed_state
+    from .._kernels.records import record_chunk
 
     d = plan.step.shape[1]
     e = plan.step.shape[0]
@@ -917,7 +917,7 @@ def simulate_spectrum(model=None, quadrature: str = "x_b", cross: str | None = N
     model itself; another model gives a negative control) by a max-|z| test at family-wise
     significance ``alpha`` (Bonferroni, Student t with ``n_units − 1`` dof).
     """
-    from .statistics import consistency
+    from ..statistics import consistency
 
     for name, v, low in (("n_traj", n_traj, 1), ("n_segments", n_segments, 1)):
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < low:
@@ -970,7 +970,7 @@ def simulate_spectrum(model=None, quadrature: str = "x_b", cross: str | None = N
         part = (f.shape[0], f.mean(axis=0), ((f - f.mean(axis=0)) ** 2).sum(axis=0))
         acc = part if acc is None else _chan(acc, part)
 
-    from ._signals import checkpoint, deferred_interrupts, stop
+    from .._signals import checkpoint, deferred_interrupts, stop
 
     # an interrupt only sets `stop` while chunks run (never a KeyboardInterrupt inside a
     # future's wait); no further chunk starts, and the run is abandoned below

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from .conventions import physicality_margin
-from .errors import UnphysicalStateError, UnstableSystemError
-from .gaussian import steady_state
-from .measures import measure_names, measures
-from .models import as_model, check_pair
-from .observables import OBSERVABLES, observables_table, parse_observables, parse_parties
+from ..conventions import physicality_margin
+from ..errors import UnphysicalStateError, UnstableSystemError
+from ..gaussian import steady_state
+from ..measures import measure_names, measures
+from ..models import as_model, check_pair
+from ..observables import OBSERVABLES, observables_table, parse_observables, parse_parties
 
 
 def resolve_pair(model, pair=None, parties=()) -> tuple | None:
@@ -47,7 +47,7 @@ def resolve_observable_request(model, labels, pair=None, parties=(), observables
     """What an ensemble command reports (validate, relax, evolve): ``(pair, names, groups)``
     from the pair asked for, the parties (texts ``"a1,b|m"`` or groups of names) and the
     observables asked for (:func:`~langevin_sim.observables.resolve_ensemble_observables`)."""
-    from .observables import party_text, resolve_ensemble_observables
+    from ..observables import party_text, resolve_ensemble_observables
 
     labels = tuple(labels)
     groups = tuple(parse_parties(p if isinstance(p, str) else party_text(p), labels)

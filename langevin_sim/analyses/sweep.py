@@ -14,11 +14,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import UnphysicalStateError, UnstableSystemError
-from .gaussian import steady_state
-from .measures import measure_names, measures
-from .models import CascadeParameters, as_model, check_pair
-from .observables import observables_table, parse_observables, parse_parties, party_text
+from ..errors import UnphysicalStateError, UnstableSystemError
+from ..gaussian import steady_state
+from ..io import package_version
+from ..measures import measure_names, measures
+from ..models import CascadeParameters, as_model, check_pair
+from ..observables import observables_table, parse_observables, parse_parties, party_text
 
 AXIS_ALIASES = {"kappa": ("kappa1", "kappa2"), "g": ("g_ab", "g_am")}
 """Axis names that set several parameters to the same value (where the model has them)."""
@@ -109,7 +110,7 @@ class SweepResult:
                 "pair": list(self.pair) if self.pair else None, "parties": list(self.parties)}
         arrays = {f"grid_{i}": g for i, g in enumerate(self.grids)}
         arrays.update({f"value_{k}": v for k, v in self.values.items()})
-        from .io import save_npz  # whole or not at all: a temporary file and a rename
+        from ..io import save_npz  # whole or not at all: a temporary file and a rename
 
         save_npz(path, stable=self.stable, slowest_rate=self.slowest_rate,
                             metadata=np.array(json.dumps(meta)), **arrays)
@@ -142,7 +143,7 @@ def _coherent_means(model, system):
     full = model.build() if hasattr(model, "build") else None
     if full is None or (full.is_linear and not full.is_driven):
         return None
-    from .systems.meanfield import stable_states
+    from ..systems.meanfield import stable_states
 
     states, _ = stable_states(full)
     return states[0].state if states else None
@@ -217,8 +218,7 @@ def sweep(model=None, axes: dict | None = None, *, pair=None, backend=None,
         (default none: the pair's six measures only). The single-mode ones are computed for
         every mode; ``n`` includes the mean field's coherent part.
     """
-    from . import __version__
-    from .backends import LocalBackend
+    from ..backends import LocalBackend
 
     model = as_model(model)
     if not isinstance(axes, dict):  # a list of names would fail later, far from the cause
@@ -241,7 +241,7 @@ def sweep(model=None, axes: dict | None = None, *, pair=None, backend=None,
     groups = tuple(parse_parties(p, labels) if isinstance(p, str) else
                    parse_parties(party_text(p), labels) for p in parties)
     if obs_names:
-        from .analysis import resolve_pair, resolve_parties
+        from .steady import resolve_pair, resolve_parties
 
         pair = resolve_pair(model, pair, groups)
         groups = resolve_parties(labels, groups, pair, obs_names)
@@ -262,7 +262,7 @@ def sweep(model=None, axes: dict | None = None, *, pair=None, backend=None,
     keys = (measure_names(pair) if pair else ()) + observable_keys(labels, groups, obs_names)
     values = {k: flat[:, 2 + i].reshape(shape) for i, k in enumerate(keys)}
     return SweepResult(names, tuple(grids), values, stable, flat[:, 1].reshape(shape),
-                       model.as_dict(), __version__, pair, model,
+                       model.as_dict(), package_version(), pair, model,
                        tuple(party_text(g) for g in groups))
 
 
@@ -295,9 +295,9 @@ def sweep_summary(result: SweepResult) -> dict:
     largest except for occupations, smallest variance, entropy and three-mode class, and
     ``n_correlated`` counting E_N, G, residual contangle > 0 and squeezing > 0 dB (null for
     the others)."""
-    from .conventions import THRESHOLD_TOL
-    from .measures import signals_correlation, smaller_is_stronger
-    from .observables import higher_is_stronger, signal_threshold
+    from ..conventions import THRESHOLD_TOL
+    from ..measures import signals_correlation, smaller_is_stronger
+    from ..observables import higher_is_stronger, signal_threshold
 
     pair_names = set(measure_names(result.pair)) if result.pair else set()
     out = {"axes": list(result.axes), "grids": list(result.grids),

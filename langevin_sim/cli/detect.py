@@ -1,35 +1,42 @@
-"""``langevin-sim detect``: the paper's read-out scheme (registered into
-:mod:`langevin_sim.cli`)."""
+"""``langevin-sim detect``: the paper's read-out scheme"""
 
 from __future__ import annotations
 
 import os
 
-from .cli import (
+from ..io import write_text
+from .options import (
     EXIT_INTERRUPTED,
     EXIT_OK,
     UsageError,
-    _register,
+    add_backend_arguments,
+    make_backend,
+    parse_settings,
+    positive_int,
+    seed_type,
+    show_progress,
+)
+from .output import (
     dump_json,
     no_nan,
-    parse_settings,
     prepare_output_dir,
 )
-from .cli_engine import _positive_int, _progress, _seed, add_backend_arguments, make_backend
-from .io import write_text
+
+NAME = "detect"
+HELP = "the paper's read-out: probes, homodyne records, certificates and records needed"
 
 
-def _add_detect(p):
+def add_arguments(p):
     p.add_argument("--set", action="append", metavar="NAME=VALUE", default=[],
                    help="set a parameter of the cascade-detected model (the paper's, plus "
                         "g_probe (= g_bp = g_mp), kappa_p, filter (Γ_f), eta_d, or each "
                         "probe's own g_bp, g_mp, kappa_pb, kappa_pm, filter_b, filter_m); "
                         "rates in units of ω_b")
-    p.add_argument("--records", type=_positive_int, default=20000,
+    p.add_argument("--records", type=positive_int, default=20000,
                    help="homodyne records of the simulated experiment (default 20000)")
     p.add_argument("--confidence", type=float, default=0.99,
                    help="one-sided confidence of the certificates, in (0.5, 1) (default 0.99)")
-    p.add_argument("--seed", type=_seed, default=2024, help="root seed >= 0 (reproducible)")
+    p.add_argument("--seed", type=seed_type, default=2024, help="root seed >= 0 (reproducible)")
     p.add_argument("--repetitions", type=int, default=8,
                    help="independent repetitions whose spread cross-checks the SE (default 8)")
     p.add_argument("--no-check", action="store_true",
@@ -41,9 +48,8 @@ def _add_detect(p):
                    help="directory for detect_report.json (and with --scan detect_scan.png)")
     add_backend_arguments(p)
 
-
-def _cmd_detect(args) -> int:
-    from .detection import detect, detection_model, detection_scan, record_layout
+def run(args) -> int:
+    from ..analyses.detect import detect, detection_model, detection_scan, record_layout
 
     model = detection_model()
     model = model.replace(**parse_settings(args.set, model))
@@ -61,7 +67,7 @@ def _cmd_detect(args) -> int:
         report = detect(model, records=args.records, confidence=args.confidence,
                         seed=args.seed, repetitions=args.repetitions,
                         check=not args.no_check, backend=backend)
-        scan = detection_scan(model, backend=backend, progress=_progress(args)) \
+        scan = detection_scan(model, backend=backend, progress=show_progress(args)) \
             if args.scan and not report.partial else None
     payload = report.to_dict()
     files = []
@@ -72,7 +78,7 @@ def _cmd_detect(args) -> int:
         write_text(path, dump_json(payload))
         files.append(path)
         if scan is not None:
-            from .plotting import plot_detection_scan
+            from ..plotting import plot_detection_scan
 
             files.append(plot_detection_scan(scan, os.path.join(args.output,
                                                                 "detect_scan.png")))
@@ -93,8 +99,3 @@ def _cmd_detect(args) -> int:
     if files:
         print("wrote " + ", ".join(files))
     return status
-
-
-_register("detect", _cmd_detect,
-          "the paper's read-out: probes, homodyne records, certificates and records needed",
-          _add_detect)

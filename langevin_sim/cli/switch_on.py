@@ -1,38 +1,39 @@
-"""``langevin-sim switch-on``: the full nonlinear dynamics of switching the drive on
-(registered into :mod:`langevin_sim.cli`)."""
+"""``langevin-sim switch-on``: the full nonlinear dynamics of switching the drive on"""
 
 from __future__ import annotations
 
 import os
 
-from .cli import (
+from ..io import write_text
+from .options import (
     EXIT_INCONSISTENT,
     EXIT_INTERRUPTED,
     EXIT_OK,
     UsageError,
-    _register,
-    dump_json,
-    no_nan,
-    parse_pair,
-    parse_settings,
-    prepare_output_dir,
-)
-from .cli_engine import (
-    _positive_float,
-    _positive_int,
-    _progress,
-    _seed,
     add_backend_arguments,
     make_backend,
+    parse_pair,
+    parse_settings,
+    positive_float,
+    positive_int,
+    seed_type,
+    show_progress,
 )
-from .io import write_text
+from .output import (
+    dump_json,
+    no_nan,
+    prepare_output_dir,
+)
+
+NAME = "switch-on"
+HELP = "switching the drive on: truncated Wigner ensemble of the full model vs its references"
+
 
 DRIVE_SETTINGS = ("drive_power_w", "drive_amplitude")
 
-
-def _add_switch_on(p):
-    from .integrators import methods_for
-    from .models import library_models
+def add_arguments(p):
+    from ..integrators import methods_for
+    from ..models import library_models
 
     p.add_argument("--model", default="cascade-full", metavar="NAME|FILE.toml",
                    help="a driven nonlinear model: a shipped one (" + ", ".join(library_models())
@@ -46,34 +47,33 @@ def _add_switch_on(p):
                    help="the two modes measured (default: the model's pair)")
     p.add_argument("--ramp", choices=["sudden", "linear", "smooth"], default="sudden",
                    help="drive switch-on: sudden; linear E·min(1, t/T); smooth E·sin²(πt/2T)")
-    p.add_argument("--ramp-time", type=_positive_float, default=None,
+    p.add_argument("--ramp-time", type=positive_float, default=None,
                    help="ramp time T in 1/ω_b (linear and smooth ramps)")
-    p.add_argument("--t-final", type=_positive_float, default=1000.0,
+    p.add_argument("--t-final", type=positive_float, default=1000.0,
                    help="run length in 1/ω_b (default 1000)")
-    p.add_argument("--record-every", type=_positive_float, default=1.0,
+    p.add_argument("--record-every", type=positive_float, default=1.0,
                    help="record spacing in 1/ω_b, a multiple of dt (default 1)")
     p.add_argument("--method", choices=list(methods_for("nonlinear")), default="ll",
                    help="scheme for the nonlinear drift: ll (default; local linearisation "
                         "about the deterministic path, judged against the continuous "
                         "reference) or a baseline em, exp-euler, exp-heun (judged against "
                         "its own discrete reference)")
-    p.add_argument("--dt", type=_positive_float, default=None,
+    p.add_argument("--dt", type=positive_float, default=None,
                    help="time step in 1/ω_b (default 0.1 for ll, 0.02 exp-heun, 0.01 "
                         "exp-euler, 0.005 em)")
-    p.add_argument("--n-traj", type=_positive_int, default=4096,
+    p.add_argument("--n-traj", type=positive_int, default=4096,
                    help="truncated Wigner trajectories (default 4096)")
-    p.add_argument("--seed", type=_seed, default=2024, help="root seed >= 0 (reproducible)")
+    p.add_argument("--seed", type=seed_type, default=2024, help="root seed >= 0 (reproducible)")
     p.add_argument("--alpha", type=float, default=0.01,
                    help="family-wise significance of the max-|z| test (default 0.01)")
-    p.add_argument("--tol", type=_positive_float, default=0.01,
+    p.add_argument("--tol", type=positive_float, default=0.01,
                    help="settling tolerance (relative distance to the steady state)")
-    p.add_argument("--chunk-size", type=_positive_int, default=None,
+    p.add_argument("--chunk-size", type=positive_int, default=None,
                    help="trajectories per chunk (default min(1024, n_traj/32))")
     p.add_argument("--output", default=None,
                    help="directory for switch_on_means.png, switch_on_variances.png, "
                         "switch_on_measures.png and switch_on_report.json")
     add_backend_arguments(p)
-
 
 def split_drive_settings(items: list[str]) -> tuple[list[str], dict]:
     """``--set`` items without ``drive_power_w``/``drive_amplitude``, and those two as numbers."""
@@ -90,10 +90,9 @@ def split_drive_settings(items: list[str]) -> tuple[list[str], dict]:
             rest.append(item)
     return rest, drive
 
-
-def _cmd_switch_on(args) -> int:
-    from .models import check_pair, load_model
-    from .switch_on import check_switchable, drive_parameters, switch_on, with_ramp
+def run(args) -> int:
+    from ..analyses.switch_on import check_switchable, drive_parameters, switch_on, with_ramp
+    from ..models import check_pair, load_model
 
     model = load_model(args.model)
     items, drive = split_drive_settings(args.set)
@@ -114,10 +113,10 @@ def _cmd_switch_on(args) -> int:
                            record_every=args.record_every, method=args.method, dt=args.dt,
                            n_traj=args.n_traj, seed=args.seed, alpha=args.alpha, tol=args.tol,
                            chunk_size=args.chunk_size, backend=backend,
-                           progress=_progress(args))
+                           progress=show_progress(args))
     payload = report.to_dict()
     if args.output:
-        from . import plotting
+        from .. import plotting
 
         out = args.output
         files = {
@@ -140,8 +139,3 @@ def _cmd_switch_on(args) -> int:
     if report.partial:
         return EXIT_INTERRUPTED
     return EXIT_INCONSISTENT if report.consistent is False else EXIT_OK
-
-
-_register("switch-on", _cmd_switch_on,
-          "switching the drive on: truncated Wigner ensemble of the full model vs its references",
-          _add_switch_on)

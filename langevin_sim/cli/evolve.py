@@ -1,35 +1,39 @@
 """``langevin-sim evolve``: any model (time-dependent or not, linear or not) evolved from its
-initial state, the ensemble beside the continuous reference (registered into
-:mod:`langevin_sim.cli`)."""
+initial state, the ensemble beside the continuous reference."""
 
 from __future__ import annotations
 
 import os
 
-from .cli import (
+from ..io import write_text
+from .options import (
     EXIT_INCONSISTENT,
     EXIT_INTERRUPTED,
     EXIT_OK,
     UsageError,
-    _register,
-    dump_json,
-    no_nan,
-    prepare_output_dir,
+    add_ensemble_arguments,
+    add_observable_arguments,
+    load_ensemble_observables,
+    make_backend,
+    positive_float,
+    show_progress,
 )
-from .cli_engine import _positive_float, _progress, add_ensemble_arguments, make_backend
-from .io import write_text
+from .output import dump_json, no_nan, prepare_output_dir
+
+NAME = "evolve"
+HELP = ("any model (pulses, envelopes, temporal modes of outputs) evolved from its initial "
+        "state: ensemble vs the continuous reference at every record")
 
 
-def _add_evolve(p):
-    from .cli import add_observable_arguments
-    from .twa import METHODS
+def add_arguments(p):
+    from ..engine import METHODS
 
     add_ensemble_arguments(p, methods=METHODS, method_default="ll",
                            method_help="ll (default; the only one for a time-dependent model) "
                                        "or a baseline of the truncated Wigner engine")
-    p.add_argument("--t-final", type=_positive_float, required=True,
+    p.add_argument("--t-final", type=positive_float, required=True,
                    help="last record time, in 1/unit (a multiple of --dt)")
-    p.add_argument("--record-every", type=_positive_float, default=None,
+    p.add_argument("--record-every", type=positive_float, default=None,
                    help="spacing of the records, in 1/unit (default t-final/40, rounded to "
                         "--dt); each temporal mode's window start and end are recorded too")
     p.add_argument("--initial", default="thermal",
@@ -42,9 +46,8 @@ def _add_evolve(p):
                    help="directory for evolve_report.json, evolve_ensemble.npz and the plots")
 
 
-def _cmd_evolve(args) -> int:
-    from .cli_engine import load_ensemble_observables
-    from .evolve import evolve
+def run(args) -> int:
+    from ..analyses.evolve import evolve
 
     model, pair, groups, obs_names = load_ensemble_observables(args)
     if args.initial not in ("thermal", "vacuum", "steady"):
@@ -52,7 +55,7 @@ def _cmd_evolve(args) -> int:
             raise UsageError("--initial must be thermal, vacuum, steady or an existing .npz "
                              f"file, got "
                              f"{args.initial!r}")
-        from .relaxation import load_initial
+        from ..analyses.relax import load_initial
         load_initial(args.initial)  # unreadable or unphysical: one line, before any work
     if not 0 < args.alpha < 1:
         raise UsageError(f"--alpha must be in (0, 1), got {args.alpha}")
@@ -61,11 +64,11 @@ def _cmd_evolve(args) -> int:
         report = evolve(model, pair=pair, t_final=args.t_final, record_every=args.record_every,
                         initial=args.initial, method=args.method, dt=args.dt,
                         n_traj=args.n_traj, seed=args.seed, alpha=args.alpha,
-                        chunk_size=args.chunk_size, backend=backend, progress=_progress(args),
+                        chunk_size=args.chunk_size, backend=backend, progress=show_progress(args),
                         parties=groups, observables=obs_names)
     payload = report.to_dict()
     if args.output:
-        from . import plotting
+        from .. import plotting
 
         files = {"envelopes": plotting.plot_evolve_envelopes(
             report, os.path.join(args.output, "evolve_envelopes.png"))}
@@ -86,8 +89,3 @@ def _cmd_evolve(args) -> int:
     if report.partial:
         return EXIT_INTERRUPTED
     return EXIT_OK if report.check.consistent else EXIT_INCONSISTENT
-
-
-_register("evolve", _cmd_evolve,
-          "any model (pulses, envelopes, temporal modes of outputs) evolved from its initial "
-          "state: ensemble vs the continuous reference at every record", _add_evolve)
