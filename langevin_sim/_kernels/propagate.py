@@ -12,22 +12,292 @@ from .random import fill_normals
 
 
 @nb.njit(cache=True, nogil=True)
-def _affine(F, G, rank, x, z, y):
-    """y = F x + G[:, :rank] z[:rank], skipping exact zeros of F and G."""
-    d, n = x.shape
-    for i in range(d):
-        for j in range(n):
+def _pass1(first, m, y, i, A, c1, k1, c2, k2, c3, k3, c4, k4):
+    """``y[i] = (0.0 if first else y[i]) + c1 A[k1] + ... + cm A[km]``, left to right, for
+    ``m`` of 1 to 4 terms (the unused coefficients are ignored): one pass over the row
+    loads and stores ``y[i]`` once for up to four multiply-adds."""
+    n = y.shape[1]
+    if first:
+        if m == 1:
+            for j in range(n):
+                u = 0.0 + c1 * A[k1, j]
+                y[i, j] = u
+        elif m == 2:
+            for j in range(n):
+                u = 0.0 + c1 * A[k1, j]
+                u = u + c2 * A[k2, j]
+                y[i, j] = u
+        elif m == 3:
+            for j in range(n):
+                u = 0.0 + c1 * A[k1, j]
+                u = u + c2 * A[k2, j]
+                u = u + c3 * A[k3, j]
+                y[i, j] = u
+        else:
+            for j in range(n):
+                u = 0.0 + c1 * A[k1, j]
+                u = u + c2 * A[k2, j]
+                u = u + c3 * A[k3, j]
+                u = u + c4 * A[k4, j]
+                y[i, j] = u
+    else:
+        if m == 1:
+            for j in range(n):
+                u = y[i, j] + c1 * A[k1, j]
+                y[i, j] = u
+        elif m == 2:
+            for j in range(n):
+                u = y[i, j] + c1 * A[k1, j]
+                u = u + c2 * A[k2, j]
+                y[i, j] = u
+        elif m == 3:
+            for j in range(n):
+                u = y[i, j] + c1 * A[k1, j]
+                u = u + c2 * A[k2, j]
+                u = u + c3 * A[k3, j]
+                y[i, j] = u
+        else:
+            for j in range(n):
+                u = y[i, j] + c1 * A[k1, j]
+                u = u + c2 * A[k2, j]
+                u = u + c3 * A[k3, j]
+                u = u + c4 * A[k4, j]
+                y[i, j] = u
+
+
+@nb.njit(cache=True, nogil=True)
+def _pass2(first, m, y, i, A, c1, e1, k1, c2, e2, k2, c3, e3, k3, c4, e4, k4):
+    """:func:`_pass1` for rows ``i`` (coefficients ``c``) and ``i + 1`` (``e``) at once:
+    the two rows share each load of ``A``."""
+    n = y.shape[1]
+    if first:
+        if m == 1:
+            for j in range(n):
+                a = A[k1, j]
+                u = 0.0 + c1 * a
+                v = 0.0 + e1 * a
+                y[i, j] = u
+                y[i + 1, j] = v
+        elif m == 2:
+            for j in range(n):
+                a = A[k1, j]
+                u = 0.0 + c1 * a
+                v = 0.0 + e1 * a
+                a = A[k2, j]
+                u = u + c2 * a
+                v = v + e2 * a
+                y[i, j] = u
+                y[i + 1, j] = v
+        elif m == 3:
+            for j in range(n):
+                a = A[k1, j]
+                u = 0.0 + c1 * a
+                v = 0.0 + e1 * a
+                a = A[k2, j]
+                u = u + c2 * a
+                v = v + e2 * a
+                a = A[k3, j]
+                u = u + c3 * a
+                v = v + e3 * a
+                y[i, j] = u
+                y[i + 1, j] = v
+        else:
+            for j in range(n):
+                a = A[k1, j]
+                u = 0.0 + c1 * a
+                v = 0.0 + e1 * a
+                a = A[k2, j]
+                u = u + c2 * a
+                v = v + e2 * a
+                a = A[k3, j]
+                u = u + c3 * a
+                v = v + e3 * a
+                a = A[k4, j]
+                u = u + c4 * a
+                v = v + e4 * a
+                y[i, j] = u
+                y[i + 1, j] = v
+    else:
+        if m == 1:
+            for j in range(n):
+                a = A[k1, j]
+                u = y[i, j] + c1 * a
+                v = y[i + 1, j] + e1 * a
+                y[i, j] = u
+                y[i + 1, j] = v
+        elif m == 2:
+            for j in range(n):
+                a = A[k1, j]
+                u = y[i, j] + c1 * a
+                v = y[i + 1, j] + e1 * a
+                a = A[k2, j]
+                u = u + c2 * a
+                v = v + e2 * a
+                y[i, j] = u
+                y[i + 1, j] = v
+        elif m == 3:
+            for j in range(n):
+                a = A[k1, j]
+                u = y[i, j] + c1 * a
+                v = y[i + 1, j] + e1 * a
+                a = A[k2, j]
+                u = u + c2 * a
+                v = v + e2 * a
+                a = A[k3, j]
+                u = u + c3 * a
+                v = v + e3 * a
+                y[i, j] = u
+                y[i + 1, j] = v
+        else:
+            for j in range(n):
+                a = A[k1, j]
+                u = y[i, j] + c1 * a
+                v = y[i + 1, j] + e1 * a
+                a = A[k2, j]
+                u = u + c2 * a
+                v = v + e2 * a
+                a = A[k3, j]
+                u = u + c3 * a
+                v = v + e3 * a
+                a = A[k4, j]
+                u = u + c4 * a
+                v = v + e4 * a
+                y[i, j] = u
+                y[i + 1, j] = v
+
+
+@nb.njit(cache=True, nogil=True)
+def _coef(M, i, t, cols):
+    """Coefficient ``t`` of row ``i`` of a block: ``M[i, t]``, or ``M[i, cols[t]]``."""
+    return M[i, t] if cols is None else M[i, cols[t]]
+
+
+@nb.njit(cache=True, nogil=True)
+def _block1(first, y, i, A, M, nt, cols):
+    """Add row ``i``'s non-zero terms ``_coef(M, i, t, cols) A[t]`` (``t < nt``, in order) to
+    ``y[i]``, four per pass; return the new ``first`` (false once a term was added)."""
+    m = 0
+    c1 = c2 = c3 = 0.0
+    k1 = k2 = k3 = 0
+    for t in range(nt):
+        c = _coef(M, i, t, cols)
+        if c != 0.0:
+            m += 1
+            if m == 1:
+                c1, k1 = c, t
+            elif m == 2:
+                c2, k2 = c, t
+            elif m == 3:
+                c3, k3 = c, t
+            else:
+                _pass1(first, 4, y, i, A, c1, k1, c2, k2, c3, k3, c, t)
+                first = False
+                m = 0
+    if m > 0:
+        _pass1(first, m, y, i, A, c1, k1, c2, k2, c3, k3, 0.0, 0)
+        first = False
+    return first
+
+
+@nb.njit(cache=True, nogil=True)
+def _block2(first, y, i, A, M, nt, cols):
+    """:func:`_block1` for rows ``i`` and ``i + 1``, whose non-zeros are in the same columns."""
+    m = 0
+    c1 = c2 = c3 = e1 = e2 = e3 = 0.0
+    k1 = k2 = k3 = 0
+    for t in range(nt):
+        c = _coef(M, i, t, cols)
+        if c != 0.0:
+            e = _coef(M, i + 1, t, cols)
+            m += 1
+            if m == 1:
+                c1, e1, k1 = c, e, t
+            elif m == 2:
+                c2, e2, k2 = c, e, t
+            elif m == 3:
+                c3, e3, k3 = c, e, t
+            else:
+                _pass2(first, 4, y, i, A, c1, e1, k1, c2, e2, k2, c3, e3, k3, c, e, t)
+                first = False
+                m = 0
+    if m > 0:
+        _pass2(first, m, y, i, A, c1, e1, k1, c2, e2, k2, c3, e3, k3, 0.0, 0.0, 0)
+        first = False
+    return first
+
+
+@nb.njit(cache=True, nogil=True)
+def _same_columns(M, i, nt, cols):
+    """Whether rows ``i`` and ``i + 1`` of a block have their non-zeros in the same columns."""
+    for t in range(nt):
+        if (_coef(M, i, t, cols) != 0.0) != (_coef(M, i + 1, t, cols) != 0.0):
+            return False
+    return True
+
+
+@nb.njit(cache=True, nogil=True)
+def _zero_if(first, y, i):
+    """A row without any non-zero term is 0."""
+    if first:
+        for j in range(y.shape[1]):
             y[i, j] = 0.0
-        for k in range(d):
-            f = F[i, k]
-            if f != 0.0:
-                for j in range(n):
-                    y[i, j] += f * x[k, j]
-        for k in range(rank):
-            g = G[i, k]
-            if g != 0.0:
-                for j in range(n):
-                    y[i, j] += g * z[k, j]
+
+
+@nb.njit(cache=True, nogil=True)
+def _affine_terms(F, G, rank, x, z, P, cols, r, y):
+    """``y = F x + G[:, :rank] z[:rank] (+ P[:, cols] r)``; ``P`` None: no third block.
+
+    Rows ``i`` and ``i + 1`` go through one pass when every block has their non-zeros in the
+    same columns, else row ``i`` alone (and the next pair starts at ``i + 1``).
+    """
+    d = x.shape[0]
+    i = 0
+    while i < d:
+        paired = i + 1 < d and _same_columns(F, i, d, None) \
+            and _same_columns(G, i, rank, None)
+        if P is not None:
+            paired = paired and _same_columns(P, i, cols.shape[0], cols)
+        if paired:
+            f = _block2(True, y, i, x, F, d, None)
+            f = _block2(f, y, i, z, G, rank, None)
+            if P is not None:
+                f = _block2(f, y, i, r, P, cols.shape[0], cols)
+            _zero_if(f, y, i)
+            _zero_if(f, y, i + 1)
+            i += 2
+        else:
+            f = _block1(True, y, i, x, F, d, None)
+            f = _block1(f, y, i, z, G, rank, None)
+            if P is not None:
+                f = _block1(f, y, i, r, P, cols.shape[0], cols)
+            _zero_if(f, y, i)
+            i += 1
+
+
+@nb.njit(cache=True, nogil=True)
+def _affine(F, G, rank, x, z, y):
+    """``y = F x + G[:, :rank] z[:rank]`` for every trajectory (column).
+
+    ``F`` (d, d), ``G`` (d, ≥ rank), ``x``, ``y`` (d, n), ``z`` (≥ rank, n); ``y`` must not
+    share memory with ``x`` or ``z``. Each element is summed exactly as
+    ``y = 0; y += F[i, k] x[k] (k in order); y += G[i, k] z[k] (k in order)`` with the exact
+    zeros of ``F`` and ``G`` skipped (a plain loop's bits, whatever the grouping below).
+
+    Memory traffic, not arithmetic, bounds this step (a chunk's rows are 4–8 kB, so ``x``, ``z``
+    and ``y`` together overflow L1): each pass over a row therefore adds up to four terms in
+    registers and stores ``y[i]`` once, and two rows whose non-zeros share their columns (the
+    dense exact and ``ll`` propagators: every pair) are computed in the same pass, sharing the
+    loads of ``x`` and ``z``.
+    """
+    _affine_terms(F, G, rank, x, z, None, None, None, y)
+
+
+@nb.njit(cache=True, nogil=True)
+def _affine_ll(F, G, rank, x, z, P, cols, r, y):
+    """``y = F x + G[:, :rank] z[:rank] + P[:, cols] r``: :func:`_affine` with a third block
+    (``cols`` (nr,) int, ``r`` (nr, n)), summed after the first two, each ``P[i, cols[m]]`` in
+    the order of ``m`` (the local-linearisation step's ``P_k R``)."""
+    _affine_terms(F, G, rank, x, z, P, cols, r, y)
 
 
 @nb.njit(cache=True, nogil=True)
