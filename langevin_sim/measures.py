@@ -28,7 +28,7 @@ from ._kernels.measures import batch_measures, minimize_over_angles
 from .conventions import THRESHOLD_TOL, physicality_margin, reduced_covariance
 
 
-def measure_names(pair=("b", "m")) -> tuple:
+def measure_names(pair) -> tuple:
     """The six measure names of the pair (A, B), in display order:
     ``E_N``, ``E_<A><B>`` (Duan; ``E_<A>_<B>`` when a name is longer than one letter),
     ``S_<B>_given_<A>``, ``S_<A>_given_<B>``, ``G_<A>_to_<B>``, ``G_<B>_to_<A>``. For the
@@ -39,7 +39,7 @@ def measure_names(pair=("b", "m")) -> tuple:
             f"G_{b}_to_{a}")
 
 
-def measure_labels(pair=("b", "m")) -> dict:
+def measure_labels(pair) -> dict:
     """LaTeX labels of :func:`measure_names` for plots."""
     a, b = pair
     duan = rf"$E_{{{a}{b}}}$" if len(a) == len(b) == 1 else rf"$E_{{{a},{b}}}$"
@@ -72,15 +72,18 @@ def signals_correlation(name: str, value, tol: float = THRESHOLD_TOL):
     return bool(out) if out.ndim == 0 else out
 
 
-MEASURE_NAMES = measure_names(("b", "m"))
-"""Keys of :meth:`Measures.as_dict` for the paper's pair (b, m), in display order."""
+def clipped_at_zero(name: str) -> bool:
+    """Whether a measure is reported clipped at 0 (``E_N`` and ``G_*``: ``max(0, ·)``; their
+    unclipped values are what onsets and unbiased estimates use)."""
+    return name == "E_N" or name.startswith("G_")
 
-MEASURE_THRESHOLDS = {k: threshold(k) for k in MEASURE_NAMES}
-"""Value at which each (b, m) measure starts to signal quantum correlations."""
 
-MEASURE_LABELS = measure_labels(("b", "m"))
+def onset_names(pair) -> tuple:
+    """The measures of the pair (A, B) whose onsets are reported: entanglement ``E_N``,
+    steering of B by A ``S_<B>_given_<A>`` (Reid) and ``G_<A>_to_<B>`` (Gaussian)."""
+    a, b = pair
+    return ("E_N", f"S_{b}_given_{a}", f"G_{a}_to_{b}")
 
-SMALLER_IS_STRONGER = {k: smaller_is_stronger(k) for k in MEASURE_NAMES}
 
 _SWAP = np.array([2, 3, 0, 1])
 
@@ -198,7 +201,7 @@ class Measures:
     g_b_to_a: float
     physical: bool
     physicality_margin: float
-    pair: tuple = ("b", "m")
+    pair: tuple
 
     @property
     def names(self) -> tuple:
@@ -228,9 +231,10 @@ class Measures:
         raise AttributeError(name)
 
 
-def two_mode_measures(sigma, tol: float = 1e-9, pair=("b", "m")) -> Measures:
-    """All six measures of a 4×4 covariance (modes ordered as ``pair``, A first), plus the
-    physicality check. ``tol`` is the relative round-off allowance of that check.
+def two_mode_measures(sigma, tol: float = 1e-9, pair=("A", "B")) -> Measures:
+    """All six measures of a 4×4 covariance (modes ordered as ``pair``, A first; the names of
+    the modes only name the measures), plus the physicality check. ``tol`` is the relative
+    round-off allowance of that check.
     """
     s = _two_mode(sigma)
     margin = physicality_margin(s)
@@ -256,7 +260,7 @@ def measures_stack(stack, clip: bool = True) -> np.ndarray:
     return batch_measures(s, np.ones(6, dtype=np.bool_), clip)
 
 
-def measures(sigma, system=None, modes=("b", "m"), tol: float = 1e-9) -> Measures:
+def measures(sigma, system=None, modes=None, tol: float = 1e-9) -> Measures:
     """Measures of the pair ``modes`` of a full covariance.
 
     Parameters
@@ -266,10 +270,20 @@ def measures(sigma, system=None, modes=("b", "m"), tol: float = 1e-9) -> Measure
         ``modes`` are ignored).
     system : LinearSystem, optional
         Gives the mode labels; without it ``modes`` must be integer indices.
-    modes : pair of str or int
-        (A, B): A plays the paper's ``b`` (steering) role, B the ``m`` role.
+    modes : pair of str or int, optional
+        (A, B): A plays the paper's ``b`` (steering) role, B the ``m`` role. Default: the
+        system's :attr:`~langevin_sim.systems.linear.LinearSystem.default_pair` (the model's),
+        or ``("A", "B")`` for a two-mode covariance without a system.
     """
     s = np.asarray(sigma, dtype=float)
+    if modes is None:
+        if system is not None and system.default_pair is not None:
+            modes = system.default_pair
+        elif s.shape == (4, 4) and system is None:
+            modes = ("A", "B")
+        else:
+            raise ValueError("name the two modes to measure (modes=(A, B)): the system has no "
+                             "default pair")
     if s.shape == (4, 4) and system is None:
         labels = tuple(modes) if all(isinstance(m, str) for m in modes) else ("A", "B")
         return two_mode_measures(s, tol, labels)

@@ -10,12 +10,12 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from .measures import (  # noqa: E402
-    MEASURE_LABELS,
     measure_labels,
     signals_correlation,
     smaller_is_stronger,
     threshold,
 )
+from .models.cascade import AXIS_LABELS, CascadeParameters  # noqa: E402
 
 TIME_LABEL = r"time $t$ (units of $1/\omega_b$)"
 
@@ -128,14 +128,6 @@ def _finish(fig, path):
 
 # ---------------------------------------------------------------------------------------------
 # density maps (Figures 2-4)
-AXIS_LABELS = {
-    "kappa": r"$\kappa_1 = \kappa_2$ ($\omega_b$)", "kappa1": r"$\kappa_1$ ($\omega_b$)",
-    "kappa2": r"$\kappa_2$ ($\omega_b$)", "delta1": r"$\Delta_1$ ($\omega_b$)",
-    "delta2": r"$\Delta_2$ ($\omega_b$)", "delta_m": r"$\Delta_m$ ($\omega_b$)",
-    "g_ab": r"$g_{ab}$ ($\omega_b$)", "g_am": r"$g_{am}$ ($\omega_b$)",
-    "T": r"temperature $T$ (K)", "eta": r"efficiency $\eta$",
-    "gamma_b": r"$\gamma_b$ ($\omega_b$)", "gamma_m": r"$\gamma_m$ ($\omega_b$)",
-}
 
 
 def draw_map(ax, result, measure, x_axis, y_axis, title=None, checks=()):
@@ -164,7 +156,7 @@ def draw_map(ax, result, measure, x_axis, y_axis, title=None, checks=()):
     filled = np.where(stable, v, np.nan).T
     if np.isfinite(filled).any() and np.nanmin(filled) < thr < np.nanmax(filled):
         ax.contour(gx, gy, filled, levels=[thr], colors="k", linewidths=1.0)
-    label = measure_labels(getattr(result, "pair", ("b", "m")))[measure]
+    label = measure_labels(result.pair)[measure] if result.pair else measure
     if show.any():
         cb = ax.figure.colorbar(im, ax=ax)
         cb.set_label(label)
@@ -198,8 +190,9 @@ def plot_figure(fig, planes, sweeps, checks, path=None):
                            dpi=100, squeeze=False)
     for r, pl in enumerate(planes):
         for c, (letter, measure) in enumerate(pl.panels):
+            label = measure_labels(sweeps[pl.key].pair)[measure]
             draw_map(axes[r, c], sweeps[pl.key], measure, pl.x[0], pl.y[0],
-                     f"({letter}) {MEASURE_LABELS[measure]}", checks.get(pl.key, ()))
+                     f"({letter}) {label}", checks.get(pl.key, ()))
         for c in range(len(pl.panels), ncol):
             axes[r, c].axis("off")
     f.suptitle(f"Fig. {fig}: coloured where the criterion holds (< 1); grey hatch: unstable; "
@@ -216,7 +209,7 @@ def plot_companion(fig, planes, sweeps, path=None):
     for r, pl in enumerate(planes):
         for c, m in enumerate(measures):
             draw_map(axes[r, c], sweeps[pl.key], m, pl.x[0], pl.y[0],
-                     f"{MEASURE_LABELS[m]} ({pl.key} plane)")
+                     f"{measure_labels(sweeps[pl.key].pair)[m]} ({pl.key} plane)")
     f.suptitle(f"Fig. {fig} companion: log-negativity and Gaussian steerability "
                "(coloured where > 0)", fontsize=10)
     f.tight_layout()
@@ -252,7 +245,7 @@ def plot_sweep(result, path=None, unit: str = "ω_b"):
 
 
 def _axis_label(name: str, unit: str) -> str:
-    if unit == "ω_b" and name in AXIS_LABELS:
+    if unit == CascadeParameters.unit and name in AXIS_LABELS:
         return AXIS_LABELS[name]
     if name == "T" or name.startswith("T_"):
         return f"{name} (K)"

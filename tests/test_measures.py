@@ -16,6 +16,8 @@ from langevin_sim.measures import (
 
 from .conftest import tmsv
 
+PAIR = ("b", "m")  # the names the closed forms below are written with
+
 
 def random_physical_state(rng, n_thermal=(0.0, 1.0)):
     """Random two-mode Gaussian state: a random symplectic acting on a thermal state."""
@@ -32,7 +34,7 @@ def random_physical_state(rng, n_thermal=(0.0, 1.0)):
 
 @pytest.mark.parametrize("r", [0.05, 0.3, 0.7, 1.2])
 def test_two_mode_squeezed_vacuum_closed_forms(r):
-    m = two_mode_measures(tmsv(r))
+    m = two_mode_measures(tmsv(r), pair=PAIR)
     assert m.physical
     assert m.E_N == pytest.approx(2 * r, rel=1e-10)
     assert m.E_bm == pytest.approx(math.exp(-4 * r), rel=1e-8)
@@ -45,7 +47,7 @@ def test_two_mode_squeezed_vacuum_closed_forms(r):
 @pytest.mark.parametrize("n", [0.0, 0.3, 5.0])
 def test_product_thermal_states_have_no_correlations(n):
     sigma = np.diag([n + 0.5, n + 0.5, 2 * n + 0.5, 2 * n + 0.5])
-    m = two_mode_measures(sigma)
+    m = two_mode_measures(sigma, pair=PAIR)
     assert m.E_N == 0 and m.G_b_to_m == 0 and m.G_m_to_b == 0
     assert m.E_bm >= 1 - 1e-9 and m.S_m_given_b >= 1 - 1e-9 and m.S_b_given_m >= 1 - 1e-9
 
@@ -56,7 +58,7 @@ def test_classically_correlated_states_are_not_entangled():
         # separable: vacuum-or-hotter local states plus a classical (PSD) correlated noise
         g = rng.normal(size=(4, 2))
         sigma = np.diag(rng.uniform(0.5, 1.5, 4).repeat(1)) * 0 + 0.5 * np.eye(4) + g @ g.T
-        m = two_mode_measures(sigma)
+        m = two_mode_measures(sigma, pair=PAIR)
         assert m.physical
         assert m.E_N == 0
         assert m.E_bm >= 1 - 1e-9
@@ -68,8 +70,8 @@ def test_duan_is_symmetric_and_reid_swaps_direction():
         s = random_physical_state(rng)
         assert duan_product(s) == pytest.approx(duan_product(swap_modes(s)), rel=1e-7)
         assert log_negativity(s) == pytest.approx(log_negativity(swap_modes(s)), abs=1e-12)
-        m = two_mode_measures(s)
-        ms = two_mode_measures(swap_modes(s))
+        m = two_mode_measures(s, pair=PAIR)
+        ms = two_mode_measures(swap_modes(s), pair=PAIR)
         assert m.S_m_given_b == pytest.approx(ms.S_b_given_m, rel=1e-7)
         assert m.G_b_to_m == pytest.approx(ms.G_m_to_b, abs=1e-12)
 
@@ -144,7 +146,7 @@ def test_full_covariance_mode_selection(default_system):
     sigma = steady_state(default_system)
     m = measures(sigma, default_system)  # default (b, m)
     idx = [4, 5, 6, 7]
-    m2 = two_mode_measures(sigma[np.ix_(idx, idx)])
+    m2 = two_mode_measures(sigma[np.ix_(idx, idx)], pair=PAIR)
     assert m == m2
     m3 = measures(sigma, default_system, modes=("m", "b"))
     # names follow the pair: swapping the modes swaps the roles, not the meaning of a name
@@ -161,7 +163,7 @@ def test_full_covariance_mode_selection(default_system):
 def test_unphysical_sample_is_flagged():
     s = tmsv(0.5)
     s[0, 0] -= 0.4
-    m = two_mode_measures(s)
+    m = two_mode_measures(s, pair=PAIR)
     assert not m.physical and m.physicality_margin < 0
 
 
@@ -170,3 +172,19 @@ def test_bad_shapes_are_rejected():
         two_mode_measures(np.eye(3))
     with pytest.raises(ValueError, match="finite"):
         two_mode_measures(np.full((4, 4), np.nan))
+
+
+def test_the_default_pair_comes_from_the_system_or_is_asked_for(default_system):
+    from dataclasses import replace
+
+    from langevin_sim.gaussian import steady_state
+
+    sigma = steady_state(default_system)
+    assert default_system.default_pair == ("b", "m")  # the cascade model's, from its TOML
+    assert measures(sigma, default_system).pair == ("b", "m")
+    bare = replace(default_system, default_pair=None)
+    with pytest.raises(ValueError, match="name the two modes"):
+        measures(sigma, bare)
+    assert measures(sigma, bare, modes=("a1", "m")).pair == ("a1", "m")
+    # an unlabelled two-mode covariance names its modes A and B
+    assert two_mode_measures(tmsv(0.3)).names[1:3] == ("E_AB", "S_B_given_A")

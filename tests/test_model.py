@@ -113,3 +113,41 @@ def test_linear_system_validation():
     with pytest.raises(ValueError, match="unknown mode 'w'"):
         s.mode_index("w")
     assert s.drift.flags.writeable is False
+
+
+def test_every_kind_of_model_implements_the_protocol():
+    from langevin_sim.gaussian import steady_state
+    from langevin_sim.models import FixedSystem, Model, as_model, load_model
+
+    system = build_system()
+    models = [CascadeParameters(), load_model("cascade"), load_model("cascade-full"),
+              as_model(system)]
+    assert isinstance(models[-1], FixedSystem)
+    for model in models:
+        assert isinstance(model, Model), type(model)
+        assert model.pair() == ("b", "m")  # each model's own default pair
+        lang = model.build()
+        assert lang.mode_labels == model.mode_labels
+    # the dataclass, the description and the bare system are one linear model
+    sigma = steady_state(system)
+    for model in (models[0], models[1], models[3]):
+        np.testing.assert_allclose(steady_state(model.linear_system()), sigma, rtol=1e-12,
+                                   atol=1e-14)
+        np.testing.assert_array_equal(model.build().linear_system().drift, system.drift)
+    # a bare system of another model names no pair: one must be given
+    bare = FixedSystem(load_model("cascade-full").linear_system())
+    assert bare.default_pair is None
+    with pytest.raises(ValueError, match="name the two modes"):
+        bare.pair()
+    assert bare.pair(("a1", "b")) == ("a1", "b")
+    # negative control: an object without the members is not a model
+    with pytest.raises(ValueError, match="not a model"):
+        as_model(object())
+
+
+def test_a_linear_system_keeps_its_default_pair_valid():
+    s = build_system()
+    with pytest.raises(ValueError, match="default_pair"):
+        LinearSystem(s.drift, s.noise_input, s.occupations, s.mode_labels, s.noise_labels,
+                     ("b", "q"))
+    assert s.with_noise_input(s.noise_input).default_pair == ("b", "m")

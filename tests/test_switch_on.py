@@ -29,7 +29,7 @@ def test_switch_on_at_the_paper_point_matches_the_specification():
     system = load_model("cascade-full").build()
     lin = system.linear_system()
     ref = reference(system, [5.0, 10.0, 1000.0])
-    en = [measures(c, lin).E_N for c in ref.covariance]
+    en = [measures(c, lin, ("b", "m")).E_N for c in ref.covariance]
     assert en[0] == pytest.approx(0.41, abs=0.01) and en[1] == pytest.approx(0.64, abs=0.01)
     assert en[2] == pytest.approx(0.7585, abs=1e-3)
     fine = reference(system, np.linspace(0.05, 600.0, 6000))
@@ -148,12 +148,12 @@ from dataclasses import replace as _replace  # noqa: E402
 
 from langevin_sim.analyses.switch_on import (  # noqa: E402
     discrete_reference,
-    drive_parameters,
     switch_on,
     unstable_time,
     with_ramp,
 )
 from langevin_sim.engine import simulate, simulate_twa  # noqa: E402
+from langevin_sim.models.cascade import drive_parameters  # noqa: E402
 from langevin_sim.statistics import consistency  # noqa: E402
 
 SWITCH = dict(t_final=40.0, record_every=1.0, n_traj=2048, seed=11)

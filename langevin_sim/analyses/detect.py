@@ -30,7 +30,7 @@ from ..conventions import symplectic_form
 from ..engine import simulate
 from ..gaussian import steady_state
 from ..measures import log_negativity, measure_names, measures, measures_stack
-from ..models import load_model
+from ..models import CascadeParameters, load_model
 from ..statistics import Moments, jackknife_stderr, leave_one_out, pool
 
 PHASE_SETTINGS = ((0.0, 0.0), (0.0, math.pi / 2), (math.pi / 2, 0.0), (math.pi / 2, math.pi / 2),
@@ -49,7 +49,8 @@ MIN_RECORDS = 8 * len(PHASE_SETTINGS) * MIN_PER_CHUNK
 """Fewest records a prediction of ``records_needed`` returns (eight blocks: three folds)."""
 
 DETECTED_PAIR = ("f_b", "f_m")
-INTRACAVITY_PAIR = ("b", "m")
+INTRACAVITY_PAIR = CascadeParameters.default_pair
+"""The intracavity pair the detected one reads out: the paper's cascade's own pair."""
 POWER = 0.9
 """Probability that a run with ``records_needed`` records issues the certificate (if the
 measured effect size is the true one)."""

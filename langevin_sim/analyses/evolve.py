@@ -545,7 +545,7 @@ def evolve(model=None, *, pair=None, t_final: float, record_every: float | None 
         fine_times=fine, fine_measures=fine_m, envelopes=envelopes, temporal_modes=tms,
         quadratures=system.quadrature_labels(), method=method, dt=dt, n_traj=res.n_traj,
         seed=res.seed, initial=label, model=model.name, parameters=model.as_dict(),
-        ensemble=res, unit=getattr(model, "unit", "ω_b"), measures_physical=physical,
+        ensemble=res, unit=model.unit, measures_physical=physical,
         observables=obs)
 
 

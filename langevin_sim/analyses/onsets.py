@@ -13,7 +13,7 @@ from statistics import NormalDist
 import numpy as np
 
 from ..gaussian import steady_state, transient
-from ..measures import gaussian_steerability, log_negativity, measure_names, reid_steering
+from ..measures import gaussian_steerability, log_negativity, onset_names, reid_steering
 
 _BY_KIND = {
     "E_N": (lambda s: log_negativity(s, clip=False), 0.0, True),
@@ -36,8 +36,7 @@ def indicator(name: str):
 def onset_indicators(pair) -> dict:
     """Onsets reported for the pair (A, B): entanglement (E_N > 0) and steering of B by A
     (``S_<B>_given_<A>`` < 1, ``G_<A>_to_<B>`` > 0), as ``name -> indicator(name)``."""
-    names = measure_names(pair)
-    return {k: indicator(k) for k in (names[0], names[2], names[4])}
+    return {k: indicator(k) for k in onset_names(pair)}
 
 
 def first_crossing(times, values, threshold, above):

@@ -150,7 +150,7 @@ class RelaxationReport:
     initial: str
     parameters: dict
     ensemble: EnsembleResult
-    pair: tuple | None = ("b", "m")
+    pair: tuple | None = None
     unit: str = "ω_b"
     measures_physical: np.ndarray | None = None
     observables: dict | None = None
@@ -431,7 +431,7 @@ def relax(model=None, *, pair=None, branch: int = 0, initial="thermal",
             onsets=onsets, check=check, quadratures=system.quadrature_labels(),
             method=integrator.name, dt=float(dt), n_traj=res.n_traj, seed=res.seed,
             initial=label, parameters=model.as_dict(), ensemble=res, pair=None,
-            unit=getattr(model, "unit", "ω_b"),
+            unit=model.unit,
             measures_physical=np.array([is_physical(c) for c in cov]), observables=obs,
             fidelity=fid)
 
@@ -462,7 +462,7 @@ def relax(model=None, *, pair=None, branch: int = 0, initial="thermal",
         settling=settling, tol=tol, onsets=onsets, check=check,
         quadratures=system.quadrature_labels(), method=integrator.name, dt=float(dt),
         n_traj=res.n_traj, seed=res.seed, initial=label, parameters=model.as_dict(),
-        ensemble=res, pair=pair, unit=getattr(model, "unit", "ω_b"),
+        ensemble=res, pair=pair, unit=model.unit,
         measures_physical=est.physical, observables=obs, fidelity=fid)
 
 

@@ -125,19 +125,17 @@ def spectral_system(model=None, branch: int = 0) -> SpectralSystem:
     ports. Raises :class:`~langevin_sim.errors.UnstableSystemError` if it has no steady state.
     """
     from ..models import as_model
-    from ..models.cascade import CascadeParameters, cascade_model
 
     model = as_model(model)
-    desc = cascade_model(model) if isinstance(model, CascadeParameters) else model
-    outputs = dict(desc.build().outputs) if hasattr(desc, "build") else {}
+    outputs = dict(model.build().outputs)
     linear = model.linear_system(branch)
     sigma = steady_state(linear)  # raises UnstableSystemError (names the eigenvalue)
     k = linear.noise_input.shape[1]
     b = np.zeros((linear.dim, k + 2 * len(outputs)))
     b[:, :k] = linear.noise_input
     occ = np.concatenate([linear.occupations, np.zeros(2 * len(outputs))])
-    return SpectralSystem(linear, sigma, b, occ, outputs, getattr(model, "unit", "ω_b"),
-                          getattr(model, "name", "linear system"))
+    return SpectralSystem(linear, sigma, b, occ, outputs, model.unit,
+                          model.name)
 
 
 def parse_angle(text: str) -> float:

@@ -98,7 +98,7 @@ def steady_report(model=None, pair=None, branch: int = 0, parties=(),
               "measure_names": list(measure_names(pair)) if pair else [], "unit": model.unit,
               "modes": list(labels), "observables": list(names),
               "parties": ["|".join(",".join(g) for g in p) for p in groups]}
-    full = model.build() if hasattr(model, "build") else None
+    full = model.build()
     try:
         if full is not None and (full.is_driven or not full.is_linear):
             states = full.mean_field_states()

@@ -18,11 +18,9 @@ from ..errors import UnphysicalStateError, UnstableSystemError
 from ..gaussian import steady_state
 from ..io import package_version
 from ..measures import measure_names, measures
-from ..models import CascadeParameters, as_model, check_pair
+from ..models import CascadeParameters, as_model, check_pair, load_model
+from ..models.cascade import AXIS_ALIASES
 from ..observables import observables_table, parse_observables, parse_parties, party_text
-
-AXIS_ALIASES = {"kappa": ("kappa1", "kappa2"), "g": ("g_ab", "g_am")}
-"""Axis names that set several parameters to the same value (where the model has them)."""
 
 BLOCK_SIZE = 256
 """Points per task (fixed, so the partition does not depend on the number of workers)."""
@@ -80,7 +78,7 @@ class SweepResult:
     slowest_rate: np.ndarray
     fixed: dict
     version: str
-    pair: tuple | None = ("b", "m")
+    pair: tuple | None = None
     model: object = None
     parties: tuple = ()
 
@@ -93,10 +91,9 @@ class SweepResult:
         return np.ma.masked_array(self.values[name], mask=~self.stable)
 
     def parameters_at(self, index):
-        """The model at a grid index (tuple): the swept model with the axes set (the paper's
-        cascade as :class:`CascadeParameters` for a loaded result)."""
-        model = self.model if self.model is not None else CascadeParameters(
-            **{k: v for k, v in self.fixed.items() if k != "model"})
+        """The model at a grid index (tuple): the swept model with the axes set (for a loaded
+        result, the model its fixed parameters name, :func:`_model_of`)."""
+        model = self.model if self.model is not None else _model_of(self.fixed)
         changes = {}
         for ax, grid, i in zip(self.axes, self.grids, np.atleast_1d(index)):
             for f in axis_fields(ax, model):
@@ -121,10 +118,23 @@ class SweepResult:
             meta = json.loads(str(f["metadata"]))
             grids = tuple(f[f"grid_{i}"] for i in range(len(meta["axes"])))
             values = {k[len("value_"):]: f[k] for k in f.files if k.startswith("value_")}
-            pair = meta.get("pair", ("b", "m"))
+            # files of 0.1 and 0.2 have no pair: they are the paper's cascade, measured on its pair
+            pair = meta.get("pair", CascadeParameters.default_pair)
             return cls(tuple(meta["axes"]), grids, values, f["stable"], f["slowest_rate"],
                        meta["fixed"], meta["version"], tuple(pair) if pair else None,
                        parties=tuple(meta.get("parties", ())))
+
+
+def _model_of(fixed: dict):
+    """The model of a saved sweep from its fixed parameters: the one ``fixed["model"]`` names
+    (a shipped model or a file) at those values; without a name (files of 0.1, and sweeps of
+    :class:`CascadeParameters`) the paper's cascade."""
+    values = {k: v for k, v in fixed.items() if k != "model"}
+    name = fixed.get("model")
+    if name is None or name == CascadeParameters.name and set(values) <= set(
+            CascadeParameters().parameter_names()):
+        return CascadeParameters(**values)
+    return load_model(name).replace(**values)
 
 
 def observable_keys(labels, parties=(), names=()) -> tuple:
@@ -140,8 +150,8 @@ def observable_keys(labels, parties=(), names=()) -> tuple:
 def _coherent_means(model, system):
     """Mean quadratures of the linearised branch 0 of a driven or nonlinear model (the coherent
     part of the occupations), or None for an undriven linear one."""
-    full = model.build() if hasattr(model, "build") else None
-    if full is None or (full.is_linear and not full.is_driven):
+    full = model.build()
+    if full.is_linear and not full.is_driven:
         return None
     from ..systems.meanfield import stable_states
 
@@ -269,11 +279,7 @@ def sweep(model=None, axes: dict | None = None, *, pair=None, backend=None,
 def _validate_point(model, changes: dict) -> None:
     """Raise ``ValueError`` if the model cannot be built at these values (instability is not
     an error: it is masked)."""
-    m = model.replace(**changes)
-    if hasattr(m, "build"):
-        m.build()
-    elif hasattr(m, "linear_system"):
-        m.linear_system()
+    model.replace(**changes).build()
 
 
 class _SweepTask:

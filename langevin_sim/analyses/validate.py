@@ -101,7 +101,7 @@ class ValidationReport:
     sample_physical: bool
     partial: bool
     parameters: dict
-    pair: tuple = ("b", "m")
+    pair: tuple | None = None
     means: dict | None = None
     """Truncated Wigner runs: ``sample``, ``stderr``, ``reference`` (the continuous steady mean
     field for ``ll``, the scheme's own fixed point for a baseline), ``continuous`` (the steady
@@ -292,7 +292,7 @@ def validate(model=None, *, pair=None, branch: int = 0, confidence: float = 0.99
     from ..conventions import physicality_margin
 
     model = as_model(model)
-    lang = model.build() if hasattr(model, "build") else None
+    lang = model.build()
     nonlinear = lang is not None and not lang.is_linear
     if method is None:
         method = "ll" if nonlinear else "exact"
@@ -416,7 +416,7 @@ def validate(model=None, *, pair=None, branch: int = 0, confidence: float = 0.99
         record_every=float(record_every), burn_in=float(burn_in),
         n_records=int(np.sum(times >= burn_in)), sample_physical=sample_physical,
         partial=result.partial, parameters=model.as_dict(), pair=pair,
-        unit=getattr(model, "unit", "ω_b") or "ω_b", continuous_check=continuous_check,
+        unit=model.unit, continuous_check=continuous_check,
         observables=None if obs is None else _first_record(obs))
 
 

@@ -45,7 +45,7 @@ def run(args) -> int:
     from ..analyses.steady import resolve_parties
     from ..engine import record_times, simulate
     from ..integrators import get_integrator
-    from ..measures import measure_names
+    from ..measures import onset_names
 
     model, pair, parties, obs_names = load_ensemble_observables(args)
     output = prepare_output_file(args.output, ".npz")
@@ -53,7 +53,7 @@ def run(args) -> int:
     parties = resolve_parties(system.mode_labels, parties, pair, obs_names)
     meta = {"parameters": model.as_dict(), "model": model.name,
             "pair": list(pair) if pair else None}
-    lang = model.build() if hasattr(model, "build") else None
+    lang = model.build()
     if lang is not None and not lang.is_linear and args.method != "exact":
         times, result = _simulate_truncated_wigner(lang, system, args, meta)
     else:
@@ -67,14 +67,13 @@ def run(args) -> int:
                               progress=show_progress(args), metadata=meta)
     if output:
         result.save(output)
-    names = measure_names(pair) if pair else ()
     # measures cost far more than moments: only at the records shown (all of them for --json)
     shown = np.unique(np.linspace(0, len(times) - 1, min(len(times), 11)).astype(int))
     obs = {}
     try:
         checkpoint("measures")
         est = None if not pair else result.measures(
-            pair, names=(names[0], names[2], names[4]), records=None if args.json else shown,
+            pair, names=onset_names(pair), records=None if args.json else shown,
             progress=show_progress(args))
         if obs_names:  # like the measures: the records shown (every record for --json)
             from ..observables import at_records, ensemble_observables
@@ -93,7 +92,7 @@ def run(args) -> int:
                    "unit": unit, "n_traj": result.n_traj, "partial": result.partial,
                    "measures_computed": computed, "output": output,
                    "pair": list(pair) if pair else None}
-        for i, k in enumerate((names[0], names[2], names[4]) if pair else ()):
+        for i, k in enumerate(onset_names(pair) if pair else ()):
             payload[k] = None if est is None else est.values[:, i]
             payload[k + "_stderr"] = None if est is None else est.stderr[:, i]
         # per record: σ + iΩ/2 ≥ 0 for the sampled pair (a model without one: all modes)

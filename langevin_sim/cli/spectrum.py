@@ -87,7 +87,7 @@ def run(args) -> int:
     if args.heterodyne is not None and args.quadrature is not None:
         raise UsageError("give either --quadrature or --heterodyne, not both")
     if args.quadrature is None:  # x of the first mode of the model's pair, else its first
-        first = (getattr(model, "default_pair", None) or model.mode_labels)[0]
+        first = (model.default_pair or model.mode_labels)[0]
     quadrature = args.quadrature or f"x_{first}"
     prepare_output_dir(args.output)
     ss = spectral_system(model, args.branch)

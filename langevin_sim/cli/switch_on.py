@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from ..io import write_text
+from ..models.cascade import DRIVE_SETTINGS
 from .options import (
     EXIT_INCONSISTENT,
     EXIT_INTERRUPTED,
@@ -29,7 +30,6 @@ NAME = "switch-on"
 HELP = "switching the drive on: truncated Wigner ensemble of the full model vs its references"
 
 
-DRIVE_SETTINGS = ("drive_power_w", "drive_amplitude")
 
 def add_arguments(p):
     from ..integrators import methods_for
@@ -91,8 +91,9 @@ def split_drive_settings(items: list[str]) -> tuple[list[str], dict]:
     return rest, drive
 
 def run(args) -> int:
-    from ..analyses.switch_on import check_switchable, drive_parameters, switch_on, with_ramp
+    from ..analyses.switch_on import check_switchable, switch_on, with_ramp
     from ..models import check_pair, load_model
+    from ..models.cascade import drive_parameters
 
     model = load_model(args.model)
     items, drive = split_drive_settings(args.set)

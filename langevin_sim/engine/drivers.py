@@ -105,6 +105,9 @@ def simulate(system: LinearSystem, times, *, method: str | Integrator = "exact",
     init = make_initial_state(system, initial, integrator, dt)
     plan = linear_plan(schedule, init.mean, psd_factor(init.covariance))
     meta = {"initial": init.label, **(metadata or {})}
+    pair = model.default_pair if model is not None else system.default_pair
+    if "pair" not in meta and pair is not None:  # what EnsembleResult.measures() measures
+        meta["pair"] = list(pair)
     return run_plan(plan, sizes, seed, schedule.times, method=integrator.name, dt=dt,
                     mode_labels=system.mode_labels, metadata=meta, backend=backend,
                     progress=progress, groups=groups)

@@ -190,8 +190,8 @@ class EnsembleResult:
 
     def measures(self, modes=None, names=None, clip: bool = True, records=None,
                  progress: bool = False) -> MeasureEstimates:
-        """The two-mode measures of ``modes`` (default: the model's pair, else (b, m)) at each
-        record, with jackknife errors and bias-corrected values; ``names`` picks some of
+        """The two-mode measures of ``modes`` (default: the pair the run recorded, its model's)
+        at each record, with jackknife errors and bias-corrected values; ``names`` picks some of
         :func:`measure_names`; ``clip=False`` gives E_N and G unclipped (for tests and onsets:
         ``max(0, ·)`` would bias an estimate near its threshold); ``records`` (indices) limits
         the work to the records that are shown.
@@ -199,7 +199,12 @@ class EnsembleResult:
         Every matrix (each record, and each leave-one-group-out replica) goes through one
         batched, compiled pass, parallel over the cores.
         """
-        modes = tuple(self.metadata.get("pair", ("b", "m")) if modes is None else modes)
+        if modes is None:
+            modes = self.metadata.get("pair")
+            if modes is None:
+                raise ValueError("name the two modes to measure (modes=(A, B)): the run records "
+                                 "no pair (its model names none)")
+        modes = tuple(modes)
         sel = self.two_mode_selector(modes)
         pair = tuple(self.mode_labels[self._mode(m)] for m in modes)
         allowed = measure_names(pair)

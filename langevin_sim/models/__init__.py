@@ -1,18 +1,21 @@
 """Models: a network described as data, and the paper's cascade.
 
-Every analysis takes a *model*: anything with ``linear_system(branch)``, ``replace(**changes)``,
-``as_dict()``, ``parameter_names()``, ``pair(pair)`` and ``name``. Three kinds exist:
+Every analysis takes a *model*: anything that implements :class:`~langevin_sim.models.base.Model`
+(``build()``, ``linear_system(branch)``, ``replace(**changes)``, ``as_dict()``,
+``parameter_names()``, ``pair(pair)``, ``name``, ``unit``, ``mode_labels``,
+``default_pair``). Three kinds exist:
 
 * :class:`~langevin_sim.models.description.ModelDescription` (any network, from Python or a
   TOML file; the shipped ones are listed by :func:`library_models`);
 * :class:`~langevin_sim.models.cascade.CascadeParameters` (the paper's linearised cascade as a
   validated dataclass, built from the shipped description ``cascade``);
 * a bare :class:`~langevin_sim.systems.linear.LinearSystem` (no parameters), through
-  :func:`as_model`.
+  :func:`as_model`, as a :class:`~langevin_sim.models.base.FixedSystem`.
 """
 
 from __future__ import annotations
 
+from .base import FixedSystem, Model
 from .cascade import CascadeParameters, build_system, cascade_model, drive_coupling
 from .description import (
     Cascade,
@@ -27,42 +30,6 @@ from .description import (
 )
 
 
-class FixedSystem:
-    """A :class:`LinearSystem` seen as a model without parameters."""
-
-    unit = "time unit⁻¹"
-
-    def __init__(self, system, name: str = "linear system"):
-        self.system, self.name = system, name
-
-    @property
-    def mode_labels(self) -> tuple:
-        return self.system.mode_labels
-
-    def linear_system(self, branch: int = 0):
-        return self.system
-
-    def replace(self, **changes):
-        if changes:
-            raise ValueError(f"a bare LinearSystem has no parameters to set "
-                             f"({', '.join(changes)}); describe the model to vary them")
-        return self
-
-    def as_dict(self) -> dict:
-        return {"model": self.name}
-
-    def parameter_names(self) -> tuple:
-        return ()
-
-    def pair(self, pair=None) -> tuple:
-        if pair is not None:
-            return tuple(pair)
-        if {"b", "m"} <= set(self.system.mode_labels):
-            return ("b", "m")
-        raise ValueError("name the two modes to measure (pair=(A, B)); modes: "
-                         + ", ".join(self.system.mode_labels))
-
-
 def as_model(model=None):
     """The model an analysis works on: ``None`` (the paper's linearised cascade), a model
     object, a shipped model's name or a TOML path, or a bare ``LinearSystem``."""
@@ -74,7 +41,7 @@ def as_model(model=None):
         return FixedSystem(model)
     if isinstance(model, str):
         return load_model(model)
-    if all(hasattr(model, k) for k in ("linear_system", "replace", "as_dict", "pair")):
+    if isinstance(model, Model):
         return model
     raise ValueError(f"not a model: {model!r} (give a ModelDescription, CascadeParameters, a "
                      "model name or file, or a LinearSystem)")
@@ -96,4 +63,4 @@ def check_pair(labels, pair) -> tuple:
 
 __all__ = ["CascadeParameters", "build_system", "cascade_model", "drive_coupling", "Cascade",
            "Damping", "Drive", "Mode", "ModelDescription", "ModelError", "Term",
-           "library_models", "load_model", "FixedSystem", "as_model", "check_pair"]
+           "library_models", "load_model", "FixedSystem", "Model", "as_model", "check_pair"]

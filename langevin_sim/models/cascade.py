@@ -26,6 +26,23 @@ _REAL = ("delta1", "delta2", "delta_m", "g_ab", "g_am")
 _TEMPERATURES = ("T", "T1", "T_eta", "T_b", "T_m")
 
 
+AXIS_ALIASES = {"kappa": ("kappa1", "kappa2"), "g": ("g_ab", "g_am")}
+"""The paper's sweep axes that set several parameters to the same value (``kappa``: κ1 = κ2,
+``g``: g_ab = g_am), for any model that has those parameters
+(:func:`~langevin_sim.analyses.sweep.axis_fields`)."""
+
+
+AXIS_LABELS = {  # the paper's parameters in the paper's notation, for plots
+    "kappa": r"$\kappa_1 = \kappa_2$ ($\omega_b$)", "kappa1": r"$\kappa_1$ ($\omega_b$)",
+    "kappa2": r"$\kappa_2$ ($\omega_b$)", "delta1": r"$\Delta_1$ ($\omega_b$)",
+    "delta2": r"$\Delta_2$ ($\omega_b$)", "delta_m": r"$\Delta_m$ ($\omega_b$)",
+    "g_ab": r"$g_{ab}$ ($\omega_b$)", "g_am": r"$g_{am}$ ($\omega_b$)",
+    "T": r"temperature $T$ (K)", "eta": r"efficiency $\eta$",
+    "gamma_b": r"$\gamma_b$ ($\omega_b$)", "gamma_m": r"$\gamma_m$ ($\omega_b$)",
+}
+"""LaTeX labels of the cascade's parameters (rates in ω_b) on the axes of a plot."""
+
+
 def _is_real(value) -> bool:
     return not isinstance(value, bool) and isinstance(value, (int, float, np.floating,
                                                              np.integer))
@@ -183,6 +200,11 @@ class CascadeParameters:
         """The linearised cascade (:func:`build_system`)."""
         return build_system(self)
 
+    def build(self):
+        """The cascade as a :class:`~langevin_sim.systems.nonlinear.LangevinSystem` (linear, no
+        drive: the shipped description ``cascade`` built, :func:`cascade_model`)."""
+        return cascade_model(self).build()
+
     @classmethod
     def from_physical(
         cls,
@@ -294,4 +316,43 @@ def build_system(params: CascadeParameters | None = None) -> LinearSystem:
     rows x2, p2 with ``-sqrt(η κ2)``): the correlated cascade noise. The loss on the line
     enters cavity 2 through ``a_eta_in``.
     """
-    return cascade_model(params).linear_system()
+    desc = cascade_model(params)
+    # the pair the paper measures travels with the system (measures(sigma, system), ...)
+    return dataclasses.replace(desc.linear_system(), default_pair=desc.default_pair)
+
+
+DRIVE_SETTINGS = ("drive_power_w", "drive_amplitude")
+"""Settings of the drive of ``cascade-full`` given in lab terms (:func:`drive_parameters`)."""
+
+
+def drive_parameters(model, overrides: dict) -> dict:
+    """The paper's drive settings: resolve ``drive_power_w`` (W) or ``drive_amplitude`` (|E|,
+    the model's rate unit) into the model's ``drive_re``/``drive_im`` (a real E), as ``--set``
+    values.
+
+    ``|E| = sqrt(κ1 P / (ħ ω_d))`` for a drive of power P through cavity 1's port (rates in the
+    model's unit ω_b = 2π·omega_b_hz; ω_d = 2π(f_m_hz − delta_m·omega_b_hz), the drive's lab
+    frequency). Other entries pass through; the bare detuning keeps its value (``delta1_bare``
+    may be set alongside).
+    """
+    out = dict(overrides)
+    power = out.pop("drive_power_w", None)
+    amp = out.pop("drive_amplitude", None)
+    if power is None and amp is None:
+        return out
+    if power is not None and amp is not None:
+        raise ValueError("set either drive_power_w or drive_amplitude, not both")
+    params = model.replace(**out).as_dict()
+    needed = ("drive_re", "drive_im", "kappa1", "omega_b_hz", "f_m_hz", "delta_m")
+    if any(k not in params for k in needed):
+        raise ValueError("drive_power_w and drive_amplitude apply to a model with the "
+                         f"parameters {', '.join(needed)} (cascade-full)")
+    if amp is None:
+        if not (math.isfinite(power) and power >= 0):
+            raise ValueError(f"drive_power_w must be a finite number >= 0 (W), got {power!r}")
+        unit = 2 * math.pi * params["omega_b_hz"]
+        omega_d = 2 * math.pi * (params["f_m_hz"] - params["delta_m"] * params["omega_b_hz"])
+        amp = math.sqrt(params["kappa1"] * unit * power / (HBAR * omega_d)) / unit
+    elif not (math.isfinite(amp) and amp >= 0):
+        raise ValueError(f"drive_amplitude must be a finite number >= 0, got {amp!r}")
+    return {**out, "drive_re": float(amp), "drive_im": 0.0}

@@ -85,6 +85,9 @@ class LinearSystem(ModeLabelled):
         One label per mode (``d/2`` labels).
     noise_labels : tuple of str
         One label per input *field* (``k/2`` labels).
+    default_pair : tuple of two str, optional
+        The pair ``(A, B)`` whose measures are reported when none is named, as the model that
+        built the system declares it (None: none; a pair must then be named).
     """
 
     drift: np.ndarray
@@ -92,6 +95,7 @@ class LinearSystem(ModeLabelled):
     occupations: np.ndarray
     mode_labels: tuple[str, ...]
     noise_labels: tuple[str, ...] = field(default=())
+    default_pair: tuple[str, str] | None = None
 
     def __post_init__(self):
         a = _frozen(self.drift, "drift", 2)
@@ -120,6 +124,12 @@ class LinearSystem(ModeLabelled):
         object.__setattr__(self, "occupations", n)
         object.__setattr__(self, "mode_labels", labels)
         object.__setattr__(self, "noise_labels", noise_labels)
+        if self.default_pair is not None:
+            pair = tuple(self.default_pair)
+            if len(pair) != 2 or pair[0] == pair[1] or not set(pair) <= set(labels):
+                raise ValueError(f"default_pair must name two different modes of "
+                                 f"{', '.join(labels)}, got {self.default_pair!r}")
+            object.__setattr__(self, "default_pair", pair)
 
     # -- noise ---------------------------------------------------------------------------
     @property
@@ -192,5 +202,6 @@ class LinearSystem(ModeLabelled):
     def with_noise_input(self, noise_input: np.ndarray) -> LinearSystem:
         """The same system with another noise-input matrix (for what-if studies)."""
         return LinearSystem(
-            self.drift, noise_input, self.occupations, self.mode_labels, self.noise_labels
+            self.drift, noise_input, self.occupations, self.mode_labels, self.noise_labels,
+            self.default_pair
         )

@@ -34,11 +34,10 @@ from .run import (
     DEFAULT_MODEL,
     RAMP_KINDS,
     check_switchable,
-    drive_parameters,
     switch_on,
     with_ramp,
 )
 
 __all__ = ["DEFAULT_MODEL", "FINE_STEP", "RAMP_KINDS", "LimitCycle", "Reference", "SwitchOnReport",
-           "check_switchable", "discrete_reference", "drive_parameters", "limit_cycle", "reference",
+           "check_switchable", "discrete_reference", "limit_cycle", "reference",
            "switch_on", "unstable_time", "with_ramp"]

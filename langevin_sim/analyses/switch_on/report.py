@@ -98,7 +98,7 @@ class SwitchOnReport:
             out[k] = part["measures"][:, i]
             if stderr:
                 out[f"{k}_stderr"] = part["measures_stderr"][:, i]
-        out["E_N_unclipped"] = part["measures_unclipped"][:, 0]
+        out["E_N_unclipped"] = part["measures_unclipped"][:, self.measure_names.index("E_N")]
         for k in ("mean", "covariance"):
             out[k] = part[k]
             if stderr:
@@ -165,14 +165,15 @@ class SwitchOnReport:
             f"{'Var x_' + a:>10} {'± SE':>7} "
             f"{own:>9} {'contin.':>9} {'E_N':>8} {'± SE':>7} {own:>8}",
         ]
+        en_col = self.measure_names.index("E_N")
         for i in idx:
             var, var_se = en["covariance"][i, ixb, ixb], en["covariance_stderr"][i, ixb, ixb]
             lines.append(
                 f"{self.times[i]:8.4g} {self.effective_detuning[i]:9.4f} {var:10.4g} "
                 f"{_se(var_se)} "
                 f"{dis['covariance'][i, ixb, ixb]:9.4g} {ref['covariance'][i, ixb, ixb]:9.4g} "
-                f"{en['measures'][i, 0]:8.4f} {_se(en['measures_stderr'][i, 0])} "
-                f"{dis['measures'][i, 0]:8.4f}")
+                f"{en['measures'][i, en_col]:8.4f} {_se(en['measures_stderr'][i, en_col])} "
+                f"{dis['measures'][i, en_col]:8.4f}")
         lines += ["", f"effective detuning Δ_{self.detuning_mode}(t) between "
                   f"{self.min_effective_detuning:.4g} and {self.max_effective_detuning:.4g} "
                   f"{self.unit}; instantaneous linearisation unstable for "

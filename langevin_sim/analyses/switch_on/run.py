@@ -9,6 +9,7 @@ from dataclasses import replace
 import numpy as np
 
 from ...engine.initial import thermal_state
+from ...measures import clipped_at_zero, measure_names, measures_stack, onset_names
 from ..onsets import Onset, first_crossing, indicator, sample_onset
 from .limit_cycle import limit_cycle, unstable_time
 from .references import FINE_STEP, discrete_reference, reference
@@ -45,10 +46,11 @@ def with_ramp(system, ramp: str, ramp_time: float | None):
     return replace(system, ramps=tuple((ramp, float(ramp_time)) for _ in system.ramps))
 
 
-def _clipped(values: np.ndarray) -> np.ndarray:
-    """Measures with E_N and both G clipped at 0 (columns 0, 4, 5), as reported."""
+def _clipped(values: np.ndarray, names) -> np.ndarray:
+    """Measures (n, 6) named ``names`` with E_N and both G clipped at 0, as reported."""
     out = np.array(values, dtype=float, copy=True)
-    out[:, [0, 4, 5]] = np.maximum(out[:, [0, 4, 5]], 0.0)
+    cols = [i for i, k in enumerate(names) if clipped_at_zero(k)]
+    out[:, cols] = np.maximum(out[:, cols], 0.0)
     return out
 
 
@@ -57,40 +59,6 @@ def _max_finite(a) -> float:
     a = np.asarray(a, float)
     a = a[np.isfinite(a)]
     return float(a.max()) if a.size else float("nan")
-
-
-def drive_parameters(model, overrides: dict) -> dict:
-    """Resolve ``drive_power_w`` (W) or ``drive_amplitude`` (|E|, the model's rate unit) into
-    the model's ``drive_re``/``drive_im`` (a real E), as ``--set`` values.
-
-    ``|E| = sqrt(κ1 P / (ħ ω_d))`` for a drive of power P through cavity 1's port (rates in the
-    model's unit ω_b = 2π·omega_b_hz; ω_d = 2π(f_m_hz − delta_m·omega_b_hz), the drive's lab
-    frequency). Other entries pass through; the bare detuning keeps its value (``delta1_bare``
-    may be set alongside).
-    """
-    from ...conventions import HBAR
-
-    out = dict(overrides)
-    power = out.pop("drive_power_w", None)
-    amp = out.pop("drive_amplitude", None)
-    if power is None and amp is None:
-        return out
-    if power is not None and amp is not None:
-        raise ValueError("set either drive_power_w or drive_amplitude, not both")
-    params = model.replace(**out).as_dict()
-    needed = ("drive_re", "drive_im", "kappa1", "omega_b_hz", "f_m_hz", "delta_m")
-    if any(k not in params for k in needed):
-        raise ValueError("drive_power_w and drive_amplitude apply to a model with the "
-                         f"parameters {', '.join(needed)} (cascade-full)")
-    if amp is None:
-        if not (math.isfinite(power) and power >= 0):
-            raise ValueError(f"drive_power_w must be a finite number >= 0 (W), got {power!r}")
-        unit = 2 * math.pi * params["omega_b_hz"]
-        omega_d = 2 * math.pi * (params["f_m_hz"] - params["delta_m"] * params["omega_b_hz"])
-        amp = math.sqrt(params["kappa1"] * unit * power / (HBAR * omega_d)) / unit
-    elif not (math.isfinite(amp) and amp >= 0):
-        raise ValueError(f"drive_amplitude must be a finite number >= 0, got {amp!r}")
-    return {**out, "drive_re": float(amp), "drive_im": 0.0}
 
 
 def switch_on(model=None, *, pair=None, ramp: str = "sudden", ramp_time: float | None = None,
@@ -140,15 +108,10 @@ def _switch_on(model, *, pair, ramp, ramp_time, t_final, record_every, method, d
         simulate_twa,
     )
     from ...errors import StepTooLargeError
-    from ...measures import measure_names, measures_stack
     from ...models import as_model, check_pair
     from ...statistics import MIN_VERDICT_GROUPS, consistency
 
     model = as_model(DEFAULT_MODEL if model is None else model)
-    if not hasattr(model, "build"):
-        raise ValueError("switch-on needs a model description with drives and a "
-                         "radiation-pressure term (such as cascade-full or optomech), not a "
-                         "fixed linear system")
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
     dt = DEFAULT_DT[method] if dt is None else float(dt)
@@ -204,13 +167,13 @@ def _switch_on(model, *, pair, ramp, ramp_time, t_final, record_every, method, d
 
     def block(mean, cov):
         values = measures_stack(cov[ix], clip=False)
-        return {"mean": mean, "covariance": cov, "measures": _clipped(values),
+        return {"mean": mean, "covariance": cov, "measures": _clipped(values, names),
                 "measures_unclipped": values}
 
     ref_block = block(cont.mean[rec], cont.covariance[rec])
     dis_block = None if method == "ll" else block(dmean, dcov)
     ens = {"mean": res.mean, "mean_stderr": res.mean_stderr, "covariance": res.covariance,
-           "covariance_stderr": res.covariance_stderr, "measures": _clipped(raw.values),
+           "covariance_stderr": res.covariance_stderr, "measures": _clipped(raw.values, names),
            "measures_stderr": raw.stderr, "measures_unclipped": raw.values,
            "measures_unclipped_stderr": raw.stderr, "physical": raw.physical}
     iu = np.triu_indices(system.dim)
@@ -228,12 +191,12 @@ def _switch_on(model, *, pair, ramp, ramp_time, t_final, record_every, method, d
     if stable:  # the one with the fewest photons, as linear_system() takes
         quench, settle = _against_the_steady_state(system, stable[0].state, times, fine, cont,
                                                    res, sigma0, alpha, tol)
-    onsets = _onsets(names, sel, times, fine, sub, ref_block, cont, raw, confidence)
+    onsets = _onsets(pair, sel, times, fine, sub, ref_block, cont, raw, confidence)
     photon = system.radiation_pressure[0][0]
     det = cont.effective_detunings[:, system.mode_index(photon)]
     return SwitchOnReport(
         times=times, pair=pair, measure_names=names, quadratures=system.quadrature_labels(),
-        unit=getattr(model, "unit", "ω_b") or "ω_b", reference=ref_block, discrete=dis_block,
+        unit=model.unit, reference=ref_block, discrete=dis_block,
         ensemble=ens, fine_times=fine, fine_mean=cont.mean,
         detuning_mode=photon,
         fine_effective_detuning=det, effective_detuning=det[rec],
@@ -271,13 +234,14 @@ def _against_the_steady_state(system, steady_mean, times, fine, cont, res, sigma
                     "covariance": settling_time(fine, dist_c, tol)}
 
 
-def _onsets(names, sel, times, fine, sub, ref_block, cont, raw, confidence) -> dict:
+def _onsets(pair, sel, times, fine, sub, ref_block, cont, raw, confidence) -> dict:
     """Entanglement and steering onsets: the first crossing of the continuous reference at the
     records, located on the fine grid inside that record interval; the ensemble's with
     one-sided brackets (:func:`~langevin_sim.analyses.onsets.sample_onset`)."""
 
     onsets = {}
-    for k in (names[0], names[2], names[4]):
+    names = measure_names(pair)
+    for k in onset_names(pair):
         func, thr, above = indicator(k)
         col = names.index(k)
         _, i = first_crossing(times, ref_block["measures_unclipped"][:, col], thr, above)
