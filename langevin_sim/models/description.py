@@ -481,8 +481,12 @@ class ModelDescription:
         return b.system()
 
     def linear_system(self, branch: int = 0):
-        """Shortcut for ``build().linear_system(branch)``."""
-        return self.build().linear_system(branch)
+        """Shortcut for ``build().linear_system(branch)``, carrying the model's default pair
+        (so that ``measures(sigma, model.linear_system())`` needs no modes)."""
+        system = self.build().linear_system(branch)
+        if self.default_pair is None:
+            return system
+        return replace(system, default_pair=tuple(self.default_pair))
 
     # -- files ------------------------------------------------------------------------------
     @classmethod
