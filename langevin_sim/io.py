@@ -1,13 +1,18 @@
-"""Output files written whole or not at all, and output directories one run at a time.
+"""Files: every ``.npz`` and JSON the package writes or reads, whole or not at all.
 
-Every file the package writes (``.npz``, ``.json``, ``.png``) goes through :func:`atomic_write`:
-the bytes go to a temporary file in the target's own directory, which is flushed, synced and
-then renamed over the target (``os.replace``, atomic on POSIX). A process killed at any moment
-(SIGKILL, a full disk, a second Ctrl-C) leaves the previous file or none, never a truncated
-file that looks valid; two runs writing the same file each write it completely (the last
-rename wins). A run that writes several files into one ``--output`` directory holds an
-exclusive lock on it (:func:`lock_directory`), so a second run into the same directory refuses
-with one line instead of mixing its files with the first one's.
+Writing: every file the package writes (``.npz``, ``.json``, ``.png``) goes through
+:func:`atomic_write` (below); results are ``.npz`` archives of arrays with their metadata as
+JSON text (:func:`write_npz`), read back by :func:`read_npz` (one line naming the file and what
+is wrong for anything that is not such an archive); JSON of results turns numpy arrays and
+scalars into lists and numbers and non-finite numbers into null (:func:`dumps`).
+
+Atomic writes: the bytes go to a temporary file in the target's own directory, which is
+flushed, synced and then renamed over the target (``os.replace``, atomic on POSIX). A process
+killed at any moment (SIGKILL, a full disk, a second Ctrl-C) leaves the previous file or none,
+never a truncated file that looks valid; two runs writing the same file each write it
+completely (the last rename wins). A run that writes several files into one ``--output``
+directory holds an exclusive lock on it (:func:`lock_directory`), so a second run into the same
+directory refuses with one line instead of mixing its files with the first one's.
 """
 
 from __future__ import annotations
@@ -96,9 +101,7 @@ def write_text(path, text: str) -> str:
 def save_npz(path, **arrays) -> str:
     """``numpy.savez_compressed`` through :func:`atomic_write`; like numpy, appends ``.npz``
     to a name without it. Returns the name written."""
-    import numpy as np
-
-    if hasattr(path, "write"):  # an open file object: the caller owns it
+    if not isinstance(path, (str, bytes, os.PathLike)):  # an open file: the caller owns it
         np.savez_compressed(path, **arrays)
         return path
     path = os.fspath(path)
@@ -107,9 +110,71 @@ def save_npz(path, **arrays) -> str:
     return atomic_write(path, lambda f: np.savez_compressed(f, **arrays))
 
 
+def write_npz(path, arrays: dict, metadata: dict) -> str:
+    """A result's ``.npz``: its ``arrays`` and ``metadata`` (JSON text in an array named
+    ``metadata``), written by :func:`save_npz`. Returns the name written."""
+    return save_npz(path, metadata=np.array(dumps(metadata, indent=None)), **arrays)
+
+
+def read_npz(path, required=(), expected: str = "") -> tuple[dict, dict | None]:
+    """``(arrays, metadata)`` of an ``.npz`` archive: every array but ``metadata``, and the
+    ``metadata`` JSON parsed (None if the archive has none).
+
+    ``FileNotFoundError`` if there is no such file. ``ValueError`` in one line naming the file,
+    what is wrong and then ``expected`` (what the caller expected), for anything else: not an
+    archive (a text file, other data), a single ``.npy``, a corrupted archive, an array of
+    ``required`` missing (a save that did not finish), an object array, metadata that is not
+    JSON.
+    """
+    import zipfile
+
+    def bad(what):
+        return ValueError(f"{path}: {what}" + (f"; {expected}" if expected else ""))
+
+    try:
+        f = np.load(path, allow_pickle=False)
+    except FileNotFoundError:
+        raise
+    except ValueError:  # neither a zip nor an .npy: numpy takes it for a pickle
+        raise bad("not a readable .npz archive (a text file or other data)") from None
+    except (OSError, EOFError, zipfile.BadZipFile) as exc:
+        raise bad(f"not a readable .npz archive: a corrupted .npz archive "
+                  f"({type(exc).__name__})") from None
+    if not isinstance(f, np.lib.npyio.NpzFile):
+        raise bad("a single .npy array, not an .npz archive")
+    with f:
+        missing = [k for k in required if k not in f]
+        if missing:
+            raise bad(f"no {', '.join(repr(k) for k in missing)} array(s)")
+        try:
+            arrays = {k: f[k] for k in f.files}
+        except ValueError:  # numpy refuses an object array without pickle
+            raise bad("holds an object array; its arrays must be arrays of numbers") from None
+        except (OSError, EOFError, KeyError, zipfile.BadZipFile) as exc:
+            raise bad(f"a corrupted .npz archive ({type(exc).__name__})") from None
+    metadata = None
+    if "metadata" in arrays:
+        try:
+            metadata = json.loads(str(arrays.pop("metadata")))
+        except ValueError as exc:
+            raise bad(f"its metadata is not JSON ({type(exc).__name__})") from None
+    return arrays, metadata
+
+
+def read_json(path, expected: str = ""):
+    """The JSON value of a text file; ``ValueError`` in one line naming the file (then
+    ``expected``) if it cannot be read or is not JSON."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{path}: not a readable JSON file ({type(exc).__name__})"
+                         + (f"; {expected}" if expected else "")) from None
+
+
 def save_figure(fig, path) -> str:
     """``fig.savefig`` through :func:`atomic_write`, in the format of the file's extension."""
-    if hasattr(path, "write"):  # an open file object: the caller owns it
+    if not isinstance(path, (str, bytes, os.PathLike)):  # an open file: the caller owns it
         fig.savefig(path)
         return path
     path = os.fspath(path)

@@ -871,32 +871,26 @@ def load_fidelity_target(path, labels) -> FidelityTarget:
     in the package's convention. ``ValueError`` (one line naming the file and what is wrong)
     for anything else: unknown or repeated modes, wrong shapes, non-finite numbers, or a
     covariance that is not a quantum state (``σ + iΩ/2 ≥ 0`` violated)."""
-    import json
-    import zipfile
-
     from .conventions import physicality_margin
+    from .io import read_json, read_npz
 
     labels = tuple(labels)
     where = f"fidelity target {path}"
     try:
         if str(path).endswith(".json"):
-            with open(path, encoding="utf-8") as f:
-                data = json.load(f)
+            data = read_json(path)
             if not isinstance(data, dict):
                 raise ValueError(f"{where}: expected a JSON object with modes, covariance "
                                  "(and mean)")
         else:
-            with np.load(path, allow_pickle=False) as f:
-                data = {k: f[k] for k in ("modes", "mean", "covariance") if k in f}
-    except (OSError, EOFError, zipfile.BadZipFile, UnicodeDecodeError,
-            json.JSONDecodeError) as exc:
+            data, _ = read_npz(path)
+    except OSError as exc:  # no such file, a directory, no permission
         raise ValueError(f"{where}: not a readable .json or .npz file "
                          f"({type(exc).__name__})") from None
     except ValueError as exc:
         if str(exc).startswith(where):
             raise
-        raise ValueError(f"{where}: not a readable .json or .npz file (an object array or "
-                         "a malformed archive)") from None
+        raise ValueError(f"{where}: not a readable .json or .npz file ({exc})") from None
     for k in ("modes", "covariance"):
         if k not in data:
             raise ValueError(f"{where}: no {k!r} (expected modes, covariance and optionally "

@@ -134,8 +134,11 @@ def test_every_kind_of_model_implements_the_protocol():
         np.testing.assert_allclose(steady_state(model.linear_system()), sigma, rtol=1e-12,
                                    atol=1e-14)
         np.testing.assert_array_equal(model.build().linear_system().drift, system.drift)
-    # a bare system of another model names no pair: one must be given
-    bare = FixedSystem(load_model("cascade-full").linear_system())
+    # a bare system that names no pair: one must be given
+    from dataclasses import replace
+
+    assert FixedSystem(load_model("cascade-full").linear_system()).pair() == ("b", "m")
+    bare = FixedSystem(replace(system, default_pair=None))
     assert bare.default_pair is None
     with pytest.raises(ValueError, match="name the two modes"):
         bare.pair()

@@ -8,7 +8,6 @@ contour. The axis ranges are ours: the paper's text does not state them.
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from dataclasses import dataclass
@@ -17,7 +16,7 @@ import numpy as np
 
 from ..engine import simulate
 from ..gaussian import steady_state
-from ..io import write_text
+from ..io import dumps, write_text
 from ..measures import measure_names
 from ..models.cascade import CascadeParameters
 from .sweep import SweepResult, sweep
@@ -151,7 +150,7 @@ def make_figures(figs=("2", "3", "4"), resolution: int = DEFAULT_RESOLUTION, out
             except KeyboardInterrupt:  # keep the checks that finished, draw, stop here
                 interrupted = True
             path = os.path.join(output, f"fig{fig}_mc_check.json")
-            write_text(path, json.dumps(checks, indent=2))
+            write_text(path, dumps(checks))  # strict JSON: a NaN is null
             files.append(path)
         files.append(plotting.plot_figure(fig, FIGURES[fig], sweeps, checks,
                                           os.path.join(output, f"fig{fig}.png")))

@@ -23,6 +23,7 @@ from ..engine import (
 )
 from ..gaussian import steady_state, transient
 from ..integrators import get_integrator
+from ..io import read_npz
 from ..measures import (
     measure_names,
     measures_stack,
@@ -293,26 +294,13 @@ def load_initial(path) -> tuple[np.ndarray, np.ndarray]:
     element's, the covariance is raised by ``ε I`` to the nearest physical state of that form.
     Anything else unreadable, malformed or below the vacuum raises ``ValueError`` (one line).
     """
-    import zipfile
-
+    expected = ("expected an .npz written by langevin-sim simulate or with 'covariance' (and "
+                "'mean')")
     try:
-        f = np.load(path, allow_pickle=False)
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
-        raise ValueError(f"{path}: not a readable .npz archive ({type(exc).__name__})") from None
-    if not isinstance(f, np.lib.npyio.NpzFile):
-        raise ValueError(f"{path}: a single .npy array, expected an .npz archive with "
-                         "'covariance' (and 'mean')")
-    with f:
-        if "covariance" not in f:
-            raise ValueError(f"{path}: no 'covariance' array (expected an .npz written by "
-                             "langevin-sim simulate or with 'covariance' and 'mean')")
-        try:
-            arrays = {k: f[k] for k in ("covariance", "mean", "covariance_stderr") if k in f}
-        except (OSError, EOFError, zipfile.BadZipFile, KeyError) as exc:
-            raise ValueError(f"{path}: corrupted .npz archive ({type(exc).__name__})") from None
-        except ValueError:  # numpy refuses an object array without pickle
-            raise ValueError(f"{path}: holds an object array; 'covariance' and 'mean' must be "
-                             "arrays of real numbers") from None
+        found, _ = read_npz(path, ("covariance",), expected)
+    except FileNotFoundError:
+        raise ValueError(f"{path}: not a readable .npz archive (no such file)") from None
+    arrays = {k: found[k] for k in ("covariance", "mean", "covariance_stderr") if k in found}
     for k, a in arrays.items():  # strings or complex numbers would convert badly or silently
         if a.dtype.kind not in "fiu":
             raise ValueError(f"{path}: '{k}' must be an array of real numbers, got dtype "

@@ -9,14 +9,13 @@ not depend on where they ran. Unstable points are masked: their measures are NaN
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..errors import UnphysicalStateError, UnstableSystemError
 from ..gaussian import steady_state
-from ..io import package_version
+from ..io import package_version, read_npz, write_npz
 from ..measures import measure_names, measures
 from ..models import CascadeParameters, as_model, check_pair, load_model
 from ..models.cascade import AXIS_ALIASES
@@ -107,22 +106,27 @@ class SweepResult:
                 "pair": list(self.pair) if self.pair else None, "parties": list(self.parties)}
         arrays = {f"grid_{i}": g for i, g in enumerate(self.grids)}
         arrays.update({f"value_{k}": v for k, v in self.values.items()})
-        from ..io import save_npz  # whole or not at all: a temporary file and a rename
-
-        save_npz(path, stable=self.stable, slowest_rate=self.slowest_rate,
-                            metadata=np.array(json.dumps(meta)), **arrays)
+        write_npz(path, {"stable": self.stable, "slowest_rate": self.slowest_rate, **arrays},
+                  meta)
 
     @classmethod
     def load(cls, path) -> SweepResult:
-        with np.load(path, allow_pickle=False) as f:
-            meta = json.loads(str(f["metadata"]))
-            grids = tuple(f[f"grid_{i}"] for i in range(len(meta["axes"])))
-            values = {k[len("value_"):]: f[k] for k in f.files if k.startswith("value_")}
-            # files of 0.1 and 0.2 have no pair: they are the paper's cascade, measured on its pair
-            pair = meta.get("pair", CascadeParameters.default_pair)
-            return cls(tuple(meta["axes"]), grids, values, f["stable"], f["slowest_rate"],
-                       meta["fixed"], meta["version"], tuple(pair) if pair else None,
-                       parties=tuple(meta.get("parties", ())))
+        """Read a file written by :meth:`save` (those of versions 0.1 and 0.2 too).
+        ``ValueError`` (one line) for anything else."""
+        expected = "expected a sweep file written by SweepResult.save (langevin-sim sweep)"
+        f, meta = read_npz(path, ("metadata", "stable", "slowest_rate"), expected)
+        if not isinstance(meta, dict) or any(k not in meta for k in ("axes", "fixed", "version")):
+            raise ValueError(f"{path}: its metadata lacks axes, fixed or version; {expected}")
+        missing = [f"grid_{i}" for i in range(len(meta["axes"])) if f"grid_{i}" not in f]
+        if missing:
+            raise ValueError(f"{path}: no {', '.join(missing)} array(s); {expected}")
+        grids = tuple(f[f"grid_{i}"] for i in range(len(meta["axes"])))
+        values = {k[len("value_"):]: v for k, v in f.items() if k.startswith("value_")}
+        # a file without a pair is the paper's cascade's (the sweeps before pairs were named)
+        pair = meta.get("pair", CascadeParameters.default_pair)
+        return cls(tuple(meta["axes"]), grids, values, f["stable"], f["slowest_rate"],
+                   meta["fixed"], meta["version"], tuple(pair) if pair else None,
+                   parties=tuple(meta.get("parties", ())))
 
 
 def _model_of(fixed: dict):

@@ -50,7 +50,6 @@ def add_arguments(p):
                         "ensemble ± SE and exact")
 
 def run(args) -> int:
-    import json
 
     from ..analyses.relax import relax
 
@@ -100,7 +99,7 @@ def run(args) -> int:
     else:
         print(no_nan(report.render()))
         if args.output:
-            print("wrote " + ", ".join(json.loads(dump_json(summary))["files"].values()))
+            print("wrote " + ", ".join(files.values()))
     if report.partial:
         return EXIT_INTERRUPTED
     return EXIT_OK if report.check.consistent else EXIT_INCONSISTENT

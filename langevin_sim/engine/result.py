@@ -3,7 +3,6 @@ files and merges."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
@@ -11,7 +10,7 @@ import numpy as np
 
 from .._kernels.measures import batch_measures_angles, batch_measures_near
 from ..conventions import is_physical, quadrature_indices
-from ..io import dumps
+from ..io import read_npz, write_npz
 from ..measures import measure_names
 from ..statistics import Moments, group_parts, jackknife_stderr, leave_one_out, pool
 from .chunks import JACKKNIFE_GROUPS
@@ -350,14 +349,11 @@ class EnsembleResult:
                 "mode_labels": self.mode_labels,
                 "records_pooled": self.records_pooled, "n_traj": self.n_traj,
                 "partial": self.partial, **self.metadata}
-        from ..io import save_npz  # whole or not at all: a temporary file and a rename
-
-        save_npz(
-            path, times=self.times, mean=self.mean, covariance=self.covariance,
-            mean_stderr=self.mean_stderr, covariance_stderr=self.covariance_stderr,
-            group_count=self.groups.count, group_mean=self.groups.mean,
-            group_m2=self.groups.m2,
-            metadata=np.array(dumps(meta, indent=None)))
+        write_npz(path, {"times": self.times, "mean": self.mean, "covariance": self.covariance,
+                         "mean_stderr": self.mean_stderr,
+                         "covariance_stderr": self.covariance_stderr,
+                         "group_count": self.groups.count, "group_mean": self.groups.mean,
+                         "group_m2": self.groups.m2}, meta)
 
     @classmethod
     def load(cls, path) -> EnsembleResult:
@@ -369,34 +365,22 @@ class EnsembleResult:
         ``.npz`` (a text file, a single ``.npy``), a corrupted archive, or missing arrays or
         metadata (a save that did not finish).
         """
-        import zipfile
+        expected = ("expected an ensemble file written by EnsembleResult.save (langevin-sim "
+                    "simulate --output)")
 
         def bad(what):
-            return ValueError(f"{path}: {what}; expected an ensemble file written by "
-                              "EnsembleResult.save (langevin-sim simulate --output)")
+            return ValueError(f"{path}: {what}; {expected}")
 
-        try:
-            f = np.load(path, allow_pickle=False)
-        except FileNotFoundError:
-            raise
-        except ValueError:  # neither a zip nor an .npy: numpy takes it for a pickle
-            raise bad("not an .npz archive (a text file or other data)") from None
-        except (OSError, EOFError, zipfile.BadZipFile) as exc:
-            raise bad(f"a corrupted .npz archive ({type(exc).__name__})") from None
-        if not isinstance(f, np.lib.npyio.NpzFile):
-            raise bad("a single .npy array, not an .npz archive")
-        with f:
-            prefix = "group" if "group_count" in f else "chunk"
-            missing = [k for k in ("metadata", "times", f"{prefix}_count", f"{prefix}_mean",
-                                   f"{prefix}_m2") if k not in f]
-            if missing:
-                raise bad(f"no {', '.join(repr(k) for k in missing)} array(s)")
-            try:
-                meta = json.loads(str(f["metadata"]))
-                groups = Moments(f[f"{prefix}_count"], f[f"{prefix}_mean"], f[f"{prefix}_m2"])
-                times = f["times"]
-            except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as exc:
-                raise bad(f"corrupted archive ({type(exc).__name__})") from None
+        arrays, meta = read_npz(path, ("metadata", "times"), expected)
+        # 0.1 kept every chunk's moments (chunk_*): each chunk becomes a group
+        prefix = "group" if "group_count" in arrays else "chunk"
+        missing = [k for k in (f"{prefix}_count", f"{prefix}_mean", f"{prefix}_m2")
+                   if k not in arrays]
+        if missing:
+            raise bad(f"no {', '.join(repr(k) for k in missing)} array(s)")
+        groups = Moments(arrays[f"{prefix}_count"], arrays[f"{prefix}_mean"],
+                         arrays[f"{prefix}_m2"])
+        times = arrays["times"]
         keys = ("method", "dt", "seed", "n_chunks_planned", "mode_labels", "records_pooled")
         if not isinstance(meta, dict) or any(k not in meta for k in keys):
             absent = [k for k in keys if not isinstance(meta, dict) or k not in meta]
