@@ -41,8 +41,22 @@ vectoriser fills every FMA pipe) on one thread. The fraction of the limit reache
 kernel's trajectory-steps per cpu-second (its throughput per core, which contention from other
 processes on a shared machine does not deflate) over ``P / n_fma``. A second ceiling adds the
 normals at the generator's measured cost ``t_z`` per normal (``rank`` of them per step):
-``1 / (n_fma / P + rank · t_z)`` per core; the gap between it and the kernel is loop and memory
-overhead (``_affine`` loads and stores ``y`` for every multiply-add).
+``1 / (n_fma / P + rank · t_z)`` per core.
+
+What the gap is. The step cannot use the FMA peak itself: every term is a rounded multiply,
+then a rounded add (no fused multiply-add, no reordering), because each element must be the
+plain loop's sum bit for bit (the ``ll`` tests compare with ``exact`` bit for bit, and seeded
+results are documented). So a term costs two vector operations, not one. The rest is memory
+traffic: a chunk's rows are 4–8 kB (512–1024 trajectories), so ``x``, ``z`` and ``y`` together
+overflow the 48 kB L1 and the step streams them from L2. ``_affine`` therefore adds up to four
+terms per pass over a row (one load and one store of ``y[i]`` per four terms; the plain loop
+zeroed ``y[i]`` and loaded and stored it again for every term) and computes two rows per pass
+when their non-zeros share columns (every pair of the dense exact and ``ll`` propagators), so
+each load of ``x`` or ``z`` serves two rows. The row ``affine step alone`` times it against
+that plain loop on one thread at the chunk size, with the per-step split of the exact kernel
+it implies. (Tiling the trajectories so that a tile stays in L1 did not pay here: each extra
+pass over a short tile costs about 10 ns of loop set-up and branch misses, more than the L2
+traffic it saves; four rows per pass and eight terms per pass gained under 10 %.)
 """
 
 import argparse
@@ -137,6 +151,55 @@ def peak_fma_rate(repeat):
     return 32 * a.size * reps / best
 
 
+@nb.njit(nogil=True)
+def _affine_plain(F, G, rank, x, z, y):
+    """The affine step as a plain loop (the engine's before issue 24): ``y[i]`` zeroed, then
+    loaded and stored once per non-zero term."""
+    d, n = x.shape
+    for i in range(d):
+        for j in range(n):
+            y[i, j] = 0.0
+        for k in range(d):
+            f = F[i, k]
+            if f != 0.0:
+                for j in range(n):
+                    y[i, j] += f * x[k, j]
+        for k in range(rank):
+            g = G[i, k]
+            if g != 0.0:
+                for j in range(n):
+                    y[i, j] += g * z[k, j]
+
+
+@nb.njit(nogil=True)
+def _affine_steps(affine, F, G, x, z, y, steps):
+    """``steps`` affine steps back and forth between ``x`` and ``y``."""
+    for _ in range(steps // 2):
+        affine(F, G, G.shape[1], x, z, y)
+        affine(F, G, G.shape[1], y, z, x)
+
+
+def affine_alone(f, g, n, repeat):
+    """Cpu seconds per trajectory-step of ``_affine`` and of the plain loop (one thread, one
+    chunk of ``n`` trajectories, interleaved, best of ``repeat``), after checking that both
+    give the same bits."""
+    rng_ = np.random.default_rng(0)
+    f, g = np.ascontiguousarray(f), np.ascontiguousarray(g)
+    x, z = rng_.standard_normal((f.shape[0], n)), rng_.standard_normal((g.shape[1], n))
+    y, y_plain = np.empty_like(x), np.empty_like(x)
+    propagate._affine(f, g, g.shape[1], x, z, y)
+    _affine_plain(f, g, g.shape[1], x, z, y_plain)
+    if not np.array_equal(y.view(np.int64), y_plain.view(np.int64)):
+        raise RuntimeError("_affine and the plain loop differ")
+    steps = max(2, 2 * (4_000_000 // (2 * n)))
+    best = {}
+    for _ in range(repeat):
+        for name, fn in (("plain", _affine_plain), ("new", propagate._affine)):
+            t = _timed(lambda fn=fn: _affine_steps(fn, f, g, x, z, y, steps))[1] / (steps * n)
+            best[name] = min(best.get(name, np.inf), t)
+    return best["new"], best["plain"]
+
+
 def _timed(fn):
     """(wall, cpu) seconds of ``fn()``."""
     w, c = time.perf_counter(), time.process_time()
@@ -228,6 +291,13 @@ def main():
               f"limit {limit / 1e6:.0f} M/s, reached {per_cpu / 1e6:.0f} M per cpu-second = "
               f"{per_cpu / limit:.1%}; with the normals at {t_z * 1e9:.2f} ns: "
               f"{with_z / 1e6:.0f} M/s -> {per_cpu / with_z:.1%}")
+        t_aff, t_plain = affine_alone(f, g, chunk_sizes(n)[0], rep)
+        t_step = 1.0 / per_cpu
+        print(f"    affine step alone (1 thread, chunk of {chunk_sizes(n)[0]}): {t_aff * 1e9:.2f} "
+              f"ns per trajectory-step vs {t_plain * 1e9:.2f} for the plain loop "
+              f"({t_plain / t_aff:.2f}x); of the kernel's {t_step * 1e9:.2f} ns per cpu: normals "
+              f"{rank * t_z * 1e9:.2f}, affine {t_aff * 1e9:.2f}, the rest "
+              f"{(t_step - rank * t_z - t_aff) * 1e9:.2f}")
 
     # 4. local linearisation on cascade-full (the chunks of a prepared plan)
     full = load_model("cascade-full").build()

@@ -89,21 +89,26 @@ def test_affine_ll_equals_the_plain_loop_bit_for_bit(d, n, rank, nr, density):
     np.testing.assert_array_equal(_bits(y), _bits(_reference(F, G, rank, x, z, P, cols, r)))
 
 
-def test_dense_pairs_and_unpaired_rows_mixed():
-    """The exact step's dense propagator (every pair in one pass) and the EM step's sparse one
-    (pairs differ in their patterns), in one matrix; a zero row and a row with one term."""
-    d, n, rank = 8, 700, 6
+def test_quadruples_pairs_and_single_rows_in_one_matrix():
+    """Rows 0-3 dense (one pass for the four: the ll step's case), rows 4-5 sharing a sparse
+    pattern (a pair: the exact step's case), rows 6-10 each alone (Euler-Maruyama's case): a
+    zero row, a row with one term, rows whose patterns differ, the last row of an odd d."""
+    d, n, rank = 11, 700, 6
+    rng = np.random.default_rng(3)
     F, G, x, z, *_ = _case(3, d, n, rank, density=1.0)
-    F[4:, :] *= np.random.default_rng(4).random((4, d)) < 0.4
-    G[4:, :] *= np.random.default_rng(5).random((4, rank + 1)) < 0.4
-    F[6], G[6] = 0.0, 0.0
+    mask_f, mask_g = rng.random(d) < 0.5, rng.random(rank + 1) < 0.5
+    mask_f[0] = mask_g[0] = True
+    F[4:6] *= mask_f
+    G[4:6] *= mask_g
+    F[6:] *= rng.random((d - 6, d)) < 0.4
+    G[6:] *= rng.random((d - 6, rank + 1)) < 0.4
     F[7], G[7] = 0.0, 0.0
-    F[7, 2] = 0.5
-    y = np.empty((d, n))
+    F[8], G[8] = 0.0, 0.0
+    F[8, 2] = 0.5
+    y = np.full((d, n), np.nan)
     _affine(F, G, rank, x, z, y)
-    ref = _reference(F, G, rank, x, z)
-    np.testing.assert_array_equal(_bits(y), _bits(ref))
-    assert np.all(y[6] == 0.0) and not np.signbit(y[6]).any()
+    np.testing.assert_array_equal(_bits(y), _bits(_reference(F, G, rank, x, z)))
+    assert np.all(y[7] == 0.0) and not np.signbit(y[7]).any()
 
 
 def test_zeros_are_skipped_not_multiplied():
