@@ -166,6 +166,6 @@ def test_beyond_the_linearisation_validate_says_so_with_the_quanta():
     r = validate(load_model("cascade-full").replace(g0=0.05), n_traj=4096, t_final=200.0,
                  seed=3)
     assert r.check.consistent is False
-    text = r.render()
+    text = __import__("langevin_sim.cli.validate", fromlist=["render"]).render(r)
     assert "linearisation (the continuous reference) may not hold" in text
     assert "a1: 100 quanta" in text  # |α|² = (g_ab/g0)² = 100

@@ -394,7 +394,9 @@ def test_relaxation_plot_uses_log_axes_for_duan_and_reid(tmp_path):
     assert scales[r"$S_{b|m}$"] == "log" and scales[r"$E_{bm}$"] == "log"
     assert scales[r"$E_N$"] == "linear"
     plt.close(fig)
-    text = rep.render()
+    from langevin_sim.cli.relax import render
+
+    text = render(rep)
     rows = [ln for ln in text.splitlines() if "±" in ln and ln.strip()[0].isdigit()]
     assert rows and all(")" in r.split("±")[1] for r in rows)
     assert all("  " in r for r in rows)  # columns separated by spaces, never run together
@@ -516,8 +518,10 @@ def test_fewer_than_eight_groups_give_no_verdict():
     rep = validate(n_traj=1024, seed=3, backend=FiveChunks())
     assert rep.partial and rep.check.dof == 4
     assert rep.check.consistent is None and rep.to_dict()["consistent"] is None
-    assert "NO VERDICT: 5 independent chunk groups" in rep.render()
-    assert "CONSISTENT" not in rep.render().replace("INCONSISTENT", "")
+    from langevin_sim.cli.validate import render
+
+    assert "NO VERDICT: 5 independent chunk groups" in render(rep)
+    assert "CONSISTENT" not in render(rep).replace("INCONSISTENT", "")
     # the same z-scores on 8 groups do get a verdict
     assert consistency(np.zeros(3), 0.01, dof=7, min_groups=8).consistent is True
 

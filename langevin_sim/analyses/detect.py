@@ -29,7 +29,7 @@ from .._kernels.measures import duan_with_gains, minimize_over_angles
 from ..conventions import symplectic_form
 from ..engine import simulate
 from ..gaussian import steady_state
-from ..measures import log_negativity, measure_names, measures, measures_stack
+from ..measures import measure_names, measures, measures_stack
 from ..models import CascadeParameters, load_model
 from ..statistics import Moments, jackknife_stderr, leave_one_out, pool
 
@@ -372,55 +372,6 @@ class DetectionReport:
         names = self.names
         return {"E_N": "E_N > 0", "duan": f"{names[1]} < 1", "steer_b_by_a": f"{names[2]} < 1",
                 "steer_a_by_b": f"{names[3]} < 1"}[c]
-
-    def render(self) -> str:
-        names = self.names
-        bm = measure_names(INTRACAVITY_PAIR)
-        lines = ["Detection of the phonon-magnon state (exact Lyapunov solves, units of ω_b)",
-                 f"{'':<32}{'without probes':>16}{'with probes':>14}{'':4}{'detected':>12}",
-                 f"{'':<32}{'(b, m)':>16}{'(b, m)':>14}{'':4}{'(f_b, f_m)':>12}"]
-        for k_bm, k_f in zip(bm, names):
-            lines.append(f"{k_bm + ' | ' + k_f:<32}{self.without_probes[k_bm]:>16.5g}"
-                         f"{self.with_probes[k_bm]:>14.5g}{'':4}{self.detected[k_f]:>12.5g}")
-        r = self.records
-        if r is None:
-            lines += ["", "simulated experiment: INTERRUPTED before it completed (a "
-                      "reconstruction needs every phase setting); the exact analysis above is "
-                      "complete"]
-            return "\n".join(lines)
-        lines += ["", f"simulated experiment: {r.n} homodyne records (seed {self.seed}), phase "
-                  "settings cycled; covariance of (f_b, f_m) reconstructed",
-                  f"{'measure':<16}{'estimate':>11}{'± SE':>9}{'bias-corr.':>12}"
-                  f"{'spread':>9}{'exact':>10}"]
-        exact = [log_negativity(self.detected_covariance, clip=False)] + \
-            [self.detected[k] for k in names[1:]]
-        for i, k in enumerate(names):
-            spread = (f"{np.std(self.repetitions[:, i], ddof=1):>9.2g}"
-                      if self.repetitions.shape[0] > 1 else f"{'—':>9}")
-            lines.append(f"{k + (' *' if i == 0 else ''):<16}{r.values[i]:>11.5g}"
-                         f"{r.stderr[i]:>9.2g}{r.bias_corrected[i]:>12.5g}{spread}"
-                         f"{exact[i]:>10.5g}")
-        lines.append("* unclipped log-negativity; spread = standard deviation over "
-                     f"{self.repetitions.shape[0]} independent repetitions")
-        lines += ["", f"certificates at confidence {self.confidence:g} (one-sided: a witness "
-                  "fitted on a quarter of the records, evaluated on the rest, below its "
-                  "threshold by Student-t quantile × SE; E_N > 0 by the partial transpose):"]
-        for c in CRITERIA:
-            v, need, chk = self.certified[c], self.records_needed[c], self.checks.get(c)
-            verdict = "CERTIFIED" if v["certified"] else "not certified"
-            need_s = "not certifiable (estimate on the uncorrelated side)" if need is None \
-                else f"needs ~{need} records"
-            if chk:
-                runs = ", ".join(f"{n}: {'yes' if ok else 'no'}" for n, ok, _ in chk["history"])
-                need_s += f"; checked by runs at {runs}"
-            lines.append(f"  {self._criterion_name(c):<22} {verdict:<14} witness "
-                         f"{v['witness']:8.4f} ± {v['witness_stderr']:.2g} (threshold "
-                         f"{v['threshold']:g}), statistic {v['statistic']:6.2f} > "
-                         f"{v['quantile']:.2f}?; {need_s}")
-        if self.partial:
-            lines.append("PARTIAL: interrupted; the repetitions and record checks shown are "
-                         "those that finished")
-        return "\n".join(lines)
 
 
 def check_records(system, criterion: str, n: int, confidence: float, seed: int,

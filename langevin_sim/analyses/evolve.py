@@ -355,46 +355,6 @@ class EvolveReport:
                 "n_traj": self.n_traj, "seed": str(self.seed), "initial": self.initial,
                 "parameters": self.parameters, "partial": self.partial}
 
-    def render(self, rows: int = 12) -> str:
-        lines = [f"Evolution of model {self.model!r} from a {self.initial} state: method "
-                 f"{self.method}, dt = {self.dt:g}/{self.unit}, {self.n_traj} trajectories, "
-                 f"seed {self.seed}, {self.times.size} records up to "
-                 f"{self.times[-1]:.4g}/{self.unit}"]
-        for name, tm in self.temporal_modes.items():
-            lines.append(f"temporal mode {name}: output of port {tm['port']}, envelope "
-                         f"{tm['envelope']!r} on [{tm['window'][0]:g}, {tm['window'][1]:g}], "
-                         f"frequency {tm['frequency']:g} {self.unit}, efficiency "
-                         f"{tm['efficiency']:g} (a partial accumulator before "
-                         f"{tm['window'][1]:g})")
-        cols = [0, 1, 2] if self.pair else []  # E_N, Duan, S_<B>|<A> in measure_names order
-        if not self.pair:  # no pair (one mode): each mode's Var(x), ensemble ± SE (reference)
-            q = list(self.quadratures)
-            xs = [i for i, lab in enumerate(q) if lab.startswith("x_")][:3]
-            lines += ["", f"{'t':>9}" + "".join(f"{'Var(' + q[i] + ')':>30}" for i in xs)]
-            for r in np.unique(np.linspace(0, self.times.size - 1, rows).astype(int)):
-                cells = [f"{self.covariance[r, i, i]:.4g}±{self.covariance_stderr[r, i, i]:.2g}"
-                         f" ({self.reference_covariance[r, i, i]:.4g})" for i in xs]
-                lines.append(f"{self.times[r]:>9.4g}" + "".join(f"{x:>30}" for x in cells))
-        else:
-            lines += ["", f"{'t':>9}" + "".join(f"{self.measure_names[c]:>30}" for c in cols)]
-        for r in (np.unique(np.linspace(0, self.times.size - 1, rows).astype(int))
-                  if self.pair else ()):
-            if not self.complete[r]:
-                lines.append(f"{self.times[r]:>9.4g}" + f"{'(partial accumulator)':>30}")
-                continue
-            cells = [f"{self.measures[r, c]:.4g}±{self.measures_stderr[r, c]:.2g} "
-                     f"({self.reference_measures[r, c]:.4g})" for c in cols]
-            lines.append(f"{self.times[r]:>9.4g}" + "".join(f"{x:>30}" for x in cells))
-        lines += ["(ensemble ± SE (continuous reference: mean field and covariance equation))"]
-        if self.observables is not None:
-            from .relax import render_observable_summary
-
-            lines += ["", *render_observable_summary(self.observables, self.times)]
-        lines += ["", self.check.summary()]
-        if self.partial:
-            lines.append("PARTIAL: interrupted run; statistics are from the chunks completed")
-        return "\n".join(lines)
-
 
 def record_times(t_final: float, record_every: float | None, dt: float, extra=()) -> np.ndarray:
     """``0, every, 2 every, ..., t_final`` (multiples of ``dt``) plus the times ``extra``

@@ -208,67 +208,6 @@ class RelaxationReport:
             "pair": list(self.pair) if self.pair else None,
         }
 
-    def render(self) -> str:
-        r = self.rates
-        lines = [f"Relaxation from a {self.initial} state: method {self.method}, dt = "
-                 f"{self.dt:g}/{self.unit}, {self.n_traj} trajectories, seed {self.seed}, "
-                 f"{self.times.size} times up to {self.times[-1]:.4g}/{self.unit}",
-                 "", "eigenvalues of A (rate = -Re λ, frequency = |Im λ|, units of "
-                 f"{self.unit}):"]
-        for z, part in zip(r.eigenvalues, r.participation):
-            share = ", ".join(f"{m} {p:.2f}" for m, p in zip(r.mode_labels, part) if p > 0.05)
-            lines.append(f"  rate {-z.real:10.5g}  frequency {abs(z.imag):8.4g}   ({share})")
-        lines.append(f"slowest rate {r.slowest_rate:.5g} {self.unit} (1/rate = "
-                     f"{1 / r.slowest_rate:.4g}/{self.unit}), living on mode {r.slowest_mode}")
-        lines += ["", f"settling times (exact curves; within {self.tol:g} of steady state, "
-                      f"relative norm for the covariance, absolute for measures), 1/{self.unit}:"]
-        for k, v in self.settling.items():
-            lines.append(f"  {k:<14}{v:10.4g}")
-        lines += ["", f"onset times, 1/{self.unit}: exact | ensemble [confidence interval]"
-                  + ("" if self.pair else " (none: no pair)")]
-        for k, o in self.onsets.items():
-            lines.append(f"  {k:<14}{o.exact:10.4g} | {o.sample:10.4g} "
-                         f"({o.sample_low:.4g}, {o.sample_high:.4g}] at {o.confidence:.0%}"
-                         f"{'' if o.brackets_exact() else '  (does not bracket exact)'}")
-        a, b = self.pair or (self.rates.mode_labels[0], None)
-        heads = [f"Var(x_{a})"] + (["E_N", f"S_{b}|{a}"] if self.pair else [])
-        if self.fidelity is not None:
-            heads.append(f"F({','.join(self.fidelity['modes'])}, target)")
-        lines += ["", f"{'t (1/' + self.unit + ')':>9}" + "".join(f"{k:>30}" for k in heads)]
-        xb = self.quadratures.index(f"x_{a}")
-        ie, isb = 0, 2  # E_N and S_<B>_given_<A> in measure_names order
-        for t in np.unique(np.linspace(0, self.times.size - 1, 12).astype(int)):
-            cells = [(self.covariance[t, xb, xb], self.stderr[t, xb, xb],
-                      self.exact_covariance[t, xb, xb])]
-            if self.pair:
-                cells += [(self.measures[t, ie], self.measures_stderr[t, ie],
-                           self.exact_measures[t, ie]),
-                          (self.measures[t, isb], self.measures_stderr[t, isb],
-                           self.exact_measures[t, isb])]
-            if self.fidelity is not None:
-                f = self.fidelity
-                cells.append((f["sample"][t], f["stderr"][t], f["exact"][t]))
-            lines.append(f"{self.times[t]:>9.4g}" + "".join(
-                f"{f'{v:.4g}±{e:.2g} ({x:.4g})':>30}" for v, e, x in cells))
-        lines += ["(sample ± SE (exact))"]
-        if self.fidelity is not None:
-            fz = np.abs(self.fidelity["z"])
-            lines.append(f"fidelity with the target: max |z| = {np.nanmax(fz):.3g} over "
-                         f"{int(np.sum(np.isfinite(fz)))} records (not in the verdict)")
-        if self.observables is not None:
-            lines += ["", *render_observable_summary(self.observables, self.times)]
-        lines += ["", self.check.summary()]
-        if not np.all(self.physical):
-            what, which = ((f"({', '.join(self.pair)})", "measures") if self.pair else
-                           ("full", "purities and entropies"))
-            lines.append(f"WARNING: the sampled {what} covariance is not "
-                         f"physical at {int((~self.physical).sum())} record(s) (first t = "
-                         f"{self.times[~self.physical][0]:.4g}; a sampled near-pure state falls "
-                         f"below the bound by its statistical error): its {which} are unreliable")
-        if self.partial:
-            lines.append("PARTIAL: interrupted run; statistics are from the chunks completed")
-        return "\n".join(lines)
-
 
 def default_times(system: LinearSystem, t_final: float | None, n_times: int) -> np.ndarray:
     """``0`` plus ``n_times - 1`` log-spaced times from ``0.05/fastest rate`` to ``t_final``
@@ -452,23 +391,3 @@ def relax(model=None, *, pair=None, branch: int = 0, initial="thermal",
         n_traj=res.n_traj, seed=res.seed, initial=label, parameters=model.as_dict(),
         ensemble=res, pair=pair, unit=model.unit,
         measures_physical=est.physical, observables=obs, fidelity=fid)
-
-
-def render_observable_summary(obs: dict, times) -> list:
-    """Text of the observables of a relaxation: per key the largest |z| over the records and
-    the last record, sample ± SE (exact); ``*`` marks the keys whose z join the verdict."""
-    width = max(14, *(len(k) + 2 for k in obs["names"]))
-    lines = [f"observables: max |z| over the {len(times)} records, and at t = {times[-1]:.4g} "
-             "sample ± SE (exact)  (* in the verdict; E_N and G: z of the unclipped values)"]
-    for k in obs["names"]:
-        z = np.abs(np.asarray(obs["z"][k], float))
-        mz = np.nanmax(z) if np.any(np.isfinite(z)) else float("nan")
-        mark = " *" if k in obs["in_verdict"] else ""
-        v, e, x = obs["sample"][k][-1], obs["stderr"][k][-1], obs["analytic"][k][-1]
-        lines.append(f"  {k:<{width}}{mz:>8.2f}   {f'{v:.5g} ± {e:.2g} ({x:.5g})':<36}{mark}")
-    for k, v in obs["classification"].items():
-        if k.startswith("classification_"):
-            tag = k[len("classification_"):]
-            lines.append(f"  three modes {tag.replace('_', ', ')} (exact, at t = "
-                         f"{times[-1]:.4g}): {v}")
-    return lines

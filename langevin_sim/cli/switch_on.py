@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import math
 import os
+from typing import TYPE_CHECKING
+
+import numpy as np
 
 from ..io import write_text
 from ..models.cascade import DRIVE_SETTINGS
@@ -22,12 +26,17 @@ from .options import (
 )
 from .output import (
     dump_json,
+    format_se,
     no_nan,
     prepare_output_dir,
 )
 
+if TYPE_CHECKING:  # the report types, for the annotations only
+    from ..analyses.switch_on import SwitchOnReport
+
 NAME = "switch-on"
 HELP = "switching the drive on: truncated Wigner ensemble of the full model vs its references"
+
 
 
 
@@ -134,9 +143,112 @@ def run(args) -> int:
     if args.json:
         print(dump_json(payload))
     else:
-        print(no_nan(report.render()))
+        print(no_nan(render(report)))
         if args.output:
             print("wrote " + ", ".join(payload["files"].values()))
     if report.partial:
         return EXIT_INTERRUPTED
     return EXIT_INCONSISTENT if report.consistent is False else EXIT_OK
+
+
+def render(report: SwitchOnReport, rows: int = 11) -> str:
+    """The text of ``langevin-sim switch-on``: a table at ``rows`` records and the summary
+    lines."""
+    from ..analyses.switch_on import FINE_STEP
+
+    q = report.quadratures
+    a, b = report.pair
+    ixb = q.index(f"x_{a}")
+    idx = np.unique(np.linspace(0, report.times.size - 1, rows).round().astype(int))
+    en, ref, dis = report.ensemble, report.reference, report.judged
+    own = "scheme" if report.discrete is not None else "contin."
+    lines = [
+        f"switch-on of {report.model} ({report.ramp}"
+        + (f", ramp time {report.ramp_time:g}" if report.ramp != "sudden" else "")
+        + f"): {report.n_traj} truncated Wigner trajectories, {report.method}, dt = "
+        f"{report.dt:g}/{report.unit}, seed {report.seed}"
+        + (" (PARTIAL: interrupted)" if report.partial else ""),
+        f"{'t (1/' + report.unit + ')':>8} {'Δ_' + report.detuning_mode:>9} "
+        f"{'Var x_' + a:>10} {'± SE':>7} "
+        f"{own:>9} {'contin.':>9} {'E_N':>8} {'± SE':>7} {own:>8}",
+    ]
+    en_col = report.measure_names.index("E_N")
+    for i in idx:
+        var, var_se = en["covariance"][i, ixb, ixb], en["covariance_stderr"][i, ixb, ixb]
+        lines.append(
+            f"{report.times[i]:8.4g} {report.effective_detuning[i]:9.4f} {var:10.4g} "
+            f"{format_se(var_se, 7)} "
+            f"{dis['covariance'][i, ixb, ixb]:9.4g} {ref['covariance'][i, ixb, ixb]:9.4g} "
+            f"{en['measures'][i, en_col]:8.4f} {format_se(en['measures_stderr'][i, en_col], 7)} "
+            f"{dis['measures'][i, en_col]:8.4f}")
+    lines += ["", f"effective detuning Δ_{report.detuning_mode}(t) between "
+              f"{report.min_effective_detuning:.4g} and {report.max_effective_detuning:.4g} "
+              f"{report.unit}; instantaneous linearisation unstable for "
+              f"{report.unstable_time:.3g}/{report.unit} in total (resolution {FINE_STEP:g})"]
+    for k, o in report.onsets.items():
+        exact = "not within the run" if math.isnan(o.exact) else f"{o.exact:.4g}"
+        sample = (f"not confidently within the run at {o.confidence:.0%}"
+                  if math.isnan(o.sample_high) else
+                  f"in ({o.sample_low:.4g}, {o.sample_high:.4g}] at {o.confidence:.0%}")
+        lines.append(f"onset of {k}: exact {exact}; ensemble {sample}")
+    st = report.settling_time
+    def when(t):
+        return "not within the run" if math.isnan(t) else f"{t:.4g}"
+
+    lines.append(f"settling (within {report.settling_tolerance:g} of the steady state, "
+                 f"continuous reference): mean {when(st['mean'])}, covariance "
+                 f"{when(st['covariance'])}")
+    lc = report.limit_cycle
+    if lc is not None:
+        if lc.kind == "fixed point":
+            lines.append(f"end state: stable steady mean field (mean-field swing of x_{lc.mode}"
+                         f" in the last quarter {lc.amplitude_mean_field:.4g}, "
+                         f"{lc.amplitude_ratio:.3g}× the previous quarter's)")
+        else:
+            lines.append(f"end state: {lc.kind.upper()} (no stable steady mean field): "
+                         f"mean-field amplitude of x_{lc.mode} {lc.amplitude_mean_field:.5g}"
+                         f" ({lc.amplitude_ratio:.3g}× the previous quarter's); rms radius "
+                         f"of (x_{lc.mode}, p_{lc.mode}): ensemble {lc.radius_ensemble:.6g} ± "
+                         f"{format_se(lc.radius_ensemble_stderr, 0)}, mean field "
+                         f"{lc.radius_mean_field:.6g}")
+    bad = ~report.ensemble["physical"]
+    if bad.any():
+        lines.append(f"WARNING: the sampled ({', '.join(report.pair)}) covariance is not "
+                     f"physical at {int(bad.sum())} record(s) (first t = "
+                     f"{report.times[bad][0]:g}): its measures there are unreliable")
+    off = report.continuous_offset
+    if report.discrete is not None:
+        lines.append(f"continuous reference vs the scheme's: means differ by up to "
+                     f"{format_se(off['mean_max_abs_z'], 0, '.3g')} SE, covariances by up to "
+                     f"{format_se(off['covariance_max_abs_z'], 0, '.3g')} SE (discretisation "
+                     "error)")
+    if report.displacement is not None:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            zd = np.abs(report.displacement / report.displacement_stderr)
+        if np.any(np.isfinite(zd)):
+            zd = np.where(np.isfinite(zd), zd, 0.0)
+            r, c = np.unravel_index(int(np.argmax(zd)), zd.shape)
+            lines.append(f"mean of δ (the ensemble's displacement from the mean field): "
+                         f"largest {report.displacement[r, c]:.3g} ± "
+                         f"{report.displacement_stderr[r, c]:.2g} at {q[c]}, t = "
+                         f"{report.times[r]:g} ({zd[r, c]:.2f} SE)")
+        else:
+            r, c = np.unravel_index(int(np.argmax(np.abs(report.displacement))),
+                                    report.displacement.shape)
+            lines.append(f"mean of δ (the ensemble's displacement from the mean field): "
+                         f"largest {report.displacement[r, c]:.3g} at {q[c]}, t = "
+                         f"{report.times[r]:g} (standard error n/a)")
+    if report.quench is not None:
+        lines.append(f"quench of the linearised system (Δ_{report.detuning_mode} frozen at its "
+                     f"final value, today's relax): max |z| = {report.quench.max_abs_z:.3g} "
+                     "against this "
+                     f"ensemble ({'consistent' if report.quench.consistent else 'INCONSISTENT'})")
+    if report.verdict_applies:
+        which = "the scheme's" if report.discrete is not None else "the continuous"
+        lines.append(report.check.summary() + f" (ensemble vs {which} reference: means "
+                     "and covariances at every record)")
+    else:
+        lines.append(f"no verdict beyond the threshold (max |z| = {report.check.max_abs_z:.3g} "
+                     "against the linearised reference, which cannot follow the diffusing "
+                     "phase of a report-oscillation)")
+    return "\n".join(lines)
