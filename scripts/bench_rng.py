@@ -50,13 +50,14 @@ results are documented). So a term costs two vector operations, not one. The res
 traffic: a chunk's rows are 4–8 kB (512–1024 trajectories), so ``x``, ``z`` and ``y`` together
 overflow the 48 kB L1 and the step streams them from L2. ``_affine`` therefore adds up to four
 terms per pass over a row (one load and one store of ``y[i]`` per four terms; the plain loop
-zeroed ``y[i]`` and loaded and stored it again for every term) and computes two rows per pass
-when their non-zeros share columns (every pair of the dense exact and ``ll`` propagators), so
-each load of ``x`` or ``z`` serves two rows. The row ``affine step alone`` times it against
-that plain loop on one thread at the chunk size, with the per-step split of the exact kernel
-it implies. (Tiling the trajectories so that a tile stays in L1 did not pay here: each extra
-pass over a short tile costs about 10 ns of loop set-up and branch misses, more than the L2
-traffic it saves; four rows per pass and eight terms per pass gained under 10 %.)
+zeroed ``y[i]`` and loaded and stored it again for every term) and computes four (or two)
+rows per pass when their non-zeros share columns, so that each load of ``x``, ``z`` or ``r``
+serves four rows (the ``ll`` step's dense ``E``, ``G`` and ``P``: two quadruples of rows) or
+two (the exact step's pairs); Euler–Maruyama's sparse rows go one by one. The lines ``affine
+step alone`` time it against that plain loop on one thread at the chunk size, and the split
+of a kernel step (per core) that follows. (Tiling the trajectories so that a tile stays in L1
+did not pay here: each extra pass over a short tile costs about 10 ns of loop set-up and
+branch misses, more than the L2 traffic it saves; eight terms per pass gained nothing.)
 """
 
 import argparse
@@ -152,9 +153,9 @@ def peak_fma_rate(repeat):
 
 
 @nb.njit(nogil=True)
-def _affine_plain(F, G, rank, x, z, y):
+def _affine_plain(F, G, rank, x, z, P, cols, r, y):
     """The affine step as a plain loop (the engine's before issue 24): ``y[i]`` zeroed, then
-    loaded and stored once per non-zero term."""
+    loaded and stored once per non-zero term of ``F``, ``G[:, :rank]`` and ``P[:, cols]``."""
     d, n = x.shape
     for i in range(d):
         for j in range(n):
@@ -169,35 +170,63 @@ def _affine_plain(F, G, rank, x, z, y):
             if g != 0.0:
                 for j in range(n):
                     y[i, j] += g * z[k, j]
+        for m in range(cols.shape[0]):
+            p = P[i, cols[m]]
+            if p != 0.0:
+                for j in range(n):
+                    y[i, j] += p * r[m, j]
 
 
 @nb.njit(nogil=True)
-def _affine_steps(affine, F, G, x, z, y, steps):
+def _affine_new(F, G, rank, x, z, P, cols, r, y):
+    """The engine's affine step: ``_affine``, or ``_affine_ll`` with a third block."""
+    if cols.shape[0] > 0:
+        propagate._affine_ll(F, G, rank, x, z, P, cols, r, y)
+    else:
+        propagate._affine(F, G, rank, x, z, y)
+
+
+@nb.njit(nogil=True)
+def _affine_steps(affine, F, G, x, z, P, cols, r, y, steps):
     """``steps`` affine steps back and forth between ``x`` and ``y``."""
     for _ in range(steps // 2):
-        affine(F, G, G.shape[1], x, z, y)
-        affine(F, G, G.shape[1], y, z, x)
+        affine(F, G, G.shape[1], x, z, P, cols, r, y)
+        affine(F, G, G.shape[1], y, z, P, cols, r, x)
 
 
-def affine_alone(f, g, n, repeat):
-    """Cpu seconds per trajectory-step of ``_affine`` and of the plain loop (one thread, one
-    chunk of ``n`` trajectories, interleaved, best of ``repeat``), after checking that both
-    give the same bits."""
+def affine_alone(f, g, n, repeat, p=None, cols=None):
+    """Cpu seconds per trajectory-step of the engine's affine step and of the plain loop (one
+    thread, one chunk of ``n`` trajectories, interleaved, best of ``repeat``), after checking
+    that both give the same bits. ``p``, ``cols``: the ``ll`` step's ``P[:, cols] R`` block."""
     rng_ = np.random.default_rng(0)
     f, g = np.ascontiguousarray(f), np.ascontiguousarray(g)
-    x, z = rng_.standard_normal((f.shape[0], n)), rng_.standard_normal((g.shape[1], n))
+    d = f.shape[0]
+    p = np.zeros((d, d)) if p is None else np.ascontiguousarray(p)
+    cols = np.zeros(0, np.int64) if cols is None else np.asarray(cols, np.int64)
+    x, z = rng_.standard_normal((d, n)), rng_.standard_normal((g.shape[1], n))
+    r = rng_.standard_normal((cols.size, n))
     y, y_plain = np.empty_like(x), np.empty_like(x)
-    propagate._affine(f, g, g.shape[1], x, z, y)
-    _affine_plain(f, g, g.shape[1], x, z, y_plain)
+    _affine_new(f, g, g.shape[1], x, z, p, cols, r, y)
+    _affine_plain(f, g, g.shape[1], x, z, p, cols, r, y_plain)
     if not np.array_equal(y.view(np.int64), y_plain.view(np.int64)):
-        raise RuntimeError("_affine and the plain loop differ")
+        raise RuntimeError("the affine step and the plain loop differ")
     steps = max(2, 2 * (4_000_000 // (2 * n)))
     best = {}
     for _ in range(repeat):
-        for name, fn in (("plain", _affine_plain), ("new", propagate._affine)):
-            t = _timed(lambda fn=fn: _affine_steps(fn, f, g, x, z, y, steps))[1] / (steps * n)
-            best[name] = min(best.get(name, np.inf), t)
+        for name, fn in (("plain", _affine_plain), ("new", _affine_new)):
+            t = _timed(lambda fn=fn: _affine_steps(fn, f, g, x, z, p, cols, r, y, steps))[1]
+            best[name] = min(best.get(name, np.inf), t / (steps * n))
     return best["new"], best["plain"]
+
+
+def print_split(t_aff, t_plain, n, t_step, t_normals):
+    """The affine step's cost against the plain loop's, and a kernel step's split (per core;
+    from separate measurements, so ``the rest`` is approximate and may come out slightly
+    negative on a noisy machine)."""
+    print(f"    affine step alone (1 thread, chunk of {n}): {t_aff * 1e9:.2f} ns per "
+          f"trajectory-step vs {t_plain * 1e9:.2f} for the plain loop ({t_plain / t_aff:.2f}x); "
+          f"of the kernel's {t_step * 1e9:.2f} ns per cpu: normals {t_normals * 1e9:.2f}, "
+          f"affine {t_aff * 1e9:.2f}, the rest {(t_step - t_normals - t_aff) * 1e9:.2f}")
 
 
 def _timed(fn):
@@ -292,12 +321,7 @@ def main():
               f"{per_cpu / limit:.1%}; with the normals at {t_z * 1e9:.2f} ns: "
               f"{with_z / 1e6:.0f} M/s -> {per_cpu / with_z:.1%}")
         t_aff, t_plain = affine_alone(f, g, chunk_sizes(n)[0], rep)
-        t_step = 1.0 / per_cpu
-        print(f"    affine step alone (1 thread, chunk of {chunk_sizes(n)[0]}): {t_aff * 1e9:.2f} "
-              f"ns per trajectory-step vs {t_plain * 1e9:.2f} for the plain loop "
-              f"({t_plain / t_aff:.2f}x); of the kernel's {t_step * 1e9:.2f} ns per cpu: normals "
-              f"{rank * t_z * 1e9:.2f}, affine {t_aff * 1e9:.2f}, the rest "
-              f"{(t_step - rank * t_z - t_aff) * 1e9:.2f}")
+        print_split(t_aff, t_plain, chunk_sizes(n)[0], 1.0 / per_cpu, rank * t_z)
 
     # 4. local linearisation on cascade-full (the chunks of a prepared plan)
     full = load_model("cascade-full").build()
@@ -320,7 +344,12 @@ def main():
         with legacy_generator(legacy):
             fn()
     best = side_by_side(run_ll, run_ll_legacy, rep)
-    report(f"ll kernel (cascade-full, dt {dt_ll})", n * steps, best, 1.8)
+    per_cpu = report(f"ll kernel (cascade-full, dt {dt_ll})", n * steps, best, 1.8)
+    mats = plan.matrices  # the first step's (the path's matrices vary little along it)
+    rank0 = mats.ranks[0]
+    t_aff, t_plain = affine_alone(mats.propagator[0], mats.noise[0][:, :rank0], sizes[0], rep,
+                                  mats.phi1[0], plan.rows)
+    print_split(t_aff, t_plain, sizes[0], 1.0 / per_cpu, rank0 * t_z)
 
     # 5. the whole command against the numpy EM baseline
     if args.skip_command:
