@@ -305,7 +305,7 @@ def plot_switch_on_means(report, path=None):
         amp = np.hypot(m[:, ix], m[:, ix + 1]) / np.sqrt(2)
         ax1.plot(tf, amp, color=color, lw=1, label=rf"$|\langle {_mode_tex(mode)} \rangle|$ "
                  "continuous reference")
-        em, se = report.ensemble["mean"], report.ensemble["mean_stderr"]
+        em, se = report.ensemble.mean, report.ensemble.mean_stderr
         amp_e = np.hypot(em[:, ix], em[:, ix + 1]) / np.sqrt(2)
         se_e = np.hypot(se[:, ix], se[:, ix + 1]) / np.sqrt(2)
         ax1.errorbar(t, amp_e, yerr=se_e, fmt=".", ms=2, color=color, alpha=0.6,
@@ -343,14 +343,14 @@ def plot_switch_on_variances(report, path=None):
                                  ((xa, xb), rf"Cov$(x_{{{_mode_tex(a)}}}, x_{{{_mode_tex(b)}}})$",
                                   "C2")):
         if report.discrete is not None:  # a baseline: judged against its own reference
-            ax.plot(t, report.discrete["covariance"][:, i, j], color=color, lw=1.2,
+            ax.plot(t, report.discrete.covariance[:, i, j], color=color, lw=1.2,
                     label=f"{label} scheme's reference")
-        ax.plot(t, report.reference["covariance"][:, i, j], color=color, lw=1,
+        ax.plot(t, report.reference.covariance[:, i, j], color=color, lw=1,
                 ls="--" if report.discrete is not None else "-",
                 label="continuous" if report.discrete is not None
                 else f"{label} continuous reference")
-        v = report.ensemble["covariance"][:, i, j]
-        e = report.ensemble["covariance_stderr"][:, i, j]
+        v = report.ensemble.covariance[:, i, j]
+        e = report.ensemble.covariance_stderr[:, i, j]
         ax.fill_between(t, v - e, v + e, color=color, alpha=0.3, lw=0,
                         label="ensemble ± 1 SE")
     return _finish_variances(fig, ax, report, f"Fluctuations during the switch-on "
@@ -366,13 +366,13 @@ def plot_switch_on_measures(report, path=None):
     pos = report.times > 0  # log time axis: the build-up takes a few 1/ω_b, the settling 10³
     t = report.times[pos]
     for k, (ax, name) in enumerate(zip(axes.ravel(), report.measure_names)):
-        ax.plot(t, report.reference["measures"][pos, k], "k-", lw=0.8,
+        ax.plot(t, report.reference.measure(name)[pos], "k-", lw=0.8,
                 label="continuous reference")
         if report.discrete is not None:
-            ax.plot(t, report.discrete["measures"][pos, k], "-", color="C2", lw=0.8,
+            ax.plot(t, report.discrete.measure(name)[pos], "-", color="C2", lw=0.8,
                     label="scheme's reference")
-        v = report.ensemble["measures"][pos, k]
-        e = report.ensemble["measures_stderr"][pos, k]
+        v = report.ensemble.measure(name)[pos]
+        e = report.ensemble.measure_stderr(name)[pos]
         ax.fill_between(t, v - e, v + e, color="C3", alpha=0.35, lw=0, label="ensemble ± 1 SE")
         _measure_panel(ax, k, name, labels, report.unit)
     fig.suptitle(f"Correlations of ({', '.join(report.pair)}) building up after the switch-on")

@@ -65,8 +65,8 @@ def switch_table(n_traj: int, seed: int) -> None:
         cells = []
         for t in (5.0, 10.0, 20.0):
             i = int(np.searchsorted(r.times, t))
-            en, se = r.ensemble["measures"][i, 0], r.ensemble["measures_stderr"][i, 0]
-            cells.append(f"{en:.3f}±{se:.3f}/{r.reference['measures'][i, 0]:.3f}")
+            en, se = r.ensemble.measure("E_N")[i], r.ensemble.measure_stderr("E_N")[i]
+            cells.append(f"{en:.3f}±{se:.3f}/{r.reference.measure('E_N')[i]:.3f}")
         verdict = "CONSISTENT" if r.consistent else "INCONSISTENT"
         print(f"{dt:>6g} {r.check.max_abs_z:8.3g} {r.check.threshold:8.3g} {verdict:>12} "
               + " ".join(f"{c:>15}" for c in cells) + f" {wall:9.1f}")

@@ -44,11 +44,12 @@ def main():
         cells, zs = [], []
         for t in times:
             i = int(np.searchsorted(r.times, t))
-            en, en_se = r.ensemble["measures_unclipped"][i, 0], r.ensemble["measures_stderr"][i, 0]
-            en_ref = r.judged["measures_unclipped"][i, 0]
-            v = r.ensemble["covariance"][i, ixb, ixb]
-            v_se = r.ensemble["covariance_stderr"][i, ixb, ixb]
-            v_ref = r.judged["covariance"][i, ixb, ixb]
+            en = r.ensemble.measure("E_N", clip=False)[i]
+            en_se = r.ensemble.measure_stderr("E_N")[i]
+            en_ref = r.judged.measure("E_N", clip=False)[i]
+            v = r.ensemble.covariance[i, ixb, ixb]
+            v_se = r.ensemble.covariance_stderr[i, ixb, ixb]
+            v_ref = r.judged.covariance[i, ixb, ixb]
             z1, z2 = (en - en_ref) / en_se, (v - v_ref) / v_se
             zs += [z1, z2]
             cells.append(f"{en:7.4f}±{en_se:6.4f} ({en_ref:7.4f}) {z1:+5.1f}")

@@ -184,8 +184,8 @@ def test_switch_on_ensemble_agrees_with_the_continuous_reference_at_every_record
     assert consistency(z.ravel(), 0.01, 31).consistent
     # the correlations build up as the specification says (continuous reference)
     i5, i10 = (np.searchsorted(r.times, t) for t in (5.0, 10.0))
-    assert r.reference["measures"][i5, 0] == pytest.approx(0.41, abs=0.01)
-    assert r.reference["measures"][i10, 0] == pytest.approx(0.64, abs=0.01)
+    assert r.reference.measure("E_N")[i5] == pytest.approx(0.41, abs=0.01)
+    assert r.reference.measure("E_N")[i10] == pytest.approx(0.64, abs=0.01)
     assert 0.5 < r.min_effective_detuning < 0.6 and r.unstable_time == 0.0
     assert r.limit_cycle.kind == "fixed point"
 
@@ -214,7 +214,7 @@ def test_the_comparison_fails_with_independent_cascade_noise(paper_switch_on):
     times = paper_switch_on.times
     res = simulate_twa(_independent_cascade_noise(system), times, method="ll", dt=0.1,
                        n_traj=SWITCH["n_traj"], seed=SWITCH["seed"])
-    check = _covariance_check(res, paper_switch_on.reference["covariance"])
+    check = _covariance_check(res, paper_switch_on.reference.covariance)
     assert not check.consistent, check.summary()
 
 
@@ -225,8 +225,8 @@ def test_a_baseline_switch_on_is_judged_against_its_own_reference():
     r = switch_on(**SWITCH, method="exp-heun")
     assert r.discrete is not None and r.displacement is None
     assert r.consistent, r.check.summary()
-    assert r.continuous_offset["mean_max_abs_z"] > 10
-    assert r.continuous_offset["covariance_max_abs_z"] < 3
+    assert r.continuous_offset.mean_max_abs_z > 10
+    assert r.continuous_offset.covariance_max_abs_z < 3
     # the baseline's own independent-noise control fails too
     system = load_model("cascade-full").build()
     _, dcov = discrete_reference(system, r.times, "exp-heun", 0.02, np.zeros(8),
@@ -243,8 +243,8 @@ def test_beyond_the_linearisation_the_ensemble_departs_from_the_continuous_refer
                   seed=11)
     assert not r.consistent, r.check.summary()
     i5 = np.searchsorted(r.times, 5.0)
-    gap = r.reference["measures"][i5, 0] - r.ensemble["measures"][i5, 0]
-    assert gap > 5 * r.ensemble["measures_stderr"][i5, 0]
+    gap = r.reference.measure("E_N")[i5] - r.ensemble.measure("E_N")[i5]
+    assert gap > 5 * r.ensemble.measure_stderr("E_N")[i5]
 
 
 def test_the_comparison_fails_when_the_detuning_is_frozen(paper_switch_on):
@@ -255,7 +255,7 @@ def test_the_comparison_fails_when_the_detuning_is_frozen(paper_switch_on):
     times = paper_switch_on.times
     quench = simulate(system.linear_system(), times, method="exact", dt=1.0,
                       n_traj=SWITCH["n_traj"], seed=SWITCH["seed"], initial="thermal")
-    check = _covariance_check(quench, paper_switch_on.judged["covariance"])
+    check = _covariance_check(quench, paper_switch_on.judged.covariance)
     assert not check.consistent, check.summary()
     assert not paper_switch_on.quench.consistent
 

@@ -172,15 +172,14 @@ def render(report: SwitchOnReport, rows: int = 11) -> str:
         f"{'Var x_' + a:>10} {'± SE':>7} "
         f"{own:>9} {'contin.':>9} {'E_N':>8} {'± SE':>7} {own:>8}",
     ]
-    en_col = report.measure_names.index("E_N")
+    en_n, en_n_se, dis_n = en.measure("E_N"), en.measure_stderr("E_N"), dis.measure("E_N")
     for i in idx:
-        var, var_se = en["covariance"][i, ixb, ixb], en["covariance_stderr"][i, ixb, ixb]
+        var, var_se = en.covariance[i, ixb, ixb], en.covariance_stderr[i, ixb, ixb]
         lines.append(
             f"{report.times[i]:8.4g} {report.effective_detuning[i]:9.4f} {var:10.4g} "
             f"{format_se(var_se, 7)} "
-            f"{dis['covariance'][i, ixb, ixb]:9.4g} {ref['covariance'][i, ixb, ixb]:9.4g} "
-            f"{en['measures'][i, en_col]:8.4f} {format_se(en['measures_stderr'][i, en_col], 7)} "
-            f"{dis['measures'][i, en_col]:8.4f}")
+            f"{dis.covariance[i, ixb, ixb]:9.4g} {ref.covariance[i, ixb, ixb]:9.4g} "
+            f"{en_n[i]:8.4f} {format_se(en_n_se[i], 7)} {dis_n[i]:8.4f}")
     lines += ["", f"effective detuning Δ_{report.detuning_mode}(t) between "
               f"{report.min_effective_detuning:.4g} and {report.max_effective_detuning:.4g} "
               f"{report.unit}; instantaneous linearisation unstable for "
@@ -196,8 +195,8 @@ def render(report: SwitchOnReport, rows: int = 11) -> str:
         return "not within the run" if math.isnan(t) else f"{t:.4g}"
 
     lines.append(f"settling (within {report.settling_tolerance:g} of the steady state, "
-                 f"continuous reference): mean {when(st['mean'])}, covariance "
-                 f"{when(st['covariance'])}")
+                 f"continuous reference): mean {when(st.mean)}, covariance "
+                 f"{when(st.covariance)}")
     lc = report.limit_cycle
     if lc is not None:
         if lc.kind == "fixed point":
@@ -211,7 +210,7 @@ def render(report: SwitchOnReport, rows: int = 11) -> str:
                          f"of (x_{lc.mode}, p_{lc.mode}): ensemble {lc.radius_ensemble:.6g} ± "
                          f"{format_se(lc.radius_ensemble_stderr, 0)}, mean field "
                          f"{lc.radius_mean_field:.6g}")
-    bad = ~report.ensemble["physical"]
+    bad = ~report.ensemble.physical
     if bad.any():
         lines.append(f"WARNING: the sampled ({', '.join(report.pair)}) covariance is not "
                      f"physical at {int(bad.sum())} record(s) (first t = "
@@ -219,8 +218,8 @@ def render(report: SwitchOnReport, rows: int = 11) -> str:
     off = report.continuous_offset
     if report.discrete is not None:
         lines.append(f"continuous reference vs the scheme's: means differ by up to "
-                     f"{format_se(off['mean_max_abs_z'], 0, '.3g')} SE, covariances by up to "
-                     f"{format_se(off['covariance_max_abs_z'], 0, '.3g')} SE (discretisation "
+                     f"{format_se(off.mean_max_abs_z, 0, '.3g')} SE, covariances by up to "
+                     f"{format_se(off.covariance_max_abs_z, 0, '.3g')} SE (discretisation "
                      "error)")
     if report.displacement is not None:
         with np.errstate(divide="ignore", invalid="ignore"):

@@ -1,4 +1,7 @@
-"""The report of a switch-on (:class:`SwitchOnReport`)."""
+"""The report of a switch-on (:class:`SwitchOnReport`) and its named parts: the references and
+the ensemble along the records (:class:`ReferenceAtRecords`, :class:`EnsembleAtRecords`), the
+continuous reference's offset from a baseline's own (:class:`ContinuousOffset`), settling
+times (:class:`Settling`)."""
 
 from __future__ import annotations
 
@@ -11,15 +14,101 @@ from .references import FINE_STEP
 
 
 @dataclass(frozen=True)
+class ReferenceAtRecords:
+    """A reference along the records: ``mean`` (n_rec, d), ``covariance`` (n_rec, d, d) and the
+    six measures of the pair (n_rec, 6), named ``names`` (E_N and G clipped at 0 in
+    ``measures``, unclipped in ``measures_unclipped``)."""
+
+    names: tuple
+    mean: np.ndarray
+    covariance: np.ndarray
+    measures: np.ndarray
+    measures_unclipped: np.ndarray
+
+    def measure(self, name: str, clip: bool = True) -> np.ndarray:
+        """One measure over the records (n_rec,), by name."""
+        return (self.measures if clip else self.measures_unclipped)[:, self._column(name)]
+
+    def _column(self, name: str) -> int:
+        try:
+            return self.names.index(name)
+        except ValueError:
+            raise KeyError(f"unknown measure {name!r}; names: {', '.join(self.names)}") from None
+
+    def to_dict(self) -> dict:
+        """Its part of the ``--json`` report: each measure by name, E_N unclipped, the
+        moments."""
+        out = {k: self.measures[:, i] for i, k in enumerate(self.names)}
+        out["E_N_unclipped"] = self.measure("E_N", clip=False)
+        out.update(mean=self.mean, covariance=self.covariance)
+        return out
+
+
+@dataclass(frozen=True)
+class EnsembleAtRecords(ReferenceAtRecords):
+    """The ensemble along the records: a :class:`ReferenceAtRecords` with the jackknife
+    standard errors of each part, and whether each record's sampled pair is a quantum state
+    (``physical``, (n_rec,))."""
+
+    mean_stderr: np.ndarray
+    covariance_stderr: np.ndarray
+    measures_stderr: np.ndarray
+    physical: np.ndarray
+
+    def measure_stderr(self, name: str) -> np.ndarray:
+        """The standard error of one measure over the records (the same clipped or not)."""
+        return self.measures_stderr[:, self._column(name)]
+
+    def to_dict(self) -> dict:
+        out = {}
+        for i, k in enumerate(self.names):
+            out[k] = self.measures[:, i]
+            out[f"{k}_stderr"] = self.measures_stderr[:, i]
+        out["E_N_unclipped"] = self.measure("E_N", clip=False)
+        out.update(mean=self.mean, mean_stderr=self.mean_stderr, covariance=self.covariance,
+                   covariance_stderr=self.covariance_stderr)
+        return out
+
+
+@dataclass(frozen=True)
+class ContinuousOffset:
+    """How far the continuous reference is from the one a baseline's ensemble is judged
+    against (its own): the largest ``|continuous − judged|`` in standard errors of the
+    ensemble, of the means and of the covariances, and of the means in their own units."""
+
+    mean_max_abs_z: float
+    covariance_max_abs_z: float
+    mean_max_abs: float
+
+    def to_dict(self) -> dict:
+        return {"mean_max_abs_z": self.mean_max_abs_z,
+                "covariance_max_abs_z": self.covariance_max_abs_z,
+                "mean_max_abs": self.mean_max_abs}
+
+
+@dataclass(frozen=True)
+class Settling:
+    """Settling times (the model's time unit) of the continuous reference's means and
+    covariance to the steady state, within the report's tolerance; NaN if not within the run
+    or without a stable steady state."""
+
+    mean: float = float("nan")
+    covariance: float = float("nan")
+
+    def to_dict(self) -> dict:
+        return {"mean": self.mean, "covariance": self.covariance}
+
+
+@dataclass(frozen=True)
 class SwitchOnReport:
     """Everything ``langevin-sim switch-on`` computes; arrays over the record ``times``, and
     over ``fine_times`` (the continuous reference's fine grid) for the exact curves.
 
     ``reference`` is the continuous reference, ``discrete`` a baseline scheme's own (what a
     baseline's ensemble is judged against; None for ``ll``, which is judged against the
-    continuous one), each a dict with ``mean``, ``covariance`` and ``measures`` (n_rec, 6;
-    unclipped E_N and G in ``measures_unclipped``). ``displacement`` (``ll``): the ensemble's
-    mean of δ = X − β(t), with ``displacement_stderr``, shapes (n_rec, d).
+    continuous one), each a :class:`ReferenceAtRecords`; ``ensemble`` an :class:`EnsembleAtRecords`.
+    ``displacement`` (``ll``): the ensemble's mean of δ = X − β(t), with
+    ``displacement_stderr``, shapes (n_rec, d).
     """
 
     times: np.ndarray
@@ -27,9 +116,9 @@ class SwitchOnReport:
     measure_names: tuple
     quadratures: tuple
     unit: str
-    reference: dict
-    discrete: dict
-    ensemble: dict
+    reference: ReferenceAtRecords
+    discrete: ReferenceAtRecords | None
+    ensemble: EnsembleAtRecords
     fine_times: np.ndarray
     fine_mean: np.ndarray
     detuning_mode: str
@@ -38,10 +127,10 @@ class SwitchOnReport:
     fine_max_real: np.ndarray
     unstable_time: float
     check: object
-    continuous_offset: dict
+    continuous_offset: ContinuousOffset
     quench: object
     onsets: dict
-    settling_time: dict
+    settling_time: Settling
     limit_cycle: LimitCycle | None
     method: str
     dt: float
@@ -58,7 +147,7 @@ class SwitchOnReport:
     displacement_stderr: np.ndarray | None = None
 
     @property
-    def judged(self) -> dict:
+    def judged(self) -> ReferenceAtRecords:
         """The reference the ensemble is judged against: the scheme's own for a baseline,
         the continuous one for ``ll``."""
         return self.reference if self.discrete is None else self.discrete
@@ -86,19 +175,6 @@ class SwitchOnReport:
     def max_effective_detuning(self) -> float:
         return float(np.max(self.fine_effective_detuning))
 
-    def _block(self, part: dict, stderr: bool) -> dict:
-        out = {}
-        for i, k in enumerate(self.measure_names):
-            out[k] = part["measures"][:, i]
-            if stderr:
-                out[f"{k}_stderr"] = part["measures_stderr"][:, i]
-        out["E_N_unclipped"] = part["measures_unclipped"][:, self.measure_names.index("E_N")]
-        for k in ("mean", "covariance"):
-            out[k] = part[k]
-            if stderr:
-                out[f"{k}_stderr"] = part[f"{k}_stderr"]
-        return out
-
     def to_dict(self) -> dict:
         """The ``--json`` report (NaN becomes null when dumped)."""
         return {
@@ -106,13 +182,12 @@ class SwitchOnReport:
             "quadratures": list(self.quadratures), "unit": self.unit,
             "method": self.method, "dt": self.dt, "n_traj": self.n_traj, "seed": self.seed,
             "ramp": self.ramp, "ramp_time": self.ramp_time, "times": self.times,
-            "reference": self._block(self.reference, False),
-            "discrete_reference": (None if self.discrete is None
-                                   else self._block(self.discrete, False)),
+            "reference": self.reference.to_dict(),
+            "discrete_reference": None if self.discrete is None else self.discrete.to_dict(),
             "displacement": self.displacement,
             "displacement_stderr": self.displacement_stderr,
-            "ensemble": self._block(self.ensemble, True),
-            "unphysical_record_times": self.times[~self.ensemble["physical"]],
+            "ensemble": self.ensemble.to_dict(),
+            "unphysical_record_times": self.times[~self.ensemble.physical],
             "effective_detuning_mode": self.detuning_mode,
             "effective_detuning": self.effective_detuning,
             "min_effective_detuning": self.min_effective_detuning,
@@ -123,14 +198,14 @@ class SwitchOnReport:
             "max_abs_z": self.check.max_abs_z,
             "z_threshold": self.check.threshold, "n_compared": self.check.n_compared,
             "summary": self.check.summary(),
-            "continuous_reference_offset": self.continuous_offset,
+            "continuous_reference_offset": self.continuous_offset.to_dict(),
             "quench": None if self.quench is None else {
                 "consistent": self.quench.consistent, "max_abs_z": self.quench.max_abs_z,
                 "z_threshold": self.quench.threshold},
             "onsets": {k: {"exact": o.exact, "sample": o.sample, "sample_low": o.sample_low,
                            "sample_high": o.sample_high, "confidence": o.confidence}
                        for k, o in self.onsets.items()},
-            "settling_time": self.settling_time,
+            "settling_time": self.settling_time.to_dict(),
             "settling_tolerance": self.settling_tolerance,
             "limit_cycle": None if self.limit_cycle is None else self.limit_cycle.to_dict(),
             "parameters": self.parameters,

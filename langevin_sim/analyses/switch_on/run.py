@@ -13,7 +13,13 @@ from ...measures import clipped_at_zero, measure_names, measures_stack, onset_na
 from ..onsets import Onset, first_crossing, indicator, sample_onset
 from .limit_cycle import limit_cycle, unstable_time
 from .references import FINE_STEP, discrete_reference, reference
-from .report import SwitchOnReport
+from .report import (
+    ContinuousOffset,
+    EnsembleAtRecords,
+    ReferenceAtRecords,
+    Settling,
+    SwitchOnReport,
+)
 
 RAMP_KINDS = ("sudden", "linear", "smooth")
 DEFAULT_MODEL = "cascade-full"
@@ -165,17 +171,16 @@ def _switch_on(model, *, pair, ramp, ramp_time, t_final, record_every, method, d
     ix = (slice(None),) + np.ix_(sel, sel)
     raw = res.measures(pair, clip=False, progress=progress)  # one pass; clipped = max(0, ·)
 
-    def block(mean, cov):
+    def block(mean, cov) -> ReferenceAtRecords:
         values = measures_stack(cov[ix], clip=False)
-        return {"mean": mean, "covariance": cov, "measures": _clipped(values, names),
-                "measures_unclipped": values}
+        return ReferenceAtRecords(names, mean, cov, _clipped(values, names), values)
 
     ref_block = block(cont.mean[rec], cont.covariance[rec])
     dis_block = None if method == "ll" else block(dmean, dcov)
-    ens = {"mean": res.mean, "mean_stderr": res.mean_stderr, "covariance": res.covariance,
-           "covariance_stderr": res.covariance_stderr, "measures": _clipped(raw.values, names),
-           "measures_stderr": raw.stderr, "measures_unclipped": raw.values,
-           "measures_unclipped_stderr": raw.stderr, "physical": raw.physical}
+    # the standard error of max(0, x) is taken as that of x (clipping only where x < 0)
+    ens = EnsembleAtRecords(names, res.mean, res.covariance, _clipped(raw.values, names),
+                            raw.values, res.mean_stderr, res.covariance_stderr, raw.stderr,
+                            raw.physical)
     iu = np.triu_indices(system.dim)
     with np.errstate(divide="ignore", invalid="ignore"):
         zc = (res.covariance - dcov) / res.covariance_stderr
@@ -184,8 +189,8 @@ def _switch_on(model, *, pair, ramp, ramp_time, t_final, record_every, method, d
         off_c = np.abs(cont.covariance[rec] - dcov) / res.covariance_stderr
     check = consistency(np.concatenate([zc[:, iu[0], iu[1]].ravel(), zm.ravel()]), alpha,
                         res.jackknife_dof, min_groups=MIN_VERDICT_GROUPS)
-    offset = {"mean_max_abs_z": _max_finite(off_m), "covariance_max_abs_z": _max_finite(off_c),
-              "mean_max_abs": float(np.max(np.abs(cont.mean[rec] - dmean)))}
+    offset = ContinuousOffset(_max_finite(off_m), _max_finite(off_c),
+                              float(np.max(np.abs(cont.mean[rec] - dmean))))
 
     quench = settle = None
     if stable:  # the one with the fewest photons, as linear_system() takes
@@ -203,7 +208,7 @@ def _switch_on(model, *, pair, ramp, ramp_time, t_final, record_every, method, d
         fine_max_real=cont.max_real_eigenvalue,
         unstable_time=unstable_time(fine, cont.max_real_eigenvalue), check=check,
         continuous_offset=offset, quench=quench, onsets=onsets,
-        settling_time=settle or {"mean": float("nan"), "covariance": float("nan")},
+        settling_time=settle or Settling(),
         limit_cycle=limit_cycle(system, fine, cont.mean, res, bool(stable)), method=method,
         dt=dt,
         n_traj=res.n_traj, seed=res.seed, ramp=ramp,
@@ -230,8 +235,7 @@ def _against_the_steady_state(system, steady_mean, times, fine, cont, res, sigma
     quench = consistency(zq[:, iu[0], iu[1]].ravel(), alpha, res.jackknife_dof)
     dist_m = np.linalg.norm(cont.mean - steady_mean, axis=1) / np.linalg.norm(steady_mean)
     dist_c = np.linalg.norm(cont.covariance - sigma_inf, axis=(1, 2)) / np.linalg.norm(sigma_inf)
-    return quench, {"mean": settling_time(fine, dist_m, tol),
-                    "covariance": settling_time(fine, dist_c, tol)}
+    return quench, Settling(settling_time(fine, dist_m, tol), settling_time(fine, dist_c, tol))
 
 
 def _onsets(pair, sel, times, fine, sub, ref_block, cont, raw, confidence) -> dict:
@@ -244,7 +248,7 @@ def _onsets(pair, sel, times, fine, sub, ref_block, cont, raw, confidence) -> di
     for k in onset_names(pair):
         func, thr, above = indicator(k)
         col = names.index(k)
-        _, i = first_crossing(times, ref_block["measures_unclipped"][:, col], thr, above)
+        _, i = first_crossing(times, ref_block.measure(k, clip=False), thr, above)
         exact = float("nan") if i < 0 else 0.0
         if i > 0:
             seg = slice((i - 1) * sub, i * sub + 1)
