@@ -40,7 +40,7 @@ def test_paper_steady_numbers_are_those_of_the_reference_model(capsys):
     # the dataclass path and the description path agree exactly
     r1 = steady_report(CascadeParameters(eta=0.5, T=0.1))
     r2 = steady_report(load_model("cascade").replace(eta=0.5, T=0.1))
-    assert np.array_equal(r1["covariance"], r2["covariance"])
+    assert np.array_equal(r1.covariance, r2.covariance)
 
 
 def test_steady_of_a_driven_model_reports_the_mean_field(capsys):
@@ -51,7 +51,7 @@ def test_steady_of_a_driven_model_reports_the_mean_field(capsys):
     br = mf["branches"][0]
     assert br["quanta"]["a1"] == pytest.approx((0.5 / 1.5e-5) ** 2, rel=1e-9)
     assert br["effective_detunings"]["a1"] == pytest.approx(1.0, abs=1e-9)
-    assert out["E_N"] == pytest.approx(steady_report()["E_N"], rel=1e-9)
+    assert out["E_N"] == pytest.approx(steady_report().measures.E_N, rel=1e-9)
     assert main(["steady", "--model", "optomech", "--set", "delta_bare=3",
                  "--set", "drive=9000"]) == 0
     text = capsys.readouterr().out

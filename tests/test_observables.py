@@ -438,7 +438,7 @@ def test_steady_parties_and_json_names(capsys):
     # the pair measures stay those of the default pair, exactly
     from langevin_sim.analyses.steady import steady_report
 
-    assert out["E_N"] == steady_report()["E_N"]
+    assert out["E_N"] == steady_report().measures.E_N
     # the pair (b, m) within the three-mode analysis: the same E_N
     assert out["E_N_b_m"] == pytest.approx(out["E_N"], abs=1e-12)
     # E_N of a group is at least that of a member (monotone under tracing out)
@@ -493,7 +493,7 @@ def test_sweep_saves_the_observables(tmp_path, capsys):
 
     model = load_model("docs/examples/three_mode.toml")
     for i, g in enumerate((0.05, 0.1, 0.15)):
-        ref = steady_report(model.replace(g_a=g), parties=["a,b|c"])
+        ref = steady_report(model.replace(g_a=g), parties=["a,b|c"]).to_dict()
         for key in ("n_b", "squeezing_db_c", "E_N_ab_c", "residual_contangle_a_b_c", "E_N"):
             assert loaded.values[key][i] == pytest.approx(ref[key], rel=1e-12, abs=1e-15)
 
@@ -553,9 +553,12 @@ def test_li_zhu_agarwal_example_is_the_papers_linearised_model():
 def test_steady_report_selects_observables_from_python():
     from langevin_sim.analyses.steady import steady_report
 
-    none = steady_report(observables=())
+    none = steady_report(observables=()).to_dict()
     assert not any(k.startswith(("n_", "E_N_", "I_")) for k in none) and none["E_N"] > 0
     some = steady_report("docs/examples/three_mode.toml", observables=["squeezing_db"])
+    assert some.observable_values == {k: v for k, v in some.to_dict().items()
+                                      if k.startswith("squeezing")}
+    some = some.to_dict()
     assert [k for k in some if k.startswith("squeezing")] == ["squeezing_db_a", "squeezing_db_b",
                                                               "squeezing_db_c"]
     assert "residual_contangle_a_b_c" not in some

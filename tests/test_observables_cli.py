@@ -126,7 +126,7 @@ def test_validate_a_nonlinear_one_mode_model(kerr_file, capsys):
     out = run_json(capsys, ["validate", "--model", kerr_file, "--n-traj", "2048",
                             "--t-final", "100", "--record-every", "10"])
     assert out["method"] == "ll" and out["pair"] is None
-    ref = steady_report(kerr_file)
+    ref = steady_report(kerr_file).observable_values
     for k in ("n", "n_coherent", "n_thermal", "purity", "squeezing_db"):
         assert out[f"{k}_a_analytic"] == pytest.approx(ref[f"{k}_a"], rel=1e-9)
     assert out["n_coherent_a_analytic"] > 1  # a driven mode: mostly coherent quanta
@@ -152,7 +152,7 @@ def test_validate_parties_names_and_exact_references(capsys):
 
     out = run_json(capsys, ["validate", "--n-traj", "2048", "--t-final", "100",
                             "--parties", "a1,b|m", "--observables", "E_N,I,G"])
-    ref = steady_report(parties=["a1,b|m"])
+    ref = steady_report(parties=["a1,b|m"]).observable_values
     for k in ("E_N_a1b_m", "I_a1b_m", "G_a1b_to_m", "G_m_to_a1b"):
         for suffix in ("", "_stderr", "_analytic", "_z"):
             assert k + suffix in out

@@ -34,10 +34,10 @@ def run(args) -> int:
     model, pair, parties, names = load_cli_observables(args)
     report = steady_report(model, pair, args.branch, parties, names)
     if args.json:
-        print(dump_json(report))
+        print(dump_json(report.to_dict()))
     else:
-        print(render_steady(report))
-    return EXIT_OK if report["stable"] and report.get("physical", True) else EXIT_UNSTABLE
+        print(render_steady(report.to_dict()))
+    return EXIT_OK if report.stable and report.physical is not False else EXIT_UNSTABLE
 
 def render_steady(report: dict) -> str:
     from ..measures import signals_correlation, smaller_is_stronger, threshold
