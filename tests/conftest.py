@@ -3,6 +3,15 @@ import pytest
 
 from langevin_sim.models.cascade import CascadeParameters, build_system
 
+ALPHA = 0.01  # family-wise significance of every consistency test of the ensembles
+
+
+def upper(m: np.ndarray) -> np.ndarray:
+    """The upper triangle (diagonal included) of the last two axes: a covariance's independent
+    entries, flattened over the last axis."""
+    iu = np.triu_indices(m.shape[-1])
+    return m[..., iu[0], iu[1]]
+
 
 def random_parameters(rng: np.random.Generator) -> CascadeParameters:
     """A random point of parameter space (every physical knob varied); may be unstable."""

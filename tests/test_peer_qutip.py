@@ -18,7 +18,7 @@ from langevin_sim.models import load_model
 from langevin_sim.systems.linear import LinearSystem
 
 qt = pytest.importorskip("qutip")
-pytestmark = pytest.mark.peer
+pytestmark = [pytest.mark.peer, pytest.mark.slow]  # 14 s: a QuTiP master equation
 
 # small couplings, moderately damped mechanics and magnons, T = 0, an imperfect line
 POINT = dict(kappa1=2.0, kappa2=2.0, gamma_b=0.5, gamma_m=0.5, g_ab=0.05, g_am=0.1, T=0.0,
