@@ -247,12 +247,17 @@ def side_by_side(run_new, run_legacy, repeat):
 
 
 def report(label, work, best, target=None, unit="M trajectory-steps/s"):
-    """Print a row; return the new generator's throughput per cpu-second."""
+    """Print a row; return the new generator's throughput per cpu-second.
+
+    The verdict is given for both clocks: the cpu ratio is what contention from other
+    processes on a shared machine does not deflate; the wall ratio is what a user waits for.
+    """
     rn, rl = work / best["new"][0], work / best["legacy"][0]
     ratio_w = best["legacy"][0] / best["new"][0]
     ratio_c = best["legacy"][1] / best["new"][1]
     tgt = "" if target is None else \
-        f" (target >= {target}x: {'met' if ratio_w >= target else 'NOT met'})"
+        (f" (target >= {target}x: {'met' if ratio_c >= target else 'NOT met'} per cpu, "
+         f"{'met' if ratio_w >= target else 'NOT met'} wall)")
     print(f"  {label:<34} new {rn / 1e6:8.1f}  legacy {rl / 1e6:8.1f} {unit}:  "
           f"{ratio_w:4.2f}x wall, {ratio_c:4.2f}x cpu{tgt}")
     return work / best["new"][1]
