@@ -13,8 +13,8 @@ from .options import (
     EXIT_OK,
     UsageError,
     add_backend_arguments,
+    load_cli_model,
     make_backend,
-    parse_settings,
     positive_int,
     seed_type,
     show_progress,
@@ -30,7 +30,6 @@ if TYPE_CHECKING:  # the report types, for the annotations only
 
 NAME = "detect"
 HELP = "the paper's read-out: probes, homodyne records, certificates and records needed"
-
 
 
 def add_arguments(p):
@@ -55,12 +54,11 @@ def add_arguments(p):
                    help="directory for detect_report.json (and with --scan detect_scan.png)")
     add_backend_arguments(p)
 
+
 def run(args) -> int:
     from ..analyses.detect import detect, detection_model, detection_scan, record_layout
 
-    model = detection_model()
-    model = model.replace(**parse_settings(args.set, model))
-    model.build()
+    model = load_cli_model(args, model=detection_model())
     if not 0.5 < args.confidence < 1:
         raise UsageError(f"--confidence must be in (0.5, 1), got {args.confidence}")
     if args.repetitions < 0:

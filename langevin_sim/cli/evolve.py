@@ -16,7 +16,7 @@ from .options import (
     UsageError,
     add_ensemble_arguments,
     add_observable_arguments,
-    load_ensemble_observables,
+    load_request,
     make_backend,
     positive_float,
     show_progress,
@@ -29,7 +29,6 @@ if TYPE_CHECKING:  # the report types, for the annotations only
 NAME = "evolve"
 HELP = ("any model (pulses, envelopes, temporal modes of outputs) evolved from its initial "
         "state: ensemble vs the continuous reference at every record")
-
 
 
 def add_arguments(p):
@@ -56,7 +55,9 @@ def add_arguments(p):
 def run(args) -> int:
     from ..analyses.evolve import evolve
 
-    model, pair, groups, obs_names = load_ensemble_observables(args)
+    request = load_request(args, ensemble=True)
+    model, pair, groups, obs_names = (request.model, request.pair, request.parties,
+        request.observables)
     if args.initial not in ("thermal", "vacuum", "steady"):
         if not os.path.isfile(args.initial):
             raise UsageError("--initial must be thermal, vacuum, steady or an existing .npz "

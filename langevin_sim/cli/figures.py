@@ -32,6 +32,7 @@ def add_arguments(p):
                    help="trajectories per spot check (default 8192)")
     add_backend_arguments(p)
 
+
 def run(args) -> int:
     import time
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+from dataclasses import dataclass
 
 EXIT_OK, EXIT_INCONSISTENT, EXIT_USAGE, EXIT_UNSTABLE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
@@ -54,6 +55,7 @@ def int_at_least(low: int):
         return v
     return parse
 
+
 def float_in(low: float, high: float, name: str):
     def parse(text: str) -> float:
         try:
@@ -88,6 +90,7 @@ def parse_settings(items: list[str] | None, model) -> dict:
             raise ValueError(f"--set {name}: {shorten(text.strip())} is not a number") from None
     return changes
 
+
 def parse_pair(text: str | None) -> tuple | None:
     """``"b,m"`` → ``("b", "m")`` (``None`` stays ``None``: the model's own pair)."""
     if text is None:
@@ -121,6 +124,7 @@ def add_model_arguments(p: argparse.ArgumentParser) -> None:
                    help="for a nonlinear model: which stable mean-field branch to linearise "
                         "around (0: fewest photons)")
 
+
 def add_observable_arguments(p: argparse.ArgumentParser) -> None:
     """``--parties`` and ``--observables`` (steady, sweep, validate, simulate, relax)."""
     from ..observables import OBSERVABLES
@@ -135,6 +139,7 @@ def add_observable_arguments(p: argparse.ArgumentParser) -> None:
                    help="which observables to report (default all; validate, simulate and "
                         "relax on a pair alone: none): " + ", ".join(OBSERVABLES))
 
+
 def add_ensemble_arguments(p, methods=None, method_default: str | None = "exact",
                            method_help: str = "integrator: exact Ornstein-Uhlenbeck step, ll "
                                               "(the same on a linear system) or Euler-Maruyama"
@@ -145,13 +150,14 @@ def add_ensemble_arguments(p, methods=None, method_default: str | None = "exact"
     add_model_arguments(p)
     p.add_argument("--method", choices=list(methods), default=method_default, help=method_help)
     p.add_argument("--dt", type=positive_float, default=None,
-                   help="time step in 1/ω_b (default: 1 for exact and ll, 0.005 for em; ll on "
+                   help="time step in 1/unit (default: 1 for exact and ll, 0.005 for em; ll on "
                         "a nonlinear model 0.1)")
     p.add_argument("--n-traj", type=n_traj, default=16384, help="trajectories")
     p.add_argument("--seed", type=seed_type, default=2024, help="root seed >= 0 (reproducible)")
     p.add_argument("--chunk-size", type=positive_int, default=None,
                    help="trajectories per chunk (default min(1024, n_traj/32))")
     add_backend_arguments(p)
+
 
 def add_backend_arguments(p) -> None:
     """Where the work runs: ``--threads``, ``--backend``, ``--scheduler``, ``--workers``."""
@@ -164,6 +170,7 @@ def add_backend_arguments(p) -> None:
     p.add_argument("--workers", type=positive_int, default=None,
                    help="worker processes of the LocalCluster started without --scheduler")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
 
 def make_backend(args):
     """The backend the options ask for (``UsageError`` if its package is missing)."""
@@ -178,49 +185,55 @@ def make_backend(args):
     except BackendUnavailableError as exc:
         raise UsageError(str(exc)) from None
 
+
 def show_progress(args) -> bool:
     return not args.no_progress and sys.stderr.isatty()
 
-def load_cli_model(args):
-    """The model, its pair and branch from ``--model``, ``--set``, ``--pair``, ``--branch``.
 
-    Every value is evaluated here, so a bad one fails (exit 2) before any computation.
-    """
-    from ..models import check_pair, load_model
-
-    model = load_model(args.model)
-    model = model.replace(**parse_settings(args.set, model))
-    model.build()
-    pair = check_pair(model.mode_labels, model.pair(parse_pair(args.pair)))
-    if args.branch < 0:
-        raise ValueError(f"--branch must be >= 0, got {args.branch}")
-    return model, pair
-
-def load_cli_observables(args):
-    """The model, the pair (``None`` for a model without one, e.g. one mode), the parties and
-    the observables from ``--model``, ``--set``, ``--pair``, ``--parties``, ``--observables``,
-    ``--branch``. Every value is checked here, before any computation (exit 2)."""
-    from ..analyses.steady import resolve_pair
+def load_cli_model(args, model=None, changes=None):
+    """The one model loader of the commands: ``--model`` (or ``model``, a model object) with
+    ``--set`` (or ``changes``: a function from the model to its ``{name: value}``), built once,
+    so that every value is evaluated here and a bad one fails (exit 2) before any
+    computation."""
     from ..models import load_model
-    from ..observables import parse_observables, parse_parties
 
-    model = load_model(args.model)
-    model = model.replace(**parse_settings(args.set, model))
+    model = load_model(args.model) if model is None else model
+    model = model.replace(**(parse_settings(args.set, model) if changes is None
+                             else changes(model)))
     model.build()
+    return model
+
+
+@dataclass(frozen=True)
+class ModelRequest:
+    """What a command that measures a model was asked for: the model, the pair (None for a
+    model without one, e.g. one mode), the parties (groups of mode names) and the observables
+    (names)."""
+
+    model: object
+    pair: tuple | None
+    parties: tuple
+    observables: tuple
+
+
+def load_request(args, ensemble: bool = False) -> ModelRequest:
+    """The model (:func:`load_cli_model`) and what to measure on it, from ``--pair``,
+    ``--parties``, ``--observables``, ``--branch``; every value checked here (exit 2).
+
+    ``ensemble`` (validate, simulate, relax, evolve): without ``--observables``, every
+    observable when ``--parties`` is given or there is no pair, none for a run on a pair alone
+    (its output and verdict are those of the pair's six measures); otherwise (steady, sweep)
+    every observable.
+    """
+    from ..analyses.steady import resolve_pair
+    from ..observables import parse_observables, parse_parties, resolve_ensemble_observables
+
+    model = load_cli_model(args)
     names = parse_observables(args.observables)
     groups = tuple(parse_parties(p, model.mode_labels) for p in args.parties)
     pair = resolve_pair(model, parse_pair(args.pair), groups)
     if args.branch < 0:
         raise ValueError(f"--branch must be >= 0, got {args.branch}")
-    return model, pair, groups, names
-
-def load_ensemble_observables(args):
-    """The model, the pair (``None`` for a model without one, e.g. one mode), the parties and
-    the observables of an ensemble command (validate, simulate, relax), all checked before any
-    computation (exit 2). Without ``--observables``: every observable when ``--parties`` is
-    given or there is no pair, none for a run on a pair alone (its output and verdict are
-    those of the pair's six measures)."""
-    from ..observables import resolve_ensemble_observables
-
-    model, pair, groups, _ = load_cli_observables(args)
-    return model, pair, groups, resolve_ensemble_observables(pair, groups, args.observables)
+    if ensemble:
+        names = resolve_ensemble_observables(pair, groups, args.observables)
+    return ModelRequest(model, pair, groups, tuple(names))

@@ -35,6 +35,7 @@ def prepare_output_dir(path: str | None) -> str | None:
         raise UsageError(str(exc)) from None
     return path
 
+
 def prepare_output_file(path: str | None, suffix: str) -> str | None:
     """Check an ``--output`` file before any computation; returns the name that will really be
     written (``suffix`` appended if missing, as numpy does)."""
@@ -55,6 +56,7 @@ def prepare_output_file(path: str | None, suffix: str) -> str | None:
         raise UsageError(f"--output {path!r}: directory {parent!r} is not writable")
     return path
 
+
 def dump_json(payload: dict) -> str:
     """JSON text with numpy arrays as nested lists and NaN/inf as null."""
     return dumps(payload)
@@ -74,6 +76,7 @@ def no_nan(text: str) -> str:
         _NAN = re.compile(r"(?<![\w.])nan(?!\w)")
     return _NAN.sub("n/a", text)
 
+
 def format_matrix(m: np.ndarray, labels) -> str:
     """A labelled text table of a matrix."""
     width = max(11, *(len(lab) + 1 for lab in labels))
@@ -82,9 +85,11 @@ def format_matrix(m: np.ndarray, labels) -> str:
             for lab, row in zip(labels, m)]
     return "\n".join([head, *rows])
 
+
 _COLUMNS = {"n": "n̄", "n_thermal": "n̄ thermal", "n_coherent": "n̄ coherent",
             "min_variance": "min var", "squeezing_angle": "angle/rad",
             "squeezing_db": "sqz/dB", "purity": "purity", "entropy": "S/nats"}
+
 
 def render_observables(report: dict) -> list[str]:
     """Text of :func:`~langevin_sim.observables.observables_table`'s part of a report: the

@@ -15,7 +15,7 @@ from .options import (
     UsageError,
     add_ensemble_arguments,
     add_observable_arguments,
-    load_ensemble_observables,
+    load_request,
     make_backend,
     positive_float,
     positive_int,
@@ -35,14 +35,13 @@ NAME = "relax"
 HELP = "relaxation to steady state: transient ensemble vs exact σ(t), rates, onsets, plots"
 
 
-
 def add_arguments(p):
     add_ensemble_arguments(p)
     p.add_argument("--initial", default="thermal",
                    help="thermal (default), vacuum, or FILE.npz with 'covariance' (and 'mean'); "
                         "a saved ensemble's last record is used")
     p.add_argument("--t-final", type=positive_float, default=None,
-                   help="last record time in 1/ω_b (default: 5 slowest relaxation times)")
+                   help="last record time in 1/unit (default: 5 slowest relaxation times)")
     p.add_argument("--n-times", type=positive_int, default=40,
                    help="record times, log-spaced (default 40)")
     p.add_argument("--tol", type=positive_float, default=0.01,
@@ -57,11 +56,14 @@ def add_arguments(p):
                         "the fidelity of those modes' state with it at each record, "
                         "ensemble ± SE and exact")
 
+
 def run(args) -> int:
 
     from ..analyses.relax import relax
 
-    model, pair, parties, names = load_ensemble_observables(args)
+    request = load_request(args, ensemble=True)
+    model, pair, parties, names = (request.model, request.pair, request.parties,
+        request.observables)
     target = None
     if args.fidelity_target is not None:
         from ..observables import load_fidelity_target

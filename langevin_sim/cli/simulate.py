@@ -10,7 +10,7 @@ from .options import (
     EXIT_OK,
     add_ensemble_arguments,
     add_observable_arguments,
-    load_ensemble_observables,
+    load_request,
     make_backend,
     positive_float,
     show_progress,
@@ -34,12 +34,13 @@ def add_arguments(p):
                     "nonlinear one the truncated Wigner engine, ll (default, dt 0.1) or a "
                     "baseline em, exp-euler, exp-heun (exact: its linearisation)")
     p.add_argument("--t-final", type=positive_float, default=100.0,
-                   help="end time in 1/ω_b (default 100)")
+                   help="end time in 1/unit (default 100)")
     p.add_argument("--record-every", type=positive_float, default=1.0,
-                   help="record spacing in 1/ω_b (default 1)")
+                   help="record spacing in 1/unit (default 1)")
     p.add_argument("--initial", choices=["thermal", "vacuum", "steady"], default="thermal")
     p.add_argument("--output", default=None, help="write an .npz with the results")
     add_observable_arguments(p)
+
 
 def run(args) -> int:
     from ..analyses.steady import resolve_parties
@@ -47,7 +48,9 @@ def run(args) -> int:
     from ..integrators import get_integrator
     from ..measures import onset_names
 
-    model, pair, parties, obs_names = load_ensemble_observables(args)
+    request = load_request(args, ensemble=True)
+    model, pair, parties, obs_names = (request.model, request.pair, request.parties,
+        request.observables)
     output = prepare_output_file(args.output, ".npz")
     system = model.linear_system(args.branch)
     parties = resolve_parties(system.mode_labels, parties, pair, obs_names)
@@ -154,6 +157,7 @@ def run(args) -> int:
         if output:
             print(f"wrote {output}")
     return EXIT_INTERRUPTED if result.partial or not computed else EXIT_OK
+
 
 def _simulate_truncated_wigner(lang, linearised, args, meta):
     """``simulate`` on a driven nonlinear model: the truncated Wigner engine (``ll`` by

@@ -13,7 +13,7 @@ from .options import (
     add_model_arguments,
     float_in,
     int_at_least,
-    parse_settings,
+    load_cli_model,
     positive_float,
 )
 from .output import (
@@ -66,6 +66,7 @@ def add_arguments(p):
     p.add_argument("--output", default=None, metavar="DIR",
                    help="directory for spectrum.png and spectrum.json")
 
+
 def run(args) -> int:
     from ..analyses.spectra import (
         parse_range,
@@ -73,11 +74,7 @@ def run(args) -> int:
         spectral_system,
         spectrum,
     )
-    from ..models import load_model
-
-    model = load_model(args.model)
-    model = model.replace(**parse_settings(args.set, model))
-    model.build()  # every value evaluated: a bad one fails here, before any work
+    model = load_cli_model(args)
     if args.pair is not None:
         raise UsageError("--pair is not used by spectrum: name the signals with --quadrature "
                          "(and --cross)")
@@ -123,12 +120,14 @@ def run(args) -> int:
         return EXIT_INCONSISTENT
     return EXIT_OK
 
+
 def _c(z) -> str:
     if z is None:
         return "n/a"
     z = complex(z)
     return f"{z.real:.6g}" if abs(z.imag) <= 1e-12 * max(1.0, abs(z)) else \
         f"{z.real:.6g}{z.imag:+.6g}i"
+
 
 def render_spectrum(spec, sim=None) -> str:
     """Text report of a :class:`~langevin_sim.analyses.spectra.Spectrum` (and a simulated one)."""

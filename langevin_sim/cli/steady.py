@@ -11,7 +11,7 @@ from .options import (
     EXIT_UNSTABLE,
     add_model_arguments,
     add_observable_arguments,
-    load_cli_observables,
+    load_request,
 )
 from .output import (
     dump_json,
@@ -28,16 +28,20 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_model_arguments(p)
     add_observable_arguments(p)
 
+
 def run(args) -> int:
     from ..analyses.steady import steady_report
 
-    model, pair, parties, names = load_cli_observables(args)
+    request = load_request(args)
+    model, pair, parties, names = (request.model, request.pair, request.parties,
+        request.observables)
     report = steady_report(model, pair, args.branch, parties, names)
     if args.json:
         print(dump_json(report.to_dict()))
     else:
         print(render_steady(report.to_dict()))
     return EXIT_OK if report.stable and report.physical is not False else EXIT_UNSTABLE
+
 
 def render_steady(report: dict) -> str:
     from ..measures import signals_correlation, smaller_is_stronger, threshold

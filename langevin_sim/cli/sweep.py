@@ -12,7 +12,7 @@ from .options import (
     add_backend_arguments,
     add_model_arguments,
     add_observable_arguments,
-    load_cli_observables,
+    load_request,
     make_backend,
     show_progress,
 )
@@ -41,6 +41,7 @@ def _parse_axis(text: str):
                          f"{spec!r}")
     return name.strip(), np.linspace(start, stop, n)
 
+
 def add_arguments(p):
 
     add_model_arguments(p)
@@ -51,11 +52,14 @@ def add_arguments(p):
                    help="directory for sweep.npz and sweep.png (maps of the six measures)")
     add_backend_arguments(p)
 
+
 def run(args) -> int:
 
     from ..analyses.sweep import sweep, sweep_summary
 
-    model, pair, parties, names = load_cli_observables(args)
+    request = load_request(args)
+    model, pair, parties, names = (request.model, request.pair, request.parties,
+        request.observables)
     if not 1 <= len(args.axis) <= 2:
         raise UsageError("give one or two --axis NAME=START:STOP:N")
     axes = dict(_parse_axis(a) for a in args.axis)

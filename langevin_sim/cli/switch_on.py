@@ -16,6 +16,7 @@ from .options import (
     EXIT_OK,
     UsageError,
     add_backend_arguments,
+    load_cli_model,
     make_backend,
     parse_pair,
     parse_settings,
@@ -38,8 +39,6 @@ NAME = "switch-on"
 HELP = "switching the drive on: truncated Wigner ensemble of the full model vs its references"
 
 
-
-
 def add_arguments(p):
     from ..integrators import methods_for
     from ..models import library_models
@@ -50,25 +49,25 @@ def add_arguments(p):
     p.add_argument("--set", action="append", metavar="NAME=VALUE", default=[],
                    help="set a parameter (cascade-full: the paper's names, delta1 and g_ab being "
                         "the targets at the steady mean field, g0; or delta1_bare with "
-                        "drive_power_w (W) or drive_amplitude (|E|, ω_b) to set the drive "
-                        "directly); rates in units of ω_b")
+                        "drive_power_w (W) or drive_amplitude (|E|, the model's unit) to set "
+                        "the drive directly); rates in the model's unit (ω_b for the paper)")
     p.add_argument("--pair", default=None, metavar="A,B",
                    help="the two modes measured (default: the model's pair)")
     p.add_argument("--ramp", choices=["sudden", "linear", "smooth"], default="sudden",
                    help="drive switch-on: sudden; linear E·min(1, t/T); smooth E·sin²(πt/2T)")
     p.add_argument("--ramp-time", type=positive_float, default=None,
-                   help="ramp time T in 1/ω_b (linear and smooth ramps)")
+                   help="ramp time T in 1/unit (linear and smooth ramps)")
     p.add_argument("--t-final", type=positive_float, default=1000.0,
-                   help="run length in 1/ω_b (default 1000)")
+                   help="run length in 1/unit (default 1000)")
     p.add_argument("--record-every", type=positive_float, default=1.0,
-                   help="record spacing in 1/ω_b, a multiple of dt (default 1)")
+                   help="record spacing in 1/unit, a multiple of dt (default 1)")
     p.add_argument("--method", choices=list(methods_for("nonlinear")), default="ll",
                    help="scheme for the nonlinear drift: ll (default; local linearisation "
                         "about the deterministic path, judged against the continuous "
                         "reference) or a baseline em, exp-euler, exp-heun (judged against "
                         "its own discrete reference)")
     p.add_argument("--dt", type=positive_float, default=None,
-                   help="time step in 1/ω_b (default 0.1 for ll, 0.02 exp-heun, 0.01 "
+                   help="time step in 1/unit (default 0.1 for ll, 0.02 exp-heun, 0.01 "
                         "exp-euler, 0.005 em)")
     p.add_argument("--n-traj", type=positive_int, default=4096,
                    help="truncated Wigner trajectories (default 4096)")
@@ -83,6 +82,7 @@ def add_arguments(p):
                    help="directory for switch_on_means.png, switch_on_variances.png, "
                         "switch_on_measures.png and switch_on_report.json")
     add_backend_arguments(p)
+
 
 def split_drive_settings(items: list[str]) -> tuple[list[str], dict]:
     """``--set`` items without ``drive_power_w``/``drive_amplitude``, and those two as numbers."""
@@ -99,20 +99,20 @@ def split_drive_settings(items: list[str]) -> tuple[list[str], dict]:
             rest.append(item)
     return rest, drive
 
+
 def run(args) -> int:
     from ..analyses.switch_on import check_switchable, switch_on, with_ramp
-    from ..models import check_pair, load_model
+    from ..models import check_pair
     from ..models.cascade import drive_parameters
 
-    model = load_model(args.model)
     items, drive = split_drive_settings(args.set)
-    changes = parse_settings(items, model)
-    model = model.replace(**drive_parameters(model, {**changes, **drive}))
+    model = load_cli_model(args, changes=lambda m: drive_parameters(
+        m, {**parse_settings(items, m), **drive}))
     system = model.build()
     check_switchable(system, model.name)
     check_pair(system.mode_labels, model.pair(parse_pair(args.pair)))
     if args.ramp != "sudden" and args.ramp_time is None:
-        raise UsageError(f"--ramp {args.ramp} needs --ramp-time T (> 0, in 1/ω_b)")
+        raise UsageError(f"--ramp {args.ramp} needs --ramp-time T (> 0, in 1/unit)")
     if args.ramp == "sudden" and args.ramp_time is not None:
         raise UsageError("--ramp-time applies to --ramp linear or smooth")
     with_ramp(system, args.ramp, args.ramp_time)
@@ -191,6 +191,7 @@ def render(report: SwitchOnReport, rows: int = 11) -> str:
                   f"in ({o.sample_low:.4g}, {o.sample_high:.4g}] at {o.confidence:.0%}")
         lines.append(f"onset of {k}: exact {exact}; ensemble {sample}")
     st = report.settling_time
+
     def when(t):
         return "not within the run" if math.isnan(t) else f"{t:.4g}"
 

@@ -13,7 +13,7 @@ from .options import (
     UsageError,
     add_ensemble_arguments,
     add_observable_arguments,
-    load_ensemble_observables,
+    load_request,
     make_backend,
     nonnegative_float,
     positive_float,
@@ -32,7 +32,6 @@ NAME = "validate"
 HELP = "ensemble at the given parameters validated against the exact stationary covariance"
 
 
-
 def add_arguments(p):
     from ..integrators import METHODS
 
@@ -44,22 +43,25 @@ def add_arguments(p):
                     "steady state) or the baselines em, exp-euler, exp-heun (judged against "
                     "their own; exact validates the linearisation)")
     p.add_argument("--t-final", type=positive_float, default=400.0,
-                   help="length of the run in 1/ω_b (default 400)")
+                   help="length of the run in 1/unit (default 400)")
     p.add_argument("--record-every", type=positive_float, default=20.0,
-                   help="spacing of the records averaged, in 1/ω_b (default 20)")
+                   help="spacing of the records averaged, in 1/unit (default 20)")
     p.add_argument("--initial", choices=["steady", "thermal", "vacuum"], default="steady",
                    help="initial state (steady: the scheme's own stationary state)")
     p.add_argument("--burn-in", type=nonnegative_float, default=None,
-                   help="discard records before this time (1/ω_b); default 0 from steady, "
+                   help="discard records before this time (1/unit); default 0 from steady, "
                         "else 7 slowest relaxation times")
     p.add_argument("--alpha", type=float, default=0.01,
                    help="family-wise significance of the consistency test (default 0.01)")
     add_observable_arguments(p)
 
+
 def run(args) -> int:
     from ..analyses.validate import validate
 
-    model, pair, parties, names = load_ensemble_observables(args)
+    request = load_request(args, ensemble=True)
+    model, pair, parties, names = (request.model, request.pair, request.parties,
+        request.observables)
     if not 0 < args.alpha < 1:
         raise UsageError(f"--alpha must be in (0, 1), got {args.alpha}")
     with make_backend(args) as backend:

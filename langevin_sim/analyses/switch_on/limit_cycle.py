@@ -90,6 +90,7 @@ def limit_cycle(system, fine_times, fine_mean, result=None, stable: bool | None 
         kind = "not settled"
     else:
         kind = "limit cycle"
+
     def rms_radius(means, covs=None):
         m = means[:, ix:ix + 2]
         r2 = np.sum((m - m.mean(axis=0)) ** 2, axis=1)
