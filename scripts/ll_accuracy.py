@@ -44,9 +44,9 @@ def steady_table(n_traj: int, seed: int) -> None:
                 continue
             wall = time.perf_counter() - t0
             check = r.check if method == "ll" else r.continuous_check
-            en, se = r.measures_unclipped["E_N"], r.measures_stderr["E_N"]
-            exact = r.measures_analytic["E_N"] if method == "ll" else 0.75852
-            off = np.max(np.abs(r.means["continuous_z"]))
+            en, se = r.measures["E_N"].unclipped, r.measures["E_N"].stderr
+            exact = r.measures["E_N"].analytic if method == "ll" else 0.75852
+            off = np.max(np.abs(r.means.continuous_z))
             print(f"{method:>9} {dt:>6g} {en:8.4f} {se:7.4f} {(en - exact) / se:8.2f} "
                   f"{check.max_abs_z:9.3g} {check.threshold:7.3g} {off:15.3g} {wall:9.1f}")
 

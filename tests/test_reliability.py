@@ -67,11 +67,12 @@ def test_product_state_estimates_are_not_called_correlated():
     from langevin_sim.analyses.validate import validate
     rep = validate(CascadeParameters(eta=0.0, T=0.0), n_traj=8192, seed=4)
     assert rep.check.consistent
-    for k, v in rep.verdicts.items():
-        assert not v["correlated"], k
+    for k, m in rep.measures.items():
+        assert not m.verdict.correlated, k
     # unclipped and bias-corrected values straddle the exact 0 within their error
-    assert abs(rep.measures_bias_corrected["E_N"]) < 4 * rep.measures_stderr["E_N"]
-    assert rep.measures_unclipped["E_N"] != rep.measures["E_N"] or rep.measures["E_N"] > 0
+    en = rep.measures["E_N"]
+    assert abs(en.bias_corrected) < 4 * en.stderr
+    assert en.unclipped != en.value or en.value > 0
 
 
 # -- interruptions ------------------------------------------------------------------------------

@@ -358,7 +358,7 @@ def test_validate_runs_the_truncated_wigner_engine_on_a_driven_model():
     assert r.check.consistent, r.check.summary()
     assert r.check.n_compared == 36 + 6 + 8  # covariance, measures (unclipped), means
     # the reference is the continuous steady state (mean field and σ∞)
-    assert np.array_equal(r.means["reference"], r.means["continuous"])
+    assert np.array_equal(r.means.reference, r.means.continuous)
     assert np.array_equal(r.analytic, r.continuous)
     # the linearisation is still validated exactly on the linear engine
     lin = validate("cascade-full", method="exact", n_traj=2048, t_final=100.0, seed=5)

@@ -50,6 +50,68 @@ from .steady import resolve_observable_request
 
 
 @dataclass(frozen=True)
+class Verdict:
+    """Whether a sampled measure signals a correlation: a one-sided test, its bias-corrected
+    estimate past the threshold by ``statistic`` standard errors against Student's t
+    ``quantile`` at ``confidence``."""
+
+    correlated: bool
+    statistic: float
+    quantile: float
+    confidence: float
+
+    def to_dict(self) -> dict:
+        return {"correlated": self.correlated, "statistic": self.statistic,
+                "quantile": self.quantile, "confidence": self.confidence}
+
+
+@dataclass(frozen=True)
+class MeasureCheck:
+    """One measure of the pair, sampled (time-averaged) against its exact value: the estimate
+    (``value``, clipped at 0 for E_N and G as reported), its jackknife standard error (of the
+    unclipped estimate), the exact ``analytic`` value, the z-score of the ``unclipped``
+    estimate (smooth and unbiased at the threshold), the jackknife ``bias_corrected``
+    estimate and the :class:`Verdict`."""
+
+    value: float
+    stderr: float
+    analytic: float
+    z: float
+    unclipped: float
+    bias_corrected: float
+    verdict: Verdict
+
+
+@dataclass(frozen=True)
+class MeanCheck:
+    """A truncated Wigner run's sampled steady mean (d,) against its references: ``sample``
+    ± ``stderr``, the ``reference`` it is judged against (the continuous steady mean field
+    for ``ll``, the scheme's own fixed point for a baseline), the ``continuous`` steady mean
+    field, the z-scores against each (``z``, ``continuous_z``) and the reference's offset from
+    the continuous one in standard errors; for ``ll`` also ``path`` (the drift's fixed point
+    the frame follows) and ``displacement`` = sample − path, the mean of δ."""
+
+    sample: np.ndarray
+    stderr: np.ndarray
+    reference: np.ndarray
+    continuous: np.ndarray
+    z: np.ndarray
+    continuous_offset_se: np.ndarray
+    continuous_z: np.ndarray
+    path: np.ndarray | None = None
+    displacement: np.ndarray | None = None
+
+    def to_dict(self) -> dict:
+        out = {"sample": self.sample, "stderr": self.stderr, "reference": self.reference,
+               "continuous": self.continuous, "z": self.z,
+               "continuous_offset_se": self.continuous_offset_se,
+               "continuous_z": self.continuous_z}
+        if self.path is not None:
+            out.update(path=self.path, displacement=self.displacement)
+        return out
+
+
+@dataclass(frozen=True)
 class ValidationReport:
     """Sampled stationary statistics against the exact ones.
 
@@ -61,15 +123,11 @@ class ValidationReport:
         and the z-scores ``(sample - reference)/stderr``.
     continuous : ndarray, shape (d, d)
         The continuous σ∞ (equal to ``analytic`` for the exact method).
-    measures, measures_stderr, measures_analytic, measures_z : dict
-        The six measures of ``pair`` likewise (keys :func:`~langevin_sim.measures.measure_names`);
-        the z-scores compare the *unclipped* E_N and G (``measures_unclipped``), which stay
-        smooth and unbiased at their threshold.
-    measures_bias_corrected : dict
-        Jackknife bias-corrected (unclipped) estimates.
-    verdicts : dict
-        Per measure: ``correlated`` only if a one-sided test (bias-corrected estimate past the
-        threshold by Student's t quantile at ``confidence`` times its SE) says so.
+    measures : dict name -> MeasureCheck
+        The six measures of ``pair`` likewise (keys :func:`~langevin_sim.measures.measure_names`,
+        in that order), each with its verdict: ``correlated`` only if a one-sided test
+        (bias-corrected estimate past the threshold by Student's t quantile at ``confidence``
+        times its SE) says so.
     check : Consistency
         Max-|z| test over the upper triangle of the covariance and the finite measure z's.
     method, dt, n_traj, seed, t_final, record_every, burn_in, n_records : run description
@@ -83,12 +141,6 @@ class ValidationReport:
     z: np.ndarray
     continuous: np.ndarray
     measures: dict
-    measures_stderr: dict
-    measures_analytic: dict
-    measures_z: dict
-    measures_unclipped: dict
-    measures_bias_corrected: dict
-    verdicts: dict
     check: Consistency
     method: str
     dt: float
@@ -102,11 +154,8 @@ class ValidationReport:
     partial: bool
     parameters: dict
     pair: tuple | None = None
-    means: dict | None = None
-    """Truncated Wigner runs: ``sample``, ``stderr``, ``reference`` (the continuous steady mean
-    field for ``ll``, the scheme's own fixed point for a baseline), ``continuous`` (the steady
-    mean field), ``z`` and ``continuous_offset_se``; for ``ll`` also ``path`` (the drift's
-    fixed point the frame follows) and ``displacement`` = sample − path, the mean of δ."""
+    means: MeanCheck | None = None
+    """Truncated Wigner runs: the sampled steady mean against its references."""
     unit: str = "ω_b"
     continuous_check: Consistency | None = None
     """A baseline scheme's sample against the continuous reference (σ∞, the measures of σ∞
@@ -144,15 +193,16 @@ class ValidationReport:
                                        "z_threshold": cc.threshold,
                                        "n_compared": cc.n_compared}
         for k in self.measure_names:
-            out[k] = self.measures[k]
-            out[k + "_stderr"] = self.measures_stderr[k]
-            out[k + "_analytic"] = self.measures_analytic[k]
-            out[k + "_z"] = self.measures_z[k]
-            out[k + "_unclipped"] = self.measures_unclipped[k]
-            out[k + "_bias_corrected"] = self.measures_bias_corrected[k]
-        out["verdicts"] = self.verdicts
+            m = self.measures[k]
+            out[k] = m.value
+            out[k + "_stderr"] = m.stderr
+            out[k + "_analytic"] = m.analytic
+            out[k + "_z"] = m.z
+            out[k + "_unclipped"] = m.unclipped
+            out[k + "_bias_corrected"] = m.bias_corrected
+        out["verdicts"] = {k: self.measures[k].verdict.to_dict() for k in self.measure_names}
         if self.means is not None:
-            out["means"] = self.means
+            out["means"] = self.means.to_dict()
         if self.observables is not None:
             out.update(observables_json(self.observables))
         return out
@@ -161,7 +211,7 @@ class ValidationReport:
         """Why a truncated Wigner run of a nonlinear model may disagree with the continuous
         (linearised) reference: few quanta, fluctuations not small against the mean."""
         q = self.quadratures
-        mean = np.asarray(self.means["continuous"], float)
+        mean = np.asarray(self.means.continuous, float)
         quanta = 0.5 * (mean[0::2] ** 2 + mean[1::2] ** 2)
         var = np.diag(self.covariance)
         spread = np.sqrt(var[0::2] + var[1::2])
@@ -271,12 +321,9 @@ def validate(model=None, *, pair=None, branch: int = 0, confidence: float = 0.99
     cov, se = steady.covariance[0], steady.covariance_stderr[0]
     if twa:
         m, mse = steady.mean[0], steady.mean_stderr[0]
-        means = {"sample": m, "stderr": mse, "reference": mean_d, "continuous": x_mf,
-                 "z": (m - mean_d) / mse, "continuous_offset_se": np.abs(x_mf - mean_d) / mse,
-                 "continuous_z": (m - x_mf) / mse}
-        if path is not None:
-            means["path"] = path.point
-            means["displacement"] = m - path.point
+        means = MeanCheck(m, mse, mean_d, x_mf, (m - mean_d) / mse,
+                          np.abs(x_mf - mean_d) / mse, (m - x_mf) / mse,
+                          *((path.point, m - path.point) if path is not None else ()))
     z = z_scores(cov, reference, se)  # NaN where a moment overflowed: the verdict fails
     if pair:
         est = steady.measures(pair)
@@ -293,19 +340,19 @@ def validate(model=None, *, pair=None, branch: int = 0, confidence: float = 0.99
         obs = compare_observables(steady, reference, mean_d if twa else None, labels,
                                    groups, obs_names)
     t_one = float(stats.t.ppf(confidence, steady.jackknife_dof))
-    meas, meas_se, meas_ref, meas_z, unclipped, corrected, verdicts = {}, {}, {}, {}, {}, {}, {}
+    checks = {}
     for i, k in enumerate(names):
-        meas[k], meas_ref[k] = float(est.values[0, i]), exact_m[k]
-        unclipped[k], corrected[k] = float(raw.values[0, i]), float(raw.bias_corrected[0, i])
+        unclipped, corrected = float(raw.values[0, i]), float(raw.bias_corrected[0, i])
         # the SE of the unclipped estimate (a clipped value has no spread at its bound)
-        meas_se[k] = err = float(raw.stderr[0, i])
-        meas_z[k] = (unclipped[k] - ref_raw[i]) / err if err > 0 else float("nan")
+        err = float(raw.stderr[0, i])
         sign = -1.0 if smaller_is_stronger(k) else 1.0
-        stat = sign * (corrected[k] - threshold(k)) / err if err > 0 else float("nan")
-        verdicts[k] = {"correlated": bool(stat > t_one), "statistic": stat,
-                       "quantile": t_one, "confidence": confidence}
+        stat = sign * (corrected - threshold(k)) / err if err > 0 else float("nan")
+        checks[k] = MeasureCheck(
+            float(est.values[0, i]), err, exact_m[k],
+            (unclipped - ref_raw[i]) / err if err > 0 else float("nan"), unclipped, corrected,
+            Verdict(bool(stat > t_one), stat, t_one, confidence))
     iu = np.triu_indices(system.dim)
-    zs = [z[iu], list(meas_z.values())] + ([means["z"]] if means is not None else [])
+    zs = [z[iu], [c.z for c in checks.values()]] + ([means.z] if means is not None else [])
     if obs is not None:
         zs.append([obs["z"][k][0] for k in obs["in_verdict"]])
     check = consistency(np.concatenate(zs), alpha, dof=steady.jackknife_dof,
@@ -315,16 +362,14 @@ def validate(model=None, *, pair=None, branch: int = 0, confidence: float = 0.99
         ref_cont = measures_stack(reduced_covariance(
             continuous, [system.mode_index(m) for m in pair]), clip=False)[0] if pair else []
         zc = [((cov - continuous) / se)[iu],
-              [(unclipped[k] - ref_cont[i]) / meas_se[k] if meas_se[k] > 0 else np.nan
-               for i, k in enumerate(names)]]
+              [(checks[k].unclipped - ref_cont[i]) / checks[k].stderr
+               if checks[k].stderr > 0 else np.nan for i, k in enumerate(names)]]
         if means is not None:
-            zc.append(means["continuous_z"])
+            zc.append(means.continuous_z)
         continuous_check = consistency(np.concatenate(zc), alpha, dof=steady.jackknife_dof)
     return ValidationReport(
         quadratures=system.quadrature_labels(), covariance=cov, stderr=se, analytic=reference,
-        z=z, continuous=continuous, measures=meas, measures_stderr=meas_se,
-        measures_analytic=meas_ref, measures_z=meas_z, measures_unclipped=unclipped,
-        measures_bias_corrected=corrected, verdicts=verdicts, check=check,
+        z=z, continuous=continuous, measures=checks, check=check,
         method=method if twa else integrator.name, means=means,
         dt=float(dt), n_traj=result.n_traj, seed=result.seed, t_final=float(times[-1]),
         record_every=float(record_every), burn_in=float(burn_in),

@@ -114,28 +114,25 @@ def render(report: ValidationReport) -> str:
         lines += ["", "no pair measures: the model names no pair (give --pair A,B or "
                       "--parties)"]
     for k in report.measure_names:
-        v = report.verdicts[k]
-        say = (f"yes at {v['confidence']:g}" if v["correlated"] else
-               f"not at {v['confidence']:g}")
-        lines.append(f"{k:<14}{report.measures[k]:>12.5g}{report.measures_stderr[k]:>11.2g}"
-                     f"{report.measures_analytic[k]:>12.5g}{report.measures_z[k]:>8.2f}"
-                     f"{report.measures_unclipped[k]:>12.5g}"
-                     f"{report.measures_bias_corrected[k]:>12.5g}  {say}")
+        m, v = report.measures[k], report.measures[k].verdict
+        say = f"yes at {v.confidence:g}" if v.correlated else f"not at {v.confidence:g}"
+        lines.append(f"{k:<14}{m.value:>12.5g}{m.stderr:>11.2g}{m.analytic:>12.5g}{m.z:>8.2f}"
+                     f"{m.unclipped:>12.5g}{m.bias_corrected:>12.5g}  {say}")
     if report.observables is not None:
         lines += ["", *render_observable_rows(report.observables)]
     if report.means is not None and report.method == "ll":
-        mz = np.abs(np.asarray(report.means["z"], float))
-        disp = np.asarray(report.means["displacement"], float)
-        mse = np.asarray(report.means["stderr"], float)
+        mz = np.abs(np.asarray(report.means.z, float))
+        disp = np.asarray(report.means.displacement, float)
+        mse = np.asarray(report.means.stderr, float)
         i = int(np.argmax(np.abs(disp) / mse))
         lines += ["", f"means: max |z| = {np.nanmax(mz):.3g} against the continuous mean "
                   f"field; mean of δ (the ensemble's displacement from the drift's fixed "
                   f"point) largest at {q[i]}: {disp[i]:.3g} ± {mse[i]:.2g}"]
     elif report.means is not None:
-        mz = np.abs(np.asarray(report.means["z"], float))
+        mz = np.abs(np.asarray(report.means.z, float))
         lines += ["", f"means: max |z| = {np.nanmax(mz):.3g} against the scheme's fixed "
                   "point; the continuous mean field is "
-                  f"{np.nanmax(report.means['continuous_offset_se']):.3g} SE away from it"]
+                  f"{np.nanmax(report.means.continuous_offset_se):.3g} SE away from it"]
     if report.method not in ("exact", "ll"):
         gap = report.analytic - report.continuous
         i = int(np.argmax(np.abs(gap)))
