@@ -12,7 +12,7 @@ per term), so equality is exact, not within a tolerance.
 import numpy as np
 import pytest
 
-from langevin_sim._kernels.propagate import _affine, _affine_ll
+from langevin_sim._kernels.propagate import _add_product, _affine, _affine_ll
 
 
 def _reference(F, G, rank, x, z, P=None, cols=None, r=None, reverse=False):
@@ -87,6 +87,21 @@ def test_affine_ll_equals_the_plain_loop_bit_for_bit(d, n, rank, nr, density):
     y = np.full((d, n), np.nan)
     _affine_ll(F, G, rank, x, z, P, cols, r, y)
     np.testing.assert_array_equal(_bits(y), _bits(_reference(F, G, rank, x, z, P, cols, r)))
+
+
+@pytest.mark.parametrize("density", [1.0, 0.4])
+@pytest.mark.parametrize("d, n, rank", [(1, 3, 1), (5, 77, 5), (8, 512, 8), (9, 100, 0)])
+def test_add_product_equals_the_plain_loop_bit_for_bit(d, n, rank, density):
+    """``y += G z`` (the truncated Wigner kernel's noise): ``y[i] + G[i, 0] z[0] + ...``."""
+    _, G, x, z, *_ = _case(d + n + rank, d, n, rank, density, pair_rows=range(0, d, 2))
+    y = x.copy()
+    _add_product(G, rank, z, y)
+    ref = x.copy()
+    for i in range(d):
+        for k in range(rank):
+            if G[i, k] != 0.0:
+                ref[i] = ref[i] + G[i, k] * z[k]
+    np.testing.assert_array_equal(_bits(y), _bits(ref))
 
 
 def test_quadruples_pairs_and_single_rows_in_one_matrix():

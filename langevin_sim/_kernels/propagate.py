@@ -511,6 +511,24 @@ def _affine_ll(F, G, rank, x, z, P, cols, r, y):
 
 
 @nb.njit(cache=True, nogil=True)
+def _add_product(G, rank, z, y):
+    """``y += G[:, :rank] z[:rank]``: each element summed as ``y += G[i, k] z[k]`` for ``k`` in
+    order, exact zeros skipped (the plain loop's bits), grouped as in :func:`_affine`."""
+    d = y.shape[0]
+    i = 0
+    while i < d:
+        if i + 4 <= d and _same_columns(G, i, rank, None, 4):
+            _block4(False, y, i, z, G, rank, None)
+            i += 4
+        elif i + 2 <= d and _same_columns(G, i, rank, None, 2):
+            _block2(False, y, i, z, G, rank, None)
+            i += 2
+        else:
+            _block1(False, y, i, z, G, rank, None)
+            i += 1
+
+
+@nb.njit(cache=True, nogil=True)
 def sample_initial(mean0, L0, state, z, x):
     """x = mean0 + L0 Z column by column (Z standard normals drawn into z)."""
     d, n = x.shape

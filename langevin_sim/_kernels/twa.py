@@ -11,7 +11,7 @@ import math
 
 import numba as nb
 
-from .propagate import _affine, accumulate_moments, sample_initial
+from .propagate import _add_product, _affine, accumulate_moments, sample_initial
 from .random import fill_normals
 
 
@@ -51,13 +51,8 @@ def _nonlinear(x, t, drives, kinds, ramp_times, const, qidx, qcoef, cidx, ccoef,
 
 @nb.njit(cache=True, nogil=True)
 def _add_noise(G, rank, z, out):
-    d, n = out.shape
-    for i in range(d):
-        for k in range(rank):
-            g = G[i, k]
-            if g != 0.0:
-                for j in range(n):
-                    out[i, j] += g * z[k, j]
+    """out += G[:, :rank] z[:rank] (the plain loop's bits, grouped as the affine step)."""
+    _add_product(G, rank, z, out)
 
 
 @nb.njit(cache=True, nogil=True)
