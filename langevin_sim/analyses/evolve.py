@@ -26,7 +26,7 @@ Before its window closes, a temporal mode holds a partial integral: its moments 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -85,8 +85,6 @@ def _frozen_steady_state(system, d0: int) -> tuple[np.ndarray, np.ndarray]:
     """The steady state (mean field, covariance) of the physical modes (the first ``d0``
     quadratures) with every envelope frozen at t = 0; ``UnstableSystemError`` if there is
     none."""
-    from dataclasses import replace
-
     from ..gaussian import steady_state
 
     t0 = 0.0
@@ -335,9 +333,7 @@ class EvolveReport:
         """The ``--json`` payload: times, reference (measures, mean, covariance), ensemble
         (each with ``_stderr``), the verdict, pair and model."""
         ref = {k: self.reference_measures[:, i] for i, k in enumerate(self.measure_names)}
-        from .validate import observables_json
-
-        obs = {} if self.observables is None else observables_json(self.observables)
+        obs = {} if self.observables is None else self.observables.to_dict()
         ref.update(mean=self.reference_mean, covariance=self.reference_covariance)
         ens = {}
         for i, k in enumerate(self.measure_names):
@@ -482,8 +478,8 @@ def evolve(model=None, *, pair=None, t_final: float, record_every: float | None 
         obs = compare_observables(at_records(res, np.flatnonzero(complete)),
                                   ref_cov[at][complete],
                                   ref_mean[at][complete], labels, groups, obs_names)
-        obs["times"] = times[complete]
-        zs += [np.asarray(obs["z"][k], float) for k in obs["in_verdict"]]
+        obs = replace(obs, times=times[complete])
+        zs += [np.asarray(obs.z[k], float) for k in obs.in_verdict]
     check = consistency(np.concatenate(zs), alpha, res.jackknife_dof,
                         min_groups=MIN_VERDICT_GROUPS)
     est_v = np.full((times.size, len(names)), np.nan)

@@ -102,6 +102,26 @@ def settling_time(times: np.ndarray, distance: np.ndarray, tol: float) -> float:
 
 
 @dataclass(frozen=True)
+class FidelityCheck:
+    """The fidelity of the sampled state of ``modes`` with a target state (JSON key ``key``,
+    ``fidelity_<modes>``), per record: ``sample`` ± ``stderr`` against the ``exact`` one, and
+    ``z``. Not in the verdict: F is stationary, not smooth to first order, where the state
+    reaches the target."""
+
+    key: str
+    modes: tuple
+    sample: np.ndarray
+    stderr: np.ndarray
+    exact: np.ndarray
+    z: np.ndarray
+
+    def to_dict(self) -> dict:
+        k = self.key
+        return {"fidelity_modes": list(self.modes), k: self.sample, k + "_stderr": self.stderr,
+                k + "_analytic": self.exact, k + "_z": self.z}
+
+
+@dataclass(frozen=True)
 class RelaxationReport:
     """Everything ``langevin-sim relax`` computes (arrays over the record times ``times``).
 
@@ -158,10 +178,8 @@ class RelaxationReport:
     """The observables asked for, per record: as
     :attr:`~langevin_sim.analyses.validate.ValidationReport.observables` with arrays of shape (n_t,)
     (``analytic``: of the exact σ(t) and means); None when none was asked for."""
-    fidelity: dict | None = None
-    """Fidelity with a target state (``key`` ``fidelity_<modes>``, ``modes``, per record
-    ``sample``, ``stderr``, ``exact``, ``z``; not in the verdict: F is stationary, not smooth
-    to first order, where the state reaches the target); None without a target."""
+    fidelity: FidelityCheck | None = None
+    """Fidelity with a target state; None without a target."""
 
     @property
     def physical(self) -> np.ndarray:
@@ -182,14 +200,9 @@ class RelaxationReport:
         if self.observables is not None or self.fidelity is not None:
             out["times"] = self.times
         if self.observables is not None:
-            from .validate import observables_json
-
-            out.update(observables_json(self.observables))
+            out.update(self.observables.to_dict())
         if self.fidelity is not None:
-            f = self.fidelity
-            k = f["key"]
-            out.update({"fidelity_modes": f["modes"], k: f["sample"], k + "_stderr": f["stderr"],
-                        k + "_analytic": f["exact"], k + "_z": f["z"]})
+            out.update(self.fidelity.to_dict())
         return out
 
     def _summary(self, unphysical) -> dict:
@@ -327,16 +340,15 @@ def relax(model=None, *, pair=None, branch: int = 0, initial="thermal",
         obs = compare_observables(res, covs, means, labels, groups, obs_names)
     zs = [z[:, iu[0], iu[1]].ravel(), zm.ravel()]
     if obs is not None:
-        zs += [obs["z"][k] for k in obs["in_verdict"]]
+        zs += [obs.z[k] for k in obs.in_verdict]
     check = consistency(np.concatenate(zs), alpha, res.jackknife_dof,
                         min_groups=MIN_VERDICT_GROUPS)
     fid = None
     if fidelity_target is not None:
         values, stderr = ensemble_fidelity(res, fidelity_target)
         exact_f = exact_fidelity(covs, means, labels, fidelity_target)
-        fid = {"key": fidelity_target.key, "modes": list(fidelity_target.modes),
-               "sample": values, "stderr": stderr, "exact": exact_f,
-               "z": observable_z(fidelity_target.key, values, stderr, exact_f)}
+        fid = FidelityCheck(fidelity_target.key, tuple(fidelity_target.modes), values, stderr,
+                            exact_f, observable_z(fidelity_target.key, values, stderr, exact_f))
 
     sigma_inf = steady_state(system)
     fine = np.concatenate([[0.0], np.geomspace(times[1], times[-1] * 1.5, 500)])

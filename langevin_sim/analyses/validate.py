@@ -16,7 +16,7 @@ recursion there), and their bias against the continuous reference is printed bes
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy import stats
@@ -112,6 +112,51 @@ class MeanCheck:
 
 
 @dataclass(frozen=True)
+class ObservableComparison:
+    """Sampled observables ± SE against the exact ones (:func:`compare_observables`).
+
+    ``names`` are the observable keys (``n_b``, ``E_N_a1b_m``, ...), ``parties`` the groups
+    as text; ``sample``, ``stderr``, ``analytic`` and ``z`` map each key to its values over the
+    records (numbers for a time average, :meth:`first_record`); E_N and G of a bipartition
+    are compared unclipped (their unclipped sample in ``unclipped``, their SE and z of it);
+    ``in_verdict`` are the keys whose z join the consistency verdict; ``classification`` the
+    exact three-mode classification (text per analysis, at the last record); ``times`` the
+    records compared, where not all of a run's (evolve's complete temporal modes).
+    """
+
+    names: tuple
+    parties: tuple
+    sample: dict
+    stderr: dict
+    analytic: dict
+    z: dict
+    unclipped: dict
+    in_verdict: tuple
+    classification: dict
+    times: np.ndarray | None = None
+
+    def first_record(self) -> ObservableComparison:
+        """A one-record comparison (a time average) as numbers instead of arrays of one."""
+        return replace(self, **{part: {k: float(v[0]) for k, v in getattr(self, part).items()}
+                                for part in ("sample", "stderr", "analytic", "z",
+                                             "unclipped")})
+
+    def to_dict(self) -> dict:
+        """The ``--json`` keys: ``observables``, ``parties``, ``observables_in_verdict``, per
+        key its value with ``_stderr``, ``_analytic``, ``_z`` (and ``_unclipped`` for E_N and
+        G of a bipartition), and the classification."""
+        out = {"observables": list(self.names), "parties": list(self.parties),
+               "observables_in_verdict": list(self.in_verdict)}
+        for k in self.names:
+            out[k], out[k + "_stderr"] = self.sample[k], self.stderr[k]
+            out[k + "_analytic"], out[k + "_z"] = self.analytic[k], self.z[k]
+            if k in self.unclipped:
+                out[k + "_unclipped"] = self.unclipped[k]
+        out.update(self.classification)
+        return out
+
+
+@dataclass(frozen=True)
 class ValidationReport:
     """Sampled stationary statistics against the exact ones.
 
@@ -160,13 +205,9 @@ class ValidationReport:
     continuous_check: Consistency | None = None
     """A baseline scheme's sample against the continuous reference (σ∞, the measures of σ∞
     and the steady mean field): its bias, in SE; None for ``exact`` and ``ll``."""
-    observables: dict | None = None
-    """The observables asked for (:func:`~langevin_sim.observables.ensemble_observables`):
-    ``names`` (keys ``n_b``, ``E_N_a1b_m``, ...), per key ``sample``, ``stderr``,
-    ``analytic`` (of the same reference as the covariance), ``z`` (E_N and G: of the
-    unclipped values, ``unclipped``), ``in_verdict`` (the keys whose z join ``check``:
-    :data:`~langevin_sim.observables.VERDICT_OBSERVABLES`), ``parties`` (text) and the exact
-    three-mode ``classification`` (text per analysis); None when none was asked for."""
+    observables: ObservableComparison | None = None
+    """The observables asked for, at the time average (``analytic``: of the same reference as
+    the covariance); None when none was asked for."""
 
     @property
     def measure_names(self) -> tuple:
@@ -204,7 +245,7 @@ class ValidationReport:
         if self.means is not None:
             out["means"] = self.means.to_dict()
         if self.observables is not None:
-            out.update(observables_json(self.observables))
+            out.update(self.observables.to_dict())
         return out
 
     def _linearisation_note(self) -> str:
@@ -354,7 +395,7 @@ def validate(model=None, *, pair=None, branch: int = 0, confidence: float = 0.99
     iu = np.triu_indices(system.dim)
     zs = [z[iu], [c.z for c in checks.values()]] + ([means.z] if means is not None else [])
     if obs is not None:
-        zs.append([obs["z"][k][0] for k in obs["in_verdict"]])
+        zs.append([obs.z[k][0] for k in obs.in_verdict])
     check = consistency(np.concatenate(zs), alpha, dof=steady.jackknife_dof,
                         min_groups=MIN_VERDICT_GROUPS)  # an interrupted run: no verdict
     continuous_check = None
@@ -376,25 +417,11 @@ def validate(model=None, *, pair=None, branch: int = 0, confidence: float = 0.99
         n_records=int(np.sum(times >= burn_in)), sample_physical=sample_physical,
         partial=result.partial, parameters=model.as_dict(), pair=pair,
         unit=model.unit, continuous_check=continuous_check,
-        observables=None if obs is None else _first_record(obs))
+        observables=None if obs is None else obs.first_record())
 
 
-def observables_json(ob: dict) -> dict:
-    """The ``--json`` keys of :func:`compare_observables`' result: ``observables``,
-    ``parties``, ``observables_in_verdict``, per key its value with ``_stderr``, ``_analytic``,
-    ``_z`` (and ``_unclipped`` for E_N and G of a bipartition), and the classification."""
-    out = {"observables": ob["names"], "parties": ob["parties"],
-           "observables_in_verdict": ob["in_verdict"]}
-    for k in ob["names"]:
-        out[k], out[k + "_stderr"] = ob["sample"][k], ob["stderr"][k]
-        out[k + "_analytic"], out[k + "_z"] = ob["analytic"][k], ob["z"][k]
-        if k in ob["unclipped"]:
-            out[k + "_unclipped"] = ob["unclipped"][k]
-    out.update(ob["classification"])
-    return out
-
-
-def compare_observables(result, covariances, means, labels, groups, names) -> dict:
+def compare_observables(result, covariances, means, labels, groups, names
+                        ) -> ObservableComparison:
     """Sampled observables ± SE against the exact ones at every record of an ensemble (what
     validate and relax report; evolve can use it the same way).
 
@@ -415,12 +442,9 @@ def compare_observables(result, covariances, means, labels, groups, names) -> di
 
     Returns
     -------
-    dict
-        ``names`` (the keys), ``parties`` (text), per key ``sample``, ``stderr``, ``analytic``,
-        ``z`` (arrays over the records; E_N and G of a bipartition: SE and z of the unclipped
-        values, in ``unclipped``), ``in_verdict`` (keys of
-        :data:`~langevin_sim.observables.VERDICT_OBSERVABLES`) and ``classification`` (the
-        exact three-mode classification at the last record).
+    ObservableComparison
+        Arrays over the records; ``in_verdict``: keys of
+        :data:`~langevin_sim.observables.VERDICT_OBSERVABLES`.
     """
     covs = np.asarray(covariances, float)
     covs = covs[None] if covs.ndim == 2 else covs
@@ -444,19 +468,9 @@ def compare_observables(result, covariances, means, labels, groups, names) -> di
             classification.update({k: v for k, v in values.items()
                                    if k.startswith(("tripartite_class_", "classification_",
                                                     "separable_cuts_"))})
-    return {"names": keys, "parties": [party_text(g) for g in groups],
-            "sample": {k: sample[k][0] for k in keys},
-            # the SE of the unclipped estimate (a clipped value has no spread at its bound)
-            "stderr": {k: (raw[k] if k in raw else sample[k])[1] for k in keys},
-            "analytic": exact, "z": z,
-            "unclipped": {k: raw[k][0] for k in raw},
-            "in_verdict": [k for k in keys if in_verdict(k, labels)],
-            "classification": classification}
-
-
-def _first_record(obs: dict) -> dict:
-    """A one-record comparison (a time average) as numbers instead of arrays of length 1."""
-    out = dict(obs)
-    for part in ("sample", "stderr", "analytic", "z", "unclipped"):
-        out[part] = {k: float(v[0]) for k, v in obs[part].items()}
-    return out
+    return ObservableComparison(
+        tuple(keys), tuple(party_text(g) for g in groups), {k: sample[k][0] for k in keys},
+        # the SE of the unclipped estimate (a clipped value has no spread at its bound)
+        {k: (raw[k] if k in raw else sample[k])[1] for k in keys}, exact, z,
+        {k: raw[k][0] for k in raw}, tuple(k for k in keys if in_verdict(k, labels)),
+        classification)

@@ -131,7 +131,6 @@ def render(report: EvolveReport, rows: int = 12) -> str:
         lines.append(f"{report.times[r]:>9.4g}" + "".join(f"{x:>30}" for x in cells))
     lines += ["(ensemble ± SE (continuous reference: mean field and covariance equation))"]
     if report.observables is not None:
-
         lines += ["", *render_observable_summary(report.observables, report.times)]
     lines += ["", report.check.summary()]
     if report.partial:

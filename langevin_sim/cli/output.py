@@ -135,19 +135,19 @@ def format_se(value, width: int = 10, spec: str = ".2g") -> str:
     return f"{value:>{width}{spec}}" if np.isfinite(value) else f"{'n/a':>{width}}"
 
 
-def render_observable_summary(obs: dict, times) -> list:
+def render_observable_summary(obs, times) -> list:
     """Text of the observables of a relaxation: per key the largest |z| over the records and
     the last record, sample ± SE (exact); ``*`` marks the keys whose z join the verdict."""
-    width = max(14, *(len(k) + 2 for k in obs["names"]))
+    width = max(14, *(len(k) + 2 for k in obs.names))
     lines = [f"observables: max |z| over the {len(times)} records, and at t = {times[-1]:.4g} "
              "sample ± SE (exact)  (* in the verdict; E_N and G: z of the unclipped values)"]
-    for k in obs["names"]:
-        z = np.abs(np.asarray(obs["z"][k], float))
+    for k in obs.names:
+        z = np.abs(np.asarray(obs.z[k], float))
         mz = np.nanmax(z) if np.any(np.isfinite(z)) else float("nan")
-        mark = " *" if k in obs["in_verdict"] else ""
-        v, e, x = obs["sample"][k][-1], obs["stderr"][k][-1], obs["analytic"][k][-1]
+        mark = " *" if k in obs.in_verdict else ""
+        v, e, x = obs.sample[k][-1], obs.stderr[k][-1], obs.analytic[k][-1]
         lines.append(f"  {k:<{width}}{mz:>8.2f}   {f'{v:.5g} ± {e:.2g} ({x:.5g})':<36}{mark}")
-    for k, v in obs["classification"].items():
+    for k, v in obs.classification.items():
         if k.startswith("classification_"):
             tag = k[len("classification_"):]
             lines.append(f"  three modes {tag.replace('_', ', ')} (exact, at t = "
@@ -155,20 +155,20 @@ def render_observable_summary(obs: dict, times) -> list:
     return lines
 
 
-def render_observable_rows(obs: dict) -> list:
+def render_observable_rows(obs) -> list:
     """Text of :attr:`ValidationReport.observables`: one row per key (sample ± SE, exact, z;
     ``*`` marks the z-scores that join the verdict)."""
-    width = max(14, *(len(k) + 2 for k in obs["names"]))
+    width = max(14, *(len(k) + 2 for k in obs.names))
     lines = [f"{'observable':<{width}}{'sample':>12}{'± SE':>11}{'analytic':>12}{'z':>8}"
              "  (* in the verdict; E_N and G: z of the unclipped values)"]
-    for k in obs["names"]:
-        mark = " *" if k in obs["in_verdict"] else ""
-        lines.append(f"{k:<{width}}{obs['sample'][k]:>12.5g}{obs['stderr'][k]:>11.2g}"
-                     f"{obs['analytic'][k]:>12.5g}{obs['z'][k]:>8.2f}{mark}")
-    for k, v in obs["classification"].items():
+    for k in obs.names:
+        mark = " *" if k in obs.in_verdict else ""
+        lines.append(f"{k:<{width}}{obs.sample[k]:>12.5g}{obs.stderr[k]:>11.2g}"
+                     f"{obs.analytic[k]:>12.5g}{obs.z[k]:>8.2f}{mark}")
+    for k, v in obs.classification.items():
         if k.startswith("classification_"):
             tag = k[len("classification_"):]
-            sep = obs["classification"].get(f"separable_cuts_{tag}") or []
+            sep = obs.classification.get(f"separable_cuts_{tag}") or []
             lines.append(f"three modes {tag.replace('_', ', ')} (exact): {v}"
                          + (f" (separable: {', '.join(sep)})" if sep else ""))
     return lines

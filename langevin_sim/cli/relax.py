@@ -140,7 +140,7 @@ def render(report: RelaxationReport) -> str:
     a, b = report.pair or (report.rates.mode_labels[0], None)
     heads = [f"Var(x_{a})"] + (["E_N", f"S_{b}|{a}"] if report.pair else [])
     if report.fidelity is not None:
-        heads.append(f"F({','.join(report.fidelity['modes'])}, target)")
+        heads.append(f"F({','.join(report.fidelity.modes)}, target)")
     lines += ["", f"{'t (1/' + report.unit + ')':>9}" + "".join(f"{k:>30}" for k in heads)]
     xb = report.quadratures.index(f"x_{a}")
     ie, isb = 0, 2  # E_N and S_<B>_given_<A> in measure_names order
@@ -154,12 +154,12 @@ def render(report: RelaxationReport) -> str:
                        report.exact_measures[t, isb])]
         if report.fidelity is not None:
             f = report.fidelity
-            cells.append((f["sample"][t], f["stderr"][t], f["exact"][t]))
+            cells.append((f.sample[t], f.stderr[t], f.exact[t]))
         lines.append(f"{report.times[t]:>9.4g}" + "".join(
             f"{f'{v:.4g}±{e:.2g} ({x:.4g})':>30}" for v, e, x in cells))
     lines += ["(sample ± SE (exact))"]
     if report.fidelity is not None:
-        fz = np.abs(report.fidelity["z"])
+        fz = np.abs(report.fidelity.z)
         lines.append(f"fidelity with the target: max |z| = {np.nanmax(fz):.3g} over "
                      f"{int(np.sum(np.isfinite(fz)))} records (not in the verdict)")
     if report.observables is not None:
