@@ -20,7 +20,10 @@ the machine is shared, so absolute rates vary by tens of percent and only ratios
 The legacy rows run the same kernels compiled here with the legacy generator
 (``fill_normals_legacy``, ``seed_state_legacy``) in place of the production one, swapped into
 the engine's modules for the duration of the measurement only; no production code chooses
-between them.
+between them. Both sides run today's affine step, so a ratio is the generator's gain alone:
+against the kernel as it was before issue 24 (legacy generator and the plain affine loop) the
+exact and ``ll`` steps gained more, by the factor of the ``affine step alone`` lines on their
+share of a step.
 
 The arithmetic limit
 --------------------

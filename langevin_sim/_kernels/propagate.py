@@ -1,5 +1,6 @@
-"""The pieces every ensemble kernel shares: the affine step ``y = F x + G z``, the initial
-sample and the centred moments of a chunk.
+"""The pieces every ensemble kernel shares: the affine step ``y = F x + G z`` (with the ``ll``
+step's ``+ P R``: :func:`_affine_ll`; the noise alone, ``y += G z``: :func:`_add_product`), the
+initial sample and the centred moments of a chunk.
 
 State arrays are ``(d, n_traj)``: trajectories in the innermost, contiguous dimension, so the
 inner loops vectorise. The kernels (:mod:`.ll`: every linear model and the ``ll`` step;
