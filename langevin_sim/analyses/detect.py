@@ -29,7 +29,7 @@ from .._kernels.measures import duan_with_gains, minimize_over_angles
 from ..conventions import symplectic_form
 from ..engine import simulate
 from ..gaussian import steady_state
-from ..measures import measure_names, measures, measures_stack
+from ..measures import Measures, measure_names, measures, measures_stack
 from ..models import CascadeParameters, load_model
 from ..statistics import Moments, jackknife_stderr, leave_one_out, pool
 
@@ -320,12 +320,14 @@ def records_needed(est: RecordEstimate, confidence: float, power: float = POWER)
 # -- the whole analysis ----------------------------------------------------------------------
 @dataclass(frozen=True)
 class DetectionReport:
-    """Everything ``langevin-sim detect`` computes (see :func:`detect`)."""
+    """Everything ``langevin-sim detect`` computes (see :func:`detect`): the exact measures of
+    (b, m) without and with the probes and of the detected pair (:class:`Measures`), the
+    records' estimate, the certificates and the records each needs (by criterion)."""
 
     parameters: dict
-    without_probes: dict
-    with_probes: dict
-    detected: dict
+    without_probes: Measures
+    with_probes: Measures
+    detected: Measures
     detected_covariance: np.ndarray
     records: RecordEstimate
     repetitions: np.ndarray
@@ -345,8 +347,8 @@ class DetectionReport:
 
     def to_dict(self) -> dict:
         names = self.names
-        base = {"parameters": self.parameters, "without_probes": self.without_probes,
-                "with_probes": self.with_probes, "detected": self.detected,
+        base = {"parameters": self.parameters, "without_probes": self.without_probes.as_dict(),
+                "with_probes": self.with_probes.as_dict(), "detected": self.detected.as_dict(),
                 "detected_covariance": self.detected_covariance, "confidence": self.confidence,
                 "power": POWER, "seed": str(self.seed), "partial": self.partial}
         if self.records is None:
@@ -402,15 +404,16 @@ def _int_seed(seq: np.random.SeedSequence) -> int:
     return int(seq.generate_state(1, np.uint64)[0])
 
 
-def exact_measures(model) -> tuple[dict, dict, dict, np.ndarray]:
-    """(without probes (b, m), with probes (b, m), detected (f_b, f_m), detected covariance)."""
+def exact_measures(model) -> tuple[Measures, Measures, Measures, np.ndarray]:
+    """(without probes (b, m), with probes (b, m), detected (f_b, f_m), detected covariance):
+    the six measures of each pair (:class:`~langevin_sim.measures.Measures`, by name)."""
     system = model.linear_system()
     sigma = steady_state(system)
     off = model.replace(g_bp=0.0, g_mp=0.0).linear_system()
     sigma_off = steady_state(off)
-    without = measures(sigma_off, off, INTRACAVITY_PAIR).as_dict()
-    with_p = measures(sigma, system, INTRACAVITY_PAIR).as_dict()
-    detected = measures(sigma, system, DETECTED_PAIR).as_dict()
+    without = measures(sigma_off, off, INTRACAVITY_PAIR)
+    with_p = measures(sigma, system, INTRACAVITY_PAIR)
+    detected = measures(sigma, system, DETECTED_PAIR)
     idx = np.concatenate([[2 * system.mode_index(m), 2 * system.mode_index(m) + 1]
                           for m in DETECTED_PAIR])
     return without, with_p, detected, sigma[np.ix_(idx, idx)]
