@@ -32,6 +32,7 @@ from ..gaussian import steady_state
 from ..measures import Measures, measure_names, measures, measures_stack
 from ..models import CascadeParameters, load_model
 from ..statistics import Moments, jackknife_stderr, leave_one_out, pool
+from .sweep import sweep, sweep_summary
 
 PHASE_SETTINGS = ((0.0, 0.0), (0.0, math.pi / 2), (math.pi / 2, 0.0), (math.pi / 2, math.pi / 2),
                   (math.pi / 4, math.pi / 4))
@@ -485,7 +486,6 @@ class DetectionScan:
     optimum: dict
 
     def to_dict(self) -> dict:
-        from .sweep import sweep_summary
 
         return {"optimum": self.optimum, "detected": sweep_summary(self.detected),
                 "intracavity": sweep_summary(self.intracavity),
@@ -497,7 +497,6 @@ def detection_scan(model=None, g_grid=None, filter_grid=None, eta_grid=None, bac
     """Maps of the exact detected and intracavity measures (default grids: g_probe and filter
     log-spaced over [0.01, 1] and [0.001, 1] (ω_b), η_d over [0.05, 1]); the optimum is the
     largest detected E_N."""
-    from .sweep import sweep
 
     model = detection_model() if model is None else model
     g_grid = np.geomspace(0.01, 1.0, 21) if g_grid is None else np.asarray(g_grid, float)

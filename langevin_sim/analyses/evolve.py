@@ -30,10 +30,43 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from ..engine import DEFAULT_N_TRAJ, EnsembleResult, check_verdict_size, chunk_sizes, run_plan
-from ..measures import measure_names, measures_stack
+from ..engine import (
+    DEFAULT_DT,
+    DEFAULT_N_TRAJ,
+    JACKKNIFE_GROUPS,
+    METHODS,
+    EnsembleResult,
+    check_cost,
+    check_verdict_size,
+    chunk_sizes,
+    run_plan,
+    simulate_twa,
+    thermal_state,
+)
+from ..engine.plans import plan_with_terms
+from ..gaussian import psd_factor, steady_state
+from ..integrators.ll import (
+    BLOCK_STEPS,
+    PATH_RTOL,
+    StepMatrices,
+    add_polynomial_jacobian,
+    block_matrices,
+    check_matrix_memory,
+)
+from ..measures import measure_names, measures_stack, two_mode_measures
 from ..models import as_model, check_pair
-from ..statistics import MIN_VERDICT_GROUPS, Consistency, consistency, z_scores
+from ..observables import at_records
+from ..statistics import MIN_VERDICT_GROUPS, Consistency, Moments, consistency, z_scores
+from ..systems.nonlinear import ramp_factor
+from .detect import (
+    PHASE_SETTINGS,
+    certify,
+    estimate,
+    record_layout,
+    records_needed,
+)
+from .steady import resolve_observable_request
+from .validate import compare_observables
 
 REFERENCE_RTOL = 1e-10
 """Relative tolerance of the DOP853 integration of the reference (mean and covariance)."""
@@ -51,7 +84,6 @@ def initial_state(system, spec="thermal") -> tuple[np.ndarray, np.ndarray]:
     (:func:`~langevin_sim.analyses.relax.load_initial`) or ``(mean, covariance)`` of the model's
     physical modes (or of every mode). Temporal modes start empty: mean 0 and zero
     covariance (an accumulator, not a field)."""
-    from ..engine import thermal_state
 
     d = system.dim
     n_tm = 2 * len(system.temporal_modes)
@@ -85,10 +117,8 @@ def _frozen_steady_state(system, d0: int) -> tuple[np.ndarray, np.ndarray]:
     """The steady state (mean field, covariance) of the physical modes (the first ``d0``
     quadratures) with every envelope frozen at t = 0; ``UnstableSystemError`` if there is
     none."""
-    from ..gaussian import steady_state
 
     t0 = 0.0
-    from ..systems.nonlinear import ramp_factor
 
     envs = system.drive_envelopes or (None,) * len(system.ramps)
     scale = np.array([float(ramp_factor(kind, tr, t0)) * (1.0 if e is None else float(e(t0)))
@@ -123,7 +153,6 @@ def jacobians_at(system, beta: np.ndarray, times: np.ndarray, ordering: str = "w
                  ) -> np.ndarray:
     """``∂f/∂X`` at the states ``beta`` (n, d) and times ``times`` (n,) → (n, d, d): the
     linear part with its envelopes at each time plus the polynomial terms at each state."""
-    from ..integrators.ll import add_polynomial_jacobian
 
     beta = np.atleast_2d(beta)
     times = np.asarray(times, float)
@@ -199,15 +228,6 @@ def ll_plan_timed(system, times, dt: float, mean0, cov0):
     :data:`~langevin_sim.integrators.ll.PATH_RTOL`, cut at the envelopes' breakpoints), and
     step k's matrices ``(e^{ΔtJ}, Δt φ₁(ΔtJ), Q_J(Δt)^{1/2})`` use ``J = ∂f/∂X(β(t_m), t_m)``
     and ``D(t_m)`` at its midpoint ``t_m = (k + 1/2) Δt``."""
-    from ..engine.plans import plan_with_terms
-    from ..gaussian import psd_factor
-    from ..integrators.ll import (
-        BLOCK_STEPS,
-        PATH_RTOL,
-        StepMatrices,
-        block_matrices,
-        check_matrix_memory,
-    )
 
     t = np.asarray(times, float)
     d = system.dim
@@ -250,7 +270,6 @@ def simulate_evolve(system, times, *, dt: float, n_traj: int, seed, mean0, cov0,
     """The ensemble of :func:`evolve` recorded at ``times`` (multiples of ``dt``): the
     truncated Wigner engine (:func:`~langevin_sim.engine.simulate_twa`) for a time-invariant
     model, :func:`ll_plan_timed` for a time-dependent one (``ll`` only)."""
-    from ..engine import JACKKNIFE_GROUPS, simulate_twa
 
     groups = JACKKNIFE_GROUPS if groups == "default" else groups
     if not system.is_time_dependent:
@@ -260,7 +279,6 @@ def simulate_evolve(system, times, *, dt: float, n_traj: int, seed, mean0, cov0,
     if method != "ll":
         raise ValueError(f"method {method!r} cannot evolve a time-dependent model (envelopes or "
                          "temporal modes): only ll follows J(t) and D(t); use --method ll")
-    from ..engine import check_cost
 
     t = np.asarray(times, float)
     check_cost(n_traj, int(round(t[-1] / dt)))  # before the per-step matrices are built
@@ -414,10 +432,6 @@ def evolve(model=None, *, pair=None, t_final: float, record_every: float | None 
     -------
     EvolveReport
     """
-    from ..engine import DEFAULT_DT, METHODS
-    from ..observables import at_records
-    from .steady import resolve_observable_request
-    from .validate import compare_observables
 
     model = as_model(model)
     system = model.build()
@@ -565,15 +579,6 @@ def pulsed_homodyne(model, *, records: int = 20000, seed: int | None = 2024,
     :func:`~langevin_sim.analyses.detect.certify`,
     :func:`~langevin_sim.analyses.detect.records_needed`).
     """
-    from ..measures import two_mode_measures
-    from ..statistics import Moments
-    from .detect import (
-        PHASE_SETTINGS,
-        certify,
-        estimate,
-        record_layout,
-        records_needed,
-    )
 
     model = as_model(model)
     system = model.build()

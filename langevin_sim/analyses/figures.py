@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import plotting
 from ..engine import simulate
 from ..gaussian import steady_state
 from ..io import dumps, write_text
@@ -123,7 +124,6 @@ def make_figures(figs=("2", "3", "4"), resolution: int = DEFAULT_RESOLUTION, out
     one cut short marked ``partial``) are written with the figure's plots, no further figure
     is started, and the summary has ``"interrupted": True``.
     """
-    from .. import plotting
 
     os.makedirs(output, exist_ok=True)
     summary = {}

@@ -30,9 +30,18 @@ from ..measures import (
     two_mode_measures,
 )
 from ..models import as_model
+from ..observables import (
+    FidelityTarget,
+    ensemble_fidelity,
+    exact_fidelity,
+    load_fidelity_target,
+    observable_z,
+)
 from ..statistics import MIN_VERDICT_GROUPS, Consistency, consistency, z_scores
 from ..systems.linear import LinearSystem
 from .onsets import Onset, exact_onset, onset_indicators, sample_onset
+from .steady import resolve_observable_request
+from .validate import compare_observables
 
 
 @dataclass(frozen=True)
@@ -294,15 +303,6 @@ def relax(model=None, *, pair=None, branch: int = 0, initial="thermal",
     :func:`~langevin_sim.observables.load_fidelity_target`; the fidelity of the state of its
     modes with it at each record, ensemble ± SE and exact.
     """
-    from ..observables import (
-        FidelityTarget,
-        ensemble_fidelity,
-        exact_fidelity,
-        load_fidelity_target,
-        observable_z,
-    )
-    from .steady import resolve_observable_request
-    from .validate import compare_observables
 
     model = as_model(model)
     system = model.linear_system(branch)

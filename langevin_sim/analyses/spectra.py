@@ -31,8 +31,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .. import _signals
+from .._kernels.random import seed_state
+from .._kernels.records import record_chunk
+from .._signals import checkpoint, deferred_interrupts
 from ..conventions import VACUUM_VARIANCE
 from ..gaussian import ou_transition, psd_factor, small_linear_algebra, steady_state
+from ..models import as_model
+from ..statistics import consistency
 from ..systems.linear import LinearSystem
 
 CHUNK = 8
@@ -124,7 +130,6 @@ def spectral_system(model=None, branch: int = 0) -> SpectralSystem:
     a nonlinear one linearised at its stable mean-field branch ``branch``) with its output
     ports. Raises :class:`~langevin_sim.errors.UnstableSystemError` if it has no steady state.
     """
-    from ..models import as_model
 
     model = as_model(model)
     outputs = dict(model.build().outputs)
@@ -793,8 +798,6 @@ def _welch_units(records, comb, segment_length, n_segments, blocks, dt):
 
 
 def _run_chunk(plan, n, n_rec, seed, segment_length, n_segments, blocks):
-    from .._kernels.random import seed_state
-    from .._kernels.records import record_chunk
 
     d = plan.step.shape[1]
     e = plan.step.shape[0]
@@ -915,7 +918,6 @@ def simulate_spectrum(model=None, quadrature: str = "x_b", cross: str | None = N
     model itself; another model gives a negative control) by a max-|z| test at family-wise
     significance ``alpha`` (Bonferroni, Student t with ``n_units − 1`` dof).
     """
-    from ..statistics import consistency
 
     for name, v, low in (("n_traj", n_traj, 1), ("n_segments", n_segments, 1)):
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < low:
@@ -968,8 +970,7 @@ def simulate_spectrum(model=None, quadrature: str = "x_b", cross: str | None = N
         part = (f.shape[0], f.mean(axis=0), ((f - f.mean(axis=0)) ** 2).sum(axis=0))
         acc = part if acc is None else _chan(acc, part)
 
-    from .._signals import checkpoint, deferred_interrupts, stop
-
+    stop = _signals.stop
     # an interrupt only sets `stop` while chunks run (never a KeyboardInterrupt inside a
     # future's wait); no further chunk starts, and the run is abandoned below
     with deferred_interrupts():

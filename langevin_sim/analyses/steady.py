@@ -13,7 +13,14 @@ from ..errors import UnphysicalStateError, UnstableSystemError
 from ..gaussian import steady_state
 from ..measures import Measures, measure_names, measures
 from ..models import as_model, check_pair
-from ..observables import OBSERVABLES, observables_table, parse_observables, parse_parties
+from ..observables import (
+    OBSERVABLES,
+    observables_table,
+    parse_observables,
+    parse_parties,
+    party_text,
+    resolve_ensemble_observables,
+)
 
 
 def resolve_pair(model, pair=None, parties=()) -> tuple | None:
@@ -51,7 +58,6 @@ def resolve_observable_request(model, labels, pair=None, parties=(), observables
     """What an ensemble command reports (validate, relax, evolve): ``(pair, names, groups)``
     from the pair asked for, the parties (texts ``"a1,b|m"`` or groups of names) and the
     observables asked for (:func:`~langevin_sim.observables.resolve_ensemble_observables`)."""
-    from ..observables import party_text, resolve_ensemble_observables
 
     labels = tuple(labels)
     groups = tuple(parse_parties(p if isinstance(p, str) else party_text(p), labels)

@@ -13,13 +13,23 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..backends import LocalBackend
+from ..conventions import THRESHOLD_TOL
 from ..errors import UnphysicalStateError, UnstableSystemError
 from ..gaussian import steady_state
 from ..io import package_version, read_npz, write_npz
-from ..measures import measure_names, measures
+from ..measures import measure_names, measures, signals_correlation, smaller_is_stronger
 from ..models import CascadeParameters, as_model, check_pair, load_model
 from ..models.cascade import AXIS_ALIASES
-from ..observables import observables_table, parse_observables, parse_parties, party_text
+from ..observables import (
+    higher_is_stronger,
+    observables_table,
+    parse_observables,
+    parse_parties,
+    party_text,
+    signal_threshold,
+)
+from ..systems.meanfield import stable_states
 
 BLOCK_SIZE = 256
 """Points per task (fixed, so the partition does not depend on the number of workers)."""
@@ -157,7 +167,6 @@ def _coherent_means(model, system):
     full = model.build()
     if full.is_linear and not full.is_driven:
         return None
-    from ..systems.meanfield import stable_states
 
     states, _ = stable_states(full)
     return states[0].state if states else None
@@ -232,7 +241,6 @@ def sweep(model=None, axes: dict | None = None, *, pair=None, backend=None,
         (default none: the pair's six measures only). The single-mode ones are computed for
         every mode; ``n`` includes the mean field's coherent part.
     """
-    from ..backends import LocalBackend
 
     model = as_model(model)
     if not isinstance(axes, dict):  # a list of names would fail later, far from the cause
@@ -305,9 +313,6 @@ def sweep_summary(result: SweepResult) -> dict:
     largest except for occupations, smallest variance, entropy and three-mode class, and
     ``n_correlated`` counting E_N, G, residual contangle > 0 and squeezing > 0 dB (null for
     the others)."""
-    from ..conventions import THRESHOLD_TOL
-    from ..measures import signals_correlation, smaller_is_stronger
-    from ..observables import higher_is_stronger, signal_threshold
 
     pair_names = set(measure_names(result.pair)) if result.pair else set()
     out = {"axes": list(result.axes), "grids": list(result.grids),

@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from scipy import stats
 
-from ..conventions import reduced_covariance
+from ..conventions import physicality_margin, reduced_covariance
 from ..engine import (
     DEFAULT_DT,
     DEFAULT_N_TRAJ,
@@ -294,7 +294,6 @@ def validate(model=None, *, pair=None, branch: int = 0, confidence: float = 0.99
     groups, sampled ± SE against the reference (report field ``observables``); the ones of
     :data:`~langevin_sim.observables.VERDICT_OBSERVABLES` join the consistency verdict.
     """
-    from ..conventions import physicality_margin
 
     model = as_model(model)
     lang = model.build()

@@ -9,8 +9,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..._kernels.meanfield import mean_and_covariance_rhs
+from ...engine import SCHEME_IDS, scheme_reduction
 from ...engine.initial import thermal_state
-from ...integrators.ll import jacobians
+from ...engine.references import _mean_map
+from ...integrators.ll import Path, jacobians
 
 FINE_STEP = 0.05
 """Spacing (in the model's time unit) of the continuous reference's fine grid, on which the
@@ -49,7 +51,6 @@ class Reference:
     def mean_path(self):
         """The mean field as the path of an ``ll`` frame
         (:class:`~langevin_sim.integrators.ll.Path`, mean-field ordering)."""
-        from ...integrators.ll import Path
 
         d = self.mean.shape[1]
         return Path(solution=self.solution, t_end=float(self.times[-1]), ordering="mean-field",
@@ -117,8 +118,6 @@ def discrete_reference(system, times, method: str, dt: float, mean0, sigma0
     G_nᵀ``, with ``F_n``, ``G_n`` from the Jacobians at the mean and (exponential Heun) at its
     predictor, exactly as :func:`~langevin_sim.integrators.nonlinear.linear_reduction`.
     """
-    from ...engine import SCHEME_IDS, scheme_reduction
-    from ...engine.references import _mean_map
 
     if method not in SCHEME_IDS:
         raise ValueError(f"unknown method {method!r}; allowed: {', '.join(SCHEME_IDS)}")

@@ -8,9 +8,21 @@ from dataclasses import replace
 
 import numpy as np
 
+from ...engine import (
+    DEFAULT_DT,
+    METHODS,
+    check_verdict_size,
+    discrete_steady_state,
+    simulate_twa,
+)
 from ...engine.initial import thermal_state
+from ...errors import StepTooLargeError
+from ...gaussian import small_linear_algebra, steady_state, transient
 from ...measures import clipped_at_zero, measure_names, measures_stack, onset_names
+from ...models import as_model, check_pair
+from ...statistics import MIN_VERDICT_GROUPS, consistency
 from ..onsets import Onset, first_crossing, indicator, sample_onset
+from ..relax import settling_time
 from .limit_cycle import limit_cycle, unstable_time
 from .references import FINE_STEP, discrete_reference, reference
 from .report import (
@@ -95,7 +107,6 @@ def switch_on(model=None, *, pair=None, ramp: str = "sudden", ramp_time: float |
     tol : float
         Settling tolerance (relative distance of means and covariance to the steady state).
     """
-    from ...gaussian import small_linear_algebra
 
     with small_linear_algebra():  # many small matrices: BLAS threads only cost
         return _switch_on(model, pair=pair, ramp=ramp, ramp_time=ramp_time, t_final=t_final,
@@ -106,16 +117,6 @@ def switch_on(model=None, *, pair=None, ramp: str = "sudden", ramp_time: float |
 
 def _switch_on(model, *, pair, ramp, ramp_time, t_final, record_every, method, dt, n_traj,
                seed, alpha, confidence, tol, chunk_size, backend, progress) -> SwitchOnReport:
-    from ...engine import (
-        DEFAULT_DT,
-        METHODS,
-        check_verdict_size,
-        discrete_steady_state,
-        simulate_twa,
-    )
-    from ...errors import StepTooLargeError
-    from ...models import as_model, check_pair
-    from ...statistics import MIN_VERDICT_GROUPS, consistency
 
     model = as_model(DEFAULT_MODEL if model is None else model)
     if method not in METHODS:
@@ -222,9 +223,6 @@ def _against_the_steady_state(system, steady_mean, times, fine, cont, res, sigma
     """Today's ``relax`` (the linearisation at the final mean field quenched from ``sigma0``,
     Δ1 frozen) checked against the ensemble, and the settling times of the continuous
     reference's means and covariance to the steady state."""
-    from ...gaussian import steady_state, transient
-    from ...statistics import consistency
-    from ..relax import settling_time
 
     lin = system.linearise(steady_mean)
     sigma_inf = steady_state(lin)
