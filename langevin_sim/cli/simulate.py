@@ -129,14 +129,14 @@ def run(args) -> int:
                       f"{'E_N':>10}{'± SE':>10}{'S_' + b + '|' + a:>10}{'± SE':>10}")
               + "".join(f"{k:>{max(10, len(k) + 1)}}{'± SE':>10}" for k in cols))
         se = result.covariance_stderr
+        if est is not None:
+            (en, en_se), (st, st_se) = est.column("E_N"), est.column(f"S_{b}_given_{a}")
         for row, t in enumerate(shown):
             line = (f"{times[t]:>10.4g}{result.covariance[t, xb, xb]:>12.5g}"
                     f"{format_se(se[t, xb, xb])}")
             if est is not None:
-                line += (f"{format_se(est.values[row, 0], 10, '.4g')}"
-                         f"{format_se(est.stderr[row, 0])}"
-                         f"{format_se(est.values[row, 1], 10, '.4g')}"
-                         f"{format_se(est.stderr[row, 1])}")
+                line += (f"{format_se(en[row], 10, '.4g')}{format_se(en_se[row])}"
+                         f"{format_se(st[row], 10, '.4g')}{format_se(st_se[row])}")
             for k in cols:
                 line += (f"{format_se(obs[k][0][row], max(10, len(k) + 1), '.4g')}"
                          f"{format_se(obs[k][1][row])}")
