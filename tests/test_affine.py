@@ -89,6 +89,18 @@ def test_affine_ll_equals_the_plain_loop_bit_for_bit(d, n, rank, nr, density):
     np.testing.assert_array_equal(_bits(y), _bits(_reference(F, G, rank, x, z, P, cols, r)))
 
 
+@pytest.mark.parametrize("d, n, rank", [(3, 37, 2), (8, 512, 8), (8, 100, 6)])
+def test_affine_ll_without_remainder_rows_is_affine(d, n, rank):
+    """The ll kernel's call for a linear model (no nonlinear rows: ``cols`` empty, ``P`` the
+    propagator, as the plans pass it) gives ``_affine``'s bits."""
+    F, G, x, z, *_ = _case(d * n + rank, d, n, rank, density=0.7, pair_rows=range(0, d, 2))
+    y, y_ll = np.empty((d, n)), np.full((d, n), np.nan)
+    _affine(F, G, rank, x, z, y)
+    _affine_ll(F, G, rank, x, z, F, np.zeros(0, np.int64), np.empty((0, n)), y_ll)
+    np.testing.assert_array_equal(_bits(y_ll), _bits(y))
+    np.testing.assert_array_equal(_bits(y), _bits(_reference(F, G, rank, x, z)))
+
+
 @pytest.mark.parametrize("density", [1.0, 0.4])
 @pytest.mark.parametrize("d, n, rank", [(1, 3, 1), (5, 77, 5), (8, 512, 8), (9, 100, 0)])
 def test_add_product_equals_the_plain_loop_bit_for_bit(d, n, rank, density):

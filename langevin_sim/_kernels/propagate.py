@@ -8,6 +8,7 @@ inner loops vectorise. The kernels (:mod:`.ll`: every linear model and the ``ll`
 """
 
 import numba as nb
+import numpy as np
 
 from .random import fill_normals
 
@@ -335,9 +336,9 @@ def _coef(M, i, t, cols):
 def _block1(first, y, i, A, M, nt, cols):
     """Add row ``i``'s non-zero terms ``_coef(M, i, t, cols) A[t]`` (``t < nt``, in order) to
     ``y[i]``, four per pass; return the new ``first`` (false once a term was added)."""
-    m = 0
+    m = np.int64(0)  # not a literal 0 (see _affine_ll)
     c1 = c2 = c3 = 0.0
-    k1 = k2 = k3 = 0
+    k1 = k2 = k3 = m
     for t in range(nt):
         c = _coef(M, i, t, cols)
         if c != 0.0:
@@ -349,11 +350,11 @@ def _block1(first, y, i, A, M, nt, cols):
             elif m == 3:
                 c3, k3 = c, t
             else:
-                _pass1(first, 4, y, i, A, c1, k1, c2, k2, c3, k3, c, t)
+                _pass1(first, m, y, i, A, c1, k1, c2, k2, c3, k3, c, t)
                 first = False
                 m = 0
-    if m > 0:
-        _pass1(first, m, y, i, A, c1, k1, c2, k2, c3, k3, 0.0, 0)
+    if m > 0:  # the last one to three terms (the fourth slot is ignored)
+        _pass1(first, m, y, i, A, c1, k1, c2, k2, c3, k3, c3, k3)
         first = False
     return first
 
@@ -361,9 +362,9 @@ def _block1(first, y, i, A, M, nt, cols):
 @nb.njit(cache=True, nogil=True)
 def _block2(first, y, i, A, M, nt, cols):
     """:func:`_block1` for rows ``i`` and ``i + 1``, whose non-zeros are in the same columns."""
-    m = 0
+    m = np.int64(0)  # not a literal 0 (see _affine_ll)
     c1 = c2 = c3 = e1 = e2 = e3 = 0.0
-    k1 = k2 = k3 = 0
+    k1 = k2 = k3 = m
     for t in range(nt):
         c = _coef(M, i, t, cols)
         if c != 0.0:
@@ -376,11 +377,11 @@ def _block2(first, y, i, A, M, nt, cols):
             elif m == 3:
                 c3, e3, k3 = c, e, t
             else:
-                _pass2(first, 4, y, i, A, c1, e1, k1, c2, e2, k2, c3, e3, k3, c, e, t)
+                _pass2(first, m, y, i, A, c1, e1, k1, c2, e2, k2, c3, e3, k3, c, e, t)
                 first = False
                 m = 0
     if m > 0:
-        _pass2(first, m, y, i, A, c1, e1, k1, c2, e2, k2, c3, e3, k3, 0.0, 0.0, 0)
+        _pass2(first, m, y, i, A, c1, e1, k1, c2, e2, k2, c3, e3, k3, c3, e3, k3)
         first = False
     return first
 
@@ -388,11 +389,11 @@ def _block2(first, y, i, A, M, nt, cols):
 @nb.njit(cache=True, nogil=True)
 def _block4(first, y, i, A, M, nt, cols):
     """:func:`_block1` for rows ``i`` to ``i + 3``, whose non-zeros are in the same columns."""
-    m = 0
+    m = np.int64(0)  # not a literal 0 (see _affine_ll)
     c1 = e1 = g1 = h1 = 0.0
     c2 = e2 = g2 = h2 = 0.0
     c3 = e3 = g3 = h3 = 0.0
-    k1 = k2 = k3 = 0
+    k1 = k2 = k3 = m
     for t in range(nt):
         c = _coef(M, i, t, cols)
         if c != 0.0:
@@ -406,13 +407,13 @@ def _block4(first, y, i, A, M, nt, cols):
             elif m == 3:
                 c3, e3, g3, h3, k3 = c, e, g, h, t
             else:
-                _pass4(first, 4, y, i, A, c1, e1, g1, h1, k1, c2, e2, g2, h2, k2, c3, e3, g3, h3,
+                _pass4(first, m, y, i, A, c1, e1, g1, h1, k1, c2, e2, g2, h2, k2, c3, e3, g3, h3,
                        k3, c, e, g, h, t)
                 first = False
                 m = 0
     if m > 0:
         _pass4(first, m, y, i, A, c1, e1, g1, h1, k1, c2, e2, g2, h2, k2, c3, e3, g3, h3, k3,
-               0.0, 0.0, 0.0, 0.0, 0)
+               c3, e3, g3, h3, k3)
         first = False
     return first
 
@@ -437,14 +438,21 @@ def _zero_if(first, y, i):
 
 
 @nb.njit(cache=True, nogil=True)
-def _affine_terms(F, G, rank, x, z, P, cols, r, y):
-    """``y = F x + G[:, :rank] z[:rank] (+ P[:, cols] r)``; ``P`` None: no third block.
+def _affine_ll(F, G, rank, x, z, P, cols, r, y):
+    """``y = F x + G[:, :rank] z[:rank] + P[:, cols] r``: :func:`_affine` with a third block
+    (``cols`` (nr,) int, ``r`` (nr, n)), summed after the first two, each ``P[i, cols[m]]`` in
+    the order of ``m`` (the local-linearisation step's ``P_k R``; ``nr`` may be 0); ``P`` None:
+    no third block. The ``ll`` kernel calls this directly (one wrapper less to compile).
 
     From row ``i`` on: four rows in one pass when they share their columns in every block,
     else two, else row ``i`` alone; then on from the next row not done.
     """
     d = x.shape[0]
-    i = 0
+    # Runtime values, not literals (a runtime True here, np.int64(0) for the row and term
+    # indices): numba compiles a function once more for every literal argument, and each
+    # extra copy of the passes costs seconds of compilation (not speed).
+    new_row = d > 0
+    i = np.int64(0)
     while i < d:
         quad = i + 4 <= d and _same_columns(F, i, d, None, 4) \
             and _same_columns(G, i, rank, None, 4)
@@ -457,7 +465,7 @@ def _affine_terms(F, G, rank, x, z, P, cols, r, y):
             if P is not None:
                 pair = pair and _same_columns(P, i, cols.shape[0], cols, 2)
         if quad:
-            f = _block4(True, y, i, x, F, d, None)
+            f = _block4(new_row, y, i, x, F, d, None)
             f = _block4(f, y, i, z, G, rank, None)
             if P is not None:
                 f = _block4(f, y, i, r, P, cols.shape[0], cols)
@@ -465,7 +473,7 @@ def _affine_terms(F, G, rank, x, z, P, cols, r, y):
                 _zero_if(f, y, q)
             i += 4
         elif pair:
-            f = _block2(True, y, i, x, F, d, None)
+            f = _block2(new_row, y, i, x, F, d, None)
             f = _block2(f, y, i, z, G, rank, None)
             if P is not None:
                 f = _block2(f, y, i, r, P, cols.shape[0], cols)
@@ -473,7 +481,7 @@ def _affine_terms(F, G, rank, x, z, P, cols, r, y):
             _zero_if(f, y, i + 1)
             i += 2
         else:
-            f = _block1(True, y, i, x, F, d, None)
+            f = _block1(new_row, y, i, x, F, d, None)
             f = _block1(f, y, i, z, G, rank, None)
             if P is not None:
                 f = _block1(f, y, i, r, P, cols.shape[0], cols)
@@ -500,15 +508,7 @@ def _affine(F, G, rank, x, z, y):
     product of each term is rounded before it is added (no fused multiply-add), as in the
     plain loop. ``tests/test_affine.py`` checks the bits against that loop.
     """
-    _affine_terms(F, G, rank, x, z, None, None, None, y)
-
-
-@nb.njit(cache=True, nogil=True)
-def _affine_ll(F, G, rank, x, z, P, cols, r, y):
-    """``y = F x + G[:, :rank] z[:rank] + P[:, cols] r``: :func:`_affine` with a third block
-    (``cols`` (nr,) int, ``r`` (nr, n)), summed after the first two, each ``P[i, cols[m]]`` in
-    the order of ``m`` (the local-linearisation step's ``P_k R``)."""
-    _affine_terms(F, G, rank, x, z, P, cols, r, y)
+    _affine_ll(F, G, rank, x, z, None, None, None, y)
 
 
 @nb.njit(cache=True, nogil=True)
@@ -516,16 +516,17 @@ def _add_product(G, rank, z, y):
     """``y += G[:, :rank] z[:rank]``: each element summed as ``y += G[i, k] z[k]`` for ``k`` in
     order, exact zeros skipped (the plain loop's bits), grouped as in :func:`_affine`."""
     d = y.shape[0]
-    i = 0
+    add = d < 0  # a runtime False (see _affine_ll)
+    i = np.int64(0)
     while i < d:
         if i + 4 <= d and _same_columns(G, i, rank, None, 4):
-            _block4(False, y, i, z, G, rank, None)
+            _block4(add, y, i, z, G, rank, None)
             i += 4
         elif i + 2 <= d and _same_columns(G, i, rank, None, 2):
-            _block2(False, y, i, z, G, rank, None)
+            _block2(add, y, i, z, G, rank, None)
             i += 2
         else:
-            _block1(False, y, i, z, G, rank, None)
+            _block1(add, y, i, z, G, rank, None)
             i += 1
 
 
