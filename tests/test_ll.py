@@ -8,6 +8,7 @@ from langevin_sim import load_model
 from langevin_sim.analyses.switch_on import reference
 from langevin_sim.analyses.validate import validate
 from langevin_sim.backends import LocalBackend
+from langevin_sim.cli.validate import render as render_validation
 from langevin_sim.engine import simulate, simulate_twa, thermal_state
 from langevin_sim.gaussian import steady_state
 from langevin_sim.integrators import METHODS, get_integrator
@@ -166,6 +167,6 @@ def test_beyond_the_linearisation_validate_says_so_with_the_quanta():
     r = validate(load_model("cascade-full").replace(g0=0.05), n_traj=4096, t_final=200.0,
                  seed=3)
     assert r.check.consistent is False
-    text = __import__("langevin_sim.cli.validate", fromlist=["render"]).render(r)
+    text = render_validation(r)
     assert "linearisation (the continuous reference) may not hold" in text
     assert "a1: 100 quanta" in text  # |α|² = (g_ab/g0)² = 100
