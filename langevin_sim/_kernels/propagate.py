@@ -327,25 +327,20 @@ def _pass4(first, m, y, i, A, c1, e1, g1, h1, k1, c2, e2, g2, h2, k2, c3, e3, g3
 
 
 @nb.njit(cache=True, nogil=True)
-def _coef(M, i, t, cols, mapped):
-    """Coefficient ``t`` of row ``i`` of a block: ``M[i, cols[t]]`` when ``mapped``, else
-    ``M[i, t]``. (``cols`` is passed to every block, used or not, so that each block is
-    compiled once for the ``ll`` kernel rather than once per type of ``cols``.)"""
-    if cols is None:
-        return M[i, t]
-    return M[i, cols[t]] if mapped else M[i, t]
+def _coef(M, i, t, cols):
+    """Coefficient ``t`` of row ``i`` of a block: ``M[i, t]``, or ``M[i, cols[t]]``."""
+    return M[i, t] if cols is None else M[i, cols[t]]
 
 
 @nb.njit(cache=True, nogil=True)
-def _block1(first, y, i, A, M, nt, cols, mapped):
-    """Add row ``i``'s non-zero terms ``_coef(M, i, t, cols, mapped) A[t]`` (``t < nt``, in
-    order) to ``y[i]``, four per pass; return the new ``first`` (false once a term was
-    added)."""
+def _block1(first, y, i, A, M, nt, cols):
+    """Add row ``i``'s non-zero terms ``_coef(M, i, t, cols) A[t]`` (``t < nt``, in order) to
+    ``y[i]``, four per pass; return the new ``first`` (false once a term was added)."""
     m = np.int64(0)  # not a literal 0 (see _affine_ll)
     c1 = c2 = c3 = 0.0
     k1 = k2 = k3 = m
     for t in range(nt):
-        c = _coef(M, i, t, cols, mapped)
+        c = _coef(M, i, t, cols)
         if c != 0.0:
             m += 1
             if m == 1:
@@ -365,15 +360,15 @@ def _block1(first, y, i, A, M, nt, cols, mapped):
 
 
 @nb.njit(cache=True, nogil=True)
-def _block2(first, y, i, A, M, nt, cols, mapped):
+def _block2(first, y, i, A, M, nt, cols):
     """:func:`_block1` for rows ``i`` and ``i + 1``, whose non-zeros are in the same columns."""
     m = np.int64(0)  # not a literal 0 (see _affine_ll)
     c1 = c2 = c3 = e1 = e2 = e3 = 0.0
     k1 = k2 = k3 = m
     for t in range(nt):
-        c = _coef(M, i, t, cols, mapped)
+        c = _coef(M, i, t, cols)
         if c != 0.0:
-            e = _coef(M, i + 1, t, cols, mapped)
+            e = _coef(M, i + 1, t, cols)
             m += 1
             if m == 1:
                 c1, e1, k1 = c, e, t
@@ -392,7 +387,7 @@ def _block2(first, y, i, A, M, nt, cols, mapped):
 
 
 @nb.njit(cache=True, nogil=True)
-def _block4(first, y, i, A, M, nt, cols, mapped):
+def _block4(first, y, i, A, M, nt, cols):
     """:func:`_block1` for rows ``i`` to ``i + 3``, whose non-zeros are in the same columns."""
     m = np.int64(0)  # not a literal 0 (see _affine_ll)
     c1 = e1 = g1 = h1 = 0.0
@@ -400,10 +395,10 @@ def _block4(first, y, i, A, M, nt, cols, mapped):
     c3 = e3 = g3 = h3 = 0.0
     k1 = k2 = k3 = m
     for t in range(nt):
-        c = _coef(M, i, t, cols, mapped)
+        c = _coef(M, i, t, cols)
         if c != 0.0:
-            e, g, h = (_coef(M, i + 1, t, cols, mapped), _coef(M, i + 2, t, cols, mapped),
-                       _coef(M, i + 3, t, cols, mapped))
+            e, g, h = (_coef(M, i + 1, t, cols), _coef(M, i + 2, t, cols),
+                       _coef(M, i + 3, t, cols))
             m += 1
             if m == 1:
                 c1, e1, g1, h1, k1 = c, e, g, h, t
@@ -424,12 +419,12 @@ def _block4(first, y, i, A, M, nt, cols, mapped):
 
 
 @nb.njit(cache=True, nogil=True)
-def _same_columns(M, i, nt, cols, rows, mapped):
+def _same_columns(M, i, nt, cols, rows):
     """Whether rows ``i + 1`` to ``i + rows - 1`` of a block have their non-zeros in the
-    columns of row ``i``'s (``cols``, ``mapped``: as in :func:`_coef`)."""
+    columns of row ``i``'s."""
     for q in range(i + 1, i + rows):
         for t in range(nt):
-            if (_coef(M, i, t, cols, mapped) != 0.0) != (_coef(M, q, t, cols, mapped) != 0.0):
+            if (_coef(M, i, t, cols) != 0.0) != (_coef(M, q, t, cols) != 0.0):
                 return False
     return True
 
@@ -457,41 +452,39 @@ def _affine_ll(F, G, rank, x, z, P, cols, r, y):
     # indices): numba compiles a function once more for every literal argument, and each
     # extra copy of the passes costs seconds of compilation (not speed).
     new_row = d > 0
-    direct = d < 0  # F and G: coefficient t in column t
-    via_cols = d > 0  # P: coefficient t in column cols[t]
     i = np.int64(0)
     while i < d:
-        quad = i + 4 <= d and _same_columns(F, i, d, cols, 4, direct) \
-            and _same_columns(G, i, rank, cols, 4, direct)
+        quad = i + 4 <= d and _same_columns(F, i, d, None, 4) \
+            and _same_columns(G, i, rank, None, 4)
         if P is not None:
-            quad = quad and _same_columns(P, i, cols.shape[0], cols, 4, via_cols)
+            quad = quad and _same_columns(P, i, cols.shape[0], cols, 4)
         pair = False
         if not quad:
-            pair = i + 2 <= d and _same_columns(F, i, d, cols, 2, direct) \
-                and _same_columns(G, i, rank, cols, 2, direct)
+            pair = i + 2 <= d and _same_columns(F, i, d, None, 2) \
+                and _same_columns(G, i, rank, None, 2)
             if P is not None:
-                pair = pair and _same_columns(P, i, cols.shape[0], cols, 2, via_cols)
+                pair = pair and _same_columns(P, i, cols.shape[0], cols, 2)
         if quad:
-            f = _block4(new_row, y, i, x, F, d, cols, direct)
-            f = _block4(f, y, i, z, G, rank, cols, direct)
+            f = _block4(new_row, y, i, x, F, d, None)
+            f = _block4(f, y, i, z, G, rank, None)
             if P is not None:
-                f = _block4(f, y, i, r, P, cols.shape[0], cols, via_cols)
+                f = _block4(f, y, i, r, P, cols.shape[0], cols)
             for q in range(i, i + 4):
                 _zero_if(f, y, q)
             i += 4
         elif pair:
-            f = _block2(new_row, y, i, x, F, d, cols, direct)
-            f = _block2(f, y, i, z, G, rank, cols, direct)
+            f = _block2(new_row, y, i, x, F, d, None)
+            f = _block2(f, y, i, z, G, rank, None)
             if P is not None:
-                f = _block2(f, y, i, r, P, cols.shape[0], cols, via_cols)
+                f = _block2(f, y, i, r, P, cols.shape[0], cols)
             _zero_if(f, y, i)
             _zero_if(f, y, i + 1)
             i += 2
         else:
-            f = _block1(new_row, y, i, x, F, d, cols, direct)
-            f = _block1(f, y, i, z, G, rank, cols, direct)
+            f = _block1(new_row, y, i, x, F, d, None)
+            f = _block1(f, y, i, z, G, rank, None)
             if P is not None:
-                f = _block1(f, y, i, r, P, cols.shape[0], cols, via_cols)
+                f = _block1(f, y, i, r, P, cols.shape[0], cols)
             _zero_if(f, y, i)
             i += 1
 
@@ -526,14 +519,14 @@ def _add_product(G, rank, z, y):
     add = d < 0  # a runtime False (see _affine_ll)
     i = np.int64(0)
     while i < d:
-        if i + 4 <= d and _same_columns(G, i, rank, None, 4, add):
-            _block4(add, y, i, z, G, rank, None, add)
+        if i + 4 <= d and _same_columns(G, i, rank, None, 4):
+            _block4(add, y, i, z, G, rank, None)
             i += 4
-        elif i + 2 <= d and _same_columns(G, i, rank, None, 2, add):
-            _block2(add, y, i, z, G, rank, None, add)
+        elif i + 2 <= d and _same_columns(G, i, rank, None, 2):
+            _block2(add, y, i, z, G, rank, None)
             i += 2
         else:
-            _block1(add, y, i, z, G, rank, None, add)
+            _block1(add, y, i, z, G, rank, None)
             i += 1
 
 
