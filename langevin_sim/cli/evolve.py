@@ -21,7 +21,7 @@ from .options import (
     positive_float,
     show_progress,
 )
-from .output import dump_json, no_nan, prepare_output_dir, render_observable_summary
+from .output import dump_json, prepare_output_dir, print_result, render_observable_summary
 
 if TYPE_CHECKING:  # the report types, for the annotations only
     from ..analyses.evolve import EvolveReport
@@ -88,12 +88,7 @@ def run(args) -> int:
         report.ensemble.save(files["ensemble"])
         payload["files"] = files
         write_text(files["report"], dump_json(payload))
-    if args.json:
-        print(dump_json(payload))
-    else:
-        print(no_nan(render(report)))
-        if args.output:
-            print("wrote " + ", ".join(payload["files"].values()))
+    print_result(args.json, payload, render(report))
     if report.partial:
         return EXIT_INTERRUPTED
     return EXIT_OK if report.check.consistent else EXIT_INCONSISTENT

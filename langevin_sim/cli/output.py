@@ -172,3 +172,14 @@ def render_observable_rows(obs) -> list:
             lines.append(f"three modes {tag.replace('_', ', ')} (exact): {v}"
                          + (f" (separable: {', '.join(sep)})" if sep else ""))
     return lines
+
+
+def print_result(as_json: bool, payload: dict, text: str) -> None:
+    """Print a command's result: its JSON ``payload``, or ``text`` for people (NaN as n/a)
+    followed by the files it wrote (``payload["files"]``, when there are any)."""
+    if as_json:
+        print(dump_json(payload))
+        return
+    print(no_nan(text))
+    if payload.get("files"):
+        print("wrote " + ", ".join(payload["files"].values()))

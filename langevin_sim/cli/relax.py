@@ -23,8 +23,8 @@ from .options import (
 )
 from .output import (
     dump_json,
-    no_nan,
     prepare_output_dir,
+    print_result,
     render_observable_summary,
 )
 
@@ -104,12 +104,7 @@ def run(args) -> int:
         files["report"] = os.path.join(args.output, "relax_report.json")
         summary["files"] = files
         write_text(files["report"], dump_json(summary))
-    if args.json:
-        print(dump_json(summary))
-    else:
-        print(no_nan(render(report)))
-        if args.output:
-            print("wrote " + ", ".join(files.values()))
+    print_result(args.json, summary, render(report))
     if report.partial:
         return EXIT_INTERRUPTED
     return EXIT_OK if report.check.consistent else EXIT_INCONSISTENT

@@ -28,8 +28,8 @@ from .options import (
 from .output import (
     dump_json,
     format_se,
-    no_nan,
     prepare_output_dir,
+    print_result,
 )
 
 if TYPE_CHECKING:  # the report types, for the annotations only
@@ -140,12 +140,7 @@ def run(args) -> int:
         }
         payload["files"] = files
         write_text(files["report"], dump_json(payload))
-    if args.json:
-        print(dump_json(payload))
-    else:
-        print(no_nan(render(report)))
-        if args.output:
-            print("wrote " + ", ".join(payload["files"].values()))
+    print_result(args.json, payload, render(report))
     if report.partial:
         return EXIT_INTERRUPTED
     return EXIT_INCONSISTENT if report.consistent is False else EXIT_OK
