@@ -13,7 +13,7 @@ the segment's (``per_step`` false: a time-invariant path) or the global step's.
 
 import numba as nb
 
-from .propagate import _affine_ll, accumulate_moments, sample_initial
+from .propagate import _affine, accumulate_moments, sample_initial
 from .random import fill_normals
 
 
@@ -66,8 +66,15 @@ def ll_chunk(E, P, G, ranks, beta, forcing, forced, per_step, seg_mat, seg_steps
                 kc = step if qcoef.shape[0] > 1 else 0  # per-step coefficients: envelopes
                 _remainder(x, beta[k], qidx, qcoef[kc], cidx, ccoef[kc], row_of, r)
             fill_normals(z, rank, state)
-            # y = E δ + G Z + P R (nr = 0: no P R terms; _affine's bits for E δ + G Z)
-            _affine_ll(E[k], G[k], rank, x, z, P[k], rows, r, y)
+            _affine(E[k], G[k], rank, x, z, y)
+            if nr > 0:
+                Pk = P[k]
+                for i in range(d):
+                    for m in range(nr):
+                        p = Pk[i, rows[m]]
+                        if p != 0.0:
+                            for j in range(n):
+                                y[i, j] += p * r[m, j]
             if forced:
                 fk = forcing[k]
                 for i in range(d):
