@@ -39,7 +39,7 @@ def main():
     b, m = system.mode_labels.index("b"), system.mode_labels.index("m")
     sel = [2 * b, 2 * b + 1, 2 * m, 2 * m + 1]
     print("intracavity (b, m) just before the pulse:  E_N, Duan, S_m|b, S_b|m =",
-          row(two_mode_measures(cov0[np.ix_(sel, sel)]).as_dict()))
+          row(two_mode_measures(cov0[np.ix_(sel, sel)], pair=("b", "m")).as_dict()))
     for eta in (1.0, 0.5):
         print(f"\neta_d = {eta:g}")
         print("pulsed (A_b, A_m):  g_probe  tau  Gamma tau  E_N  Duan  S_m|b  S_b|m")
@@ -48,7 +48,7 @@ def main():
                 mm = model.replace(g_probe=g, tau=tau, eta_d=eta)
                 _, cov, sy = exact_state(mm, 1.0 + tau, initial="steady")
                 a = [2 * sy.mode_labels.index(k) + q for k in ("A_b", "A_m") for q in (0, 1)]
-                vals = two_mode_measures(cov[np.ix_(a, a)]).as_dict()
+                vals = two_mode_measures(cov[np.ix_(a, a)], pair=("b", "m")).as_dict()
                 print(f"  {g:<5g} {tau:<5g} {4 * g * g * tau:<8.3g} {row(vals)}", flush=True)
         print("continuous (f_b, f_m), cascade-detected:  g_probe  filter  E_N  Duan  S_m|b  "
               "S_b|m  | intracavity E_N with probes on")
@@ -56,7 +56,7 @@ def main():
             for filt in (0.01, 0.1):
                 cm = detection_model().replace(g_probe=g, filter=filt, eta_d=eta)
                 _, with_p, _, detected_cov = exact_measures(cm)
-                detected = two_mode_measures(detected_cov).as_dict()
+                detected = two_mode_measures(detected_cov, pair=("b", "m")).as_dict()
                 print(f"  {g:<5g} {filt:<6g} {row(detected)}  | {with_p['E_N']:.4f}",
                       flush=True)
     print("\nsimulated pulsed experiment, g_probe = 0.3, tau = 20 (99 % confidence, 90 % power)")
