@@ -13,7 +13,7 @@ the segment's (``per_step`` false: a time-invariant path) or the global step's.
 
 import numba as nb
 
-from .propagate import _affine, accumulate_moments, sample_initial
+from .propagate import _affine_ll, accumulate_moments, sample_initial
 from .random import fill_normals
 
 
@@ -52,7 +52,8 @@ def ll_chunk(E, P, G, ranks, beta, forcing, forced, per_step, seg_mat, seg_steps
     ``r`` (nr, n); ``forcing[k]`` (d,) is added to every trajectory when ``forced`` (a path
     that does not solve the truncated Wigner drift itself); ``x``, ``y`` (d, n) and ``z``
     (r_max, n) are caller-allocated work arrays.
-    With no nonlinear terms the step is ``_affine(E, G)``: the exact OU kernel's, bit for bit.
+    With no nonlinear terms the step is ``E δ + G Z`` with the bits of ``_affine(E, G)``: the
+    exact OU kernel's, bit for bit.
     """
     d, n = x.shape
     nr = rows.shape[0]
@@ -66,15 +67,8 @@ def ll_chunk(E, P, G, ranks, beta, forcing, forced, per_step, seg_mat, seg_steps
                 kc = step if qcoef.shape[0] > 1 else 0  # per-step coefficients: envelopes
                 _remainder(x, beta[k], qidx, qcoef[kc], cidx, ccoef[kc], row_of, r)
             fill_normals(z, rank, state)
-            _affine(E[k], G[k], rank, x, z, y)
-            if nr > 0:
-                Pk = P[k]
-                for i in range(d):
-                    for m in range(nr):
-                        p = Pk[i, rows[m]]
-                        if p != 0.0:
-                            for j in range(n):
-                                y[i, j] += p * r[m, j]
+            # y = E δ + G Z + P R (nr = 0: no P R terms; _affine's bits for E δ + G Z)
+            _affine_ll(E[k], G[k], rank, x, z, P[k], rows, r, y)
             if forced:
                 fk = forcing[k]
                 for i in range(d):
