@@ -53,7 +53,7 @@ from ..integrators.ll import (
     block_matrices,
     check_matrix_memory,
 )
-from ..measures import measure_names, measures_stack, two_mode_measures
+from ..measures import Measures, measure_names, measures_stack, two_mode_measures
 from ..models import as_model, check_pair
 from ..observables import at_records
 from ..statistics import MIN_VERDICT_GROUPS, Consistency, Moments, consistency, z_scores
@@ -543,7 +543,7 @@ class PulsedExperiment:
     Attributes
     ----------
     pair : the two detected (temporal) modes; t_end : the time they are complete (1/unit)
-    exact : dict, the six measures of the pair from the reference
+    exact : Measures, the six measures of the pair from the reference (by name: ``exact["E_N"]``)
     estimate : RecordEstimate (:mod:`langevin_sim.analyses.detect`): reconstructed covariance,
         measures with jackknife SEs, witnesses
     certificates : dict, per criterion (E_N, duan, steer_b_by_a, steer_a_by_b)
@@ -552,7 +552,7 @@ class PulsedExperiment:
 
     pair: tuple
     t_end: float
-    exact: dict
+    exact: Measures
     estimate: object
     certificates: dict
     records_needed: dict
@@ -560,7 +560,7 @@ class PulsedExperiment:
 
     def to_dict(self) -> dict:
         e = self.estimate
-        return {"pair": list(self.pair), "t_end": self.t_end, "exact": self.exact,
+        return {"pair": list(self.pair), "t_end": self.t_end, "exact": self.exact.as_dict(),
                 "records": e.n, "estimate": e.values, "stderr": e.stderr,
                 "covariance": e.covariance, "certificates": self.certificates,
                 "records_needed": self.records_needed, "confidence": self.confidence}
@@ -615,6 +615,6 @@ def pulsed_homodyne(model, *, records: int = 20000, seed: int | None = 2024,
     est = estimate(Moments(count, mean, m2))
     _, ref = reference(system, np.array([0.0, t_end]), mean0, cov0)
     sel = _selector(system.mode_labels, pair)
-    exact = two_mode_measures(ref[-1][np.ix_(sel, sel)], pair=pair).as_dict()
+    exact = two_mode_measures(ref[-1][np.ix_(sel, sel)], pair=pair)
     return PulsedExperiment(tuple(pair), t_end, exact, est, certify(est, confidence),
                             records_needed(est, confidence), confidence)
