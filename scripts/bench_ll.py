@@ -48,7 +48,7 @@ import sys, time
 sys.path.insert(0, {root!r})
 import langevin_sim
 assert langevin_sim.__file__.startswith({root!r}), langevin_sim.__file__
-from langevin_sim.analyses.switch_on import switch_on
+from langevin_sim.switch_on import switch_on  # the old tree (456a3dc): its own module path
 switch_on(t_final=10.0, n_traj=256)  # compile
 t0 = time.perf_counter()
 r = switch_on(t_final={t_final!r}, record_every=1.0, n_traj={n_traj!r}, seed=2024)

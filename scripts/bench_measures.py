@@ -3,6 +3,7 @@
     python scripts/bench_measures.py
 """
 
+import argparse
 import time
 
 import numpy as np
@@ -40,4 +41,6 @@ def main():
 
 
 if __name__ == "__main__":
+    argparse.ArgumentParser(description=__doc__,
+                            formatter_class=argparse.RawDescriptionHelpFormatter).parse_args()
     main()

@@ -5,8 +5,8 @@ Run: python scripts/detection_false_positives.py [EXPERIMENTS] [RECORDS]
 (defaults 400 experiments of 20000 records at C = 0.95; about 2 minutes on 2 cores)
 """
 
+import argparse
 import math
-import sys
 import time
 
 import numpy as np
@@ -44,5 +44,9 @@ def main(experiments=400, records=20000, confidence=0.95):
 
 
 if __name__ == "__main__":
-    args = [int(a) for a in sys.argv[1:3]]
-    main(*args)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("experiments", type=int, nargs="?", default=400)
+    parser.add_argument("records", type=int, nargs="?", default=20000)
+    args = parser.parse_args()
+    main(args.experiments, args.records)

@@ -5,6 +5,7 @@ homodyne records needed to certify the Duan criterion at 99.9 % confidence.
 Run: python scripts/detection_study.py   (about 20 s on 2 cores)
 """
 
+import argparse
 import time
 
 import numpy as np
@@ -51,4 +52,6 @@ def main():
 
 
 if __name__ == "__main__":
+    argparse.ArgumentParser(description=__doc__,
+                            formatter_class=argparse.RawDescriptionHelpFormatter).parse_args()
     main()

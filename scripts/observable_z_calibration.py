@@ -12,8 +12,7 @@ value. For z-scores that are Student t with 31 dof: mean 0, standard deviation
 """
 
 import argparse
-import os
-import tempfile
+from pathlib import Path
 
 import numpy as np
 
@@ -22,21 +21,7 @@ from langevin_sim.engine import simulate
 from langevin_sim.gaussian import steady_state
 from langevin_sim.models import load_model
 
-OPO = """
-name = "opo"
-unit = "κ"
-[parameters]
-kappa = 1.0
-g = 0.3
-[modes.a]
-[[terms]]
-kind = "squeezing"
-mode = "a"
-g = "g"
-[[damping]]
-mode = "a"
-rate = "kappa"
-"""
+OPO_FILE = Path(__file__).resolve().parents[1] / "docs" / "examples" / "opo.toml"
 NAMES = ("n", "n_thermal", "purity", "min_variance", "squeezing_db", "entropy")
 T_QUANTILE = 2.744  # two-sided 0.01 quantile of Student's t with 31 dof
 
@@ -45,11 +30,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=300)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        path = os.path.join(tmp, "opo.toml")
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(OPO)
-        model = load_model(path)
+    model = load_model(OPO_FILE)
     for g in (0.3, 0.0):
         system = model.replace(g=g).linear_system()
         exact = ob.exact_observables(steady_state(system)[None], system.mode_labels, (), NAMES)

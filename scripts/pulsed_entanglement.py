@@ -12,6 +12,7 @@ Usage: python scripts/pulsed_entanglement.py
 
 from __future__ import annotations
 
+import argparse
 import math
 import time
 from pathlib import Path
@@ -58,4 +59,6 @@ def main():
 
 
 if __name__ == "__main__":
+    argparse.ArgumentParser(description=__doc__,
+                            formatter_class=argparse.RawDescriptionHelpFormatter).parse_args()
     main()

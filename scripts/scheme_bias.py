@@ -7,6 +7,8 @@ noise-free map, the Jacobian of exp-heun's corrector taken at its predictor ther
     python scripts/scheme_bias.py
 """
 
+import argparse
+
 import numpy as np
 
 from langevin_sim import load_model
@@ -77,4 +79,6 @@ def main():
 
 
 if __name__ == "__main__":
+    argparse.ArgumentParser(description=__doc__,
+                            formatter_class=argparse.RawDescriptionHelpFormatter).parse_args()
     main()

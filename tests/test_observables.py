@@ -3,6 +3,7 @@ and the steady/sweep commands that report them."""
 
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -383,29 +384,12 @@ def test_ensemble_observables_agree_with_the_exact_state_within_their_errors():
 
 # --- the steady and sweep commands -----------------------------------------------------------
 
-OPO = """
-name = "opo"
-unit = "κ"
-[parameters]
-kappa = 1.0
-g = 0.3
-[modes.a]
-frequency_hz = 5e9
-[[terms]]
-kind = "squeezing"
-mode = "a"
-g = "g"
-[[damping]]
-mode = "a"
-rate = "kappa"
-"""
+OPO_FILE = Path(__file__).resolve().parents[1] / "docs" / "examples" / "opo.toml"
 
 
 @pytest.fixture()
-def opo_file(tmp_path):
-    path = tmp_path / "opo.toml"
-    path.write_text(OPO)
-    return str(path)
+def opo_file():
+    return str(OPO_FILE)
 
 
 def test_steady_of_a_one_mode_model(opo_file, capsys):

@@ -7,6 +7,7 @@ number of comparisons), with fixed seeds."""
 
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,22 +18,7 @@ from langevin_sim.statistics import consistency
 # A degenerate parametric oscillator, H = (g/2)(x² − p²), decay κ, vacuum bath: the quadratures
 # u, v = (x ± p)/√2 decay at λ± = κ/2 ± g and relax from V(0) to V∞ = κ/(4λ±):
 # V(t) = V∞ + (V(0) − V∞) e^{−2λ± t}; u is the squeezed one (angle π/4).
-OPO = """
-name = "opo"
-unit = "κ"
-[parameters]
-kappa = 1.0
-g = 0.3
-[modes.a]
-frequency_hz = 5e9
-[[terms]]
-kind = "squeezing"
-mode = "a"
-g = "g"
-[[damping]]
-mode = "a"
-rate = "kappa"
-"""
+OPO_FILE = Path(__file__).resolve().parents[1] / "docs" / "examples" / "opo.toml"
 
 # A driven Kerr oscillator (nonlinear: the truncated Wigner engine, ll by default).
 KERR = """
@@ -75,10 +61,8 @@ def opo_variances(t, v0=0.5):
 
 
 @pytest.fixture()
-def opo_file(tmp_path):
-    path = tmp_path / "opo.toml"
-    path.write_text(OPO)
-    return str(path)
+def opo_file():
+    return str(OPO_FILE)
 
 
 @pytest.fixture()
