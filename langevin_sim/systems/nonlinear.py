@@ -253,18 +253,28 @@ class LangevinSystem(ModeLabelled):
                              f"{what} needs a time-invariant model; use `langevin-sim evolve` "
                              "(langevin_sim.analyses.evolve)")
 
+    @staticmethod
+    def _with_envelopes(base: np.ndarray, parts, t) -> np.ndarray:
+        """``base + Σ e_k(t) part_k`` over ``parts`` (``(TimeFunction, array)`` pairs, in
+        order) at the time ``t``: ``base``'s shape, or (n, ...) for an array of times."""
+        t = np.asarray(t, float)
+        out = np.broadcast_to(base, t.shape + base.shape).copy()
+        for f, part in parts:
+            out += np.asarray(f(t))[(...,) + (None,) * part.ndim] * part
+        return out
+
+    def _weyl_parts(self, name: str) -> list:
+        """The nonlinear envelopes' ordering corrections ``name`` as ``(e_k, part)`` pairs."""
+        return [(e.function, getattr(e, name)) for e in self.nonlinear_envelopes]
+
     def linear_at(self, t, ordering: str = "weyl") -> np.ndarray:
         """``L(t)``: the linear part of the drift with its envelopes at the time ``t``
         (a number → (d, d); an array (n,) → (n, d, d))."""
-        base = self.linear + self.weyl_linear if ordering == "weyl" else self.linear
-        t = np.asarray(t, float)
-        out = np.broadcast_to(base, t.shape + base.shape).copy()
-        for f, mat in self.linear_envelopes:
-            out += np.asarray(f(t))[..., None, None] * mat
         if ordering == "weyl":
-            for e in self.nonlinear_envelopes:
-                out += np.asarray(e.function(t))[..., None, None] * e.weyl_linear
-        return out
+            return self._with_envelopes(self.linear + self.weyl_linear,
+                                        [*self.linear_envelopes, *self._weyl_parts("weyl_linear")],
+                                        t)
+        return self._with_envelopes(self.linear, self.linear_envelopes, t)
 
     def _coef_at(self, coef: np.ndarray, which: str, t) -> np.ndarray:
         t = np.asarray(t, float)
@@ -285,26 +295,16 @@ class LangevinSystem(ModeLabelled):
     def weyl_constant_at(self, t) -> np.ndarray:
         """The constant ordering correction of the truncated Wigner drift at ``t``: (d,), or
         (n, d) for an array of times."""
-        t = np.asarray(t, float)
-        out = np.broadcast_to(self.weyl_constant, t.shape + self.weyl_constant.shape).copy()
-        for e in self.nonlinear_envelopes:
-            out += np.asarray(e.function(t))[..., None] * e.weyl_constant
-        return out
+        return self._with_envelopes(self.weyl_constant, self._weyl_parts("weyl_constant"), t)
 
     def weyl_linear_at(self, t) -> np.ndarray:
-        """The linear ordering correction at the time ``t`` (a number): (d, d)."""
-        out = self.weyl_linear.copy()
-        for e in self.nonlinear_envelopes:
-            out += float(e.function(float(t))) * e.weyl_linear
-        return out
+        """The linear ordering correction at ``t``: (d, d), or (n, d, d) for an array of
+        times."""
+        return self._with_envelopes(self.weyl_linear, self._weyl_parts("weyl_linear"), t)
 
     def noise_input_at(self, t) -> np.ndarray:
         """``B(t)`` (d, k), or (n, d, k) for an array of times."""
-        t = np.asarray(t, float)
-        out = np.broadcast_to(self.noise_input, t.shape + self.noise_input.shape).copy()
-        for f, mat in self.noise_envelopes:
-            out += np.asarray(f(t))[..., None, None] * mat
-        return out
+        return self._with_envelopes(self.noise_input, self.noise_envelopes, t)
 
     def diffusion_at(self, t) -> np.ndarray:
         """``D(t) = B(t) diag(n̄ + 1/2) B(t)ᵀ``, (d, d) or (n, d, d)."""
